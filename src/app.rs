@@ -1,0 +1,67 @@
+//! Wiring: settings to a running service. Used by `mailgate run` and tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::ingest;
+use crate::jira::{HttpJira, JiraApi};
+use crate::mailbox::{ImapConnector, MailConnector};
+use crate::pipeline::Pipeline;
+use crate::store::Store;
+
+/// Build the pipeline from settings: store (migrated), Jira client, clock.
+pub async fn build_pipeline(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Pipeline> {
+    let store = Store::connect(&settings.database.url).await?;
+    let jira: Arc<dyn JiraApi> = Arc::new(HttpJira::new(&settings.jira)?);
+    Ok(Pipeline {
+        store,
+        jira,
+        clock,
+        inbound: settings.inbound.clone(),
+        routing: settings.routing.clone(),
+        reporter: settings.jira.default_reporter.clone(),
+        retry_base_ms: settings.inbound.retry_base_ms,
+    })
+}
+
+/// A running service: one task per mailbox.
+pub struct Service {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl Service {
+    pub async fn start(settings: &Settings) -> anyhow::Result<Self> {
+        let pipeline = Arc::new(build_pipeline(settings, Arc::new(SystemClock)).await?);
+        let (stop, rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        for mb in &settings.mailboxes {
+            let connector: Arc<dyn MailConnector> = Arc::new(ImapConnector::new(mb)?);
+            let poll = Duration::from_secs(mb.poll_interval_secs);
+            tasks.spawn(ingest::run_mailbox(
+                pipeline.clone(),
+                connector,
+                poll,
+                rx.clone(),
+            ));
+        }
+        if settings.mailboxes.is_empty() {
+            tracing::warn!("no mailboxes configured; nothing to watch");
+        }
+        Ok(Self { stop, tasks })
+    }
+
+    /// Ask every loop to stop and wait for them.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}

@@ -1,0 +1,116 @@
+//! What each CLI subcommand does.
+
+use std::sync::Arc;
+
+use crate::app::{Service, build_pipeline};
+use crate::cli::{Cli, Command, Format};
+use crate::clock::SystemClock;
+use crate::config::Settings;
+use crate::store::Store;
+
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo { db } => crate::demo::run(db).await,
+        Command::Run => {
+            let settings = Settings::load(&cli.config)?;
+            let service = Service::start(&settings).await?;
+            tracing::info!(mailboxes = settings.mailboxes.len(), "mailgate running");
+            shutdown_signal().await;
+            tracing::info!("stopping");
+            service.shutdown().await;
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = Settings::load(&cli.config)?;
+            Store::connect(&settings.database.url).await?;
+            println!("database schema is up to date");
+            Ok(())
+        }
+        Command::Log { limit, format } => {
+            let settings = Settings::load(&cli.config)?;
+            let store = Store::connect(&settings.database.url).await?;
+            for e in store.recent_log(limit).await? {
+                match format {
+                    Format::Json => println!("{}", serde_json::to_string(&e)?),
+                    Format::Text => {
+                        let at = chrono::DateTime::from_timestamp_millis(e.at)
+                            .map(|t| t.to_rfc3339())
+                            .unwrap_or_default();
+                        println!(
+                            "{at} {:<10} {:<8} {:<7} {:<10} {} {}",
+                            e.mailbox,
+                            e.action,
+                            e.status,
+                            e.issue_key.as_deref().unwrap_or("-"),
+                            e.message_id.as_deref().unwrap_or("-"),
+                            e.error.as_deref().or(e.detail.as_deref()).unwrap_or("")
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Replay {
+            dry_run,
+            format,
+            files,
+        } => {
+            let settings = Settings::load(&cli.config)?;
+            let pipeline = build_pipeline(&settings, Arc::new(SystemClock)).await?;
+            let mut failed = false;
+            for file in files {
+                let raw = match std::fs::read(&file) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("{}: {e}", file.display());
+                        failed = true;
+                        continue;
+                    }
+                };
+                let report = if dry_run {
+                    crate::replay::dry_run(&pipeline, &file.display().to_string(), &raw).await
+                } else {
+                    crate::replay::replay(&pipeline, &file, &raw).await?
+                };
+                failed |= report.action == "error" || report.action == "failed";
+                match format {
+                    Format::Json => println!("{}", serde_json::to_string(&report)?),
+                    Format::Text => println!(
+                        "{}: {} {} {}",
+                        report.file,
+                        report.action,
+                        report.issue_key.as_deref().unwrap_or("-"),
+                        report.reason.as_deref().unwrap_or("")
+                    ),
+                }
+            }
+            pipeline.store.close().await;
+            if failed {
+                anyhow::bail!("some mails could not be processed");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

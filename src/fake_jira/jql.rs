@@ -1,0 +1,104 @@
+//! The few JQL forms mailgate sends: clauses joined by AND, each one of
+//! `project = X`, `key = X`, `issue.property[name].path = "v"`, and an
+//! ignored `ORDER BY` tail.
+
+use super::FakeIssue;
+
+#[derive(Debug, PartialEq)]
+pub enum Clause {
+    Project(String),
+    Key(String),
+    Property {
+        name: String,
+        path: String,
+        value: String,
+    },
+}
+
+pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
+    let lower = jql.to_lowercase();
+    let body = match lower.find(" order by ") {
+        Some(i) => &jql[..i],
+        None if lower.starts_with("order by") => "",
+        None => jql,
+    };
+    let mut out = Vec::new();
+    for part in split_and(body) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (lhs, rhs) = part.split_once('=').ok_or_else(|| {
+            format!("Error in the JQL Query: Expecting operator but got '{part}'.")
+        })?;
+        let lhs = lhs.trim();
+        let rhs = rhs.trim().trim_matches('"').replace("\\\"", "\"");
+        let lhs_lower = lhs.to_lowercase();
+        if lhs_lower == "project" {
+            out.push(Clause::Project(rhs));
+        } else if lhs_lower == "key" || lhs_lower == "issuekey" {
+            out.push(Clause::Key(rhs));
+        } else if let Some(rest) = lhs_lower.strip_prefix("issue.property[") {
+            let (name, path) = rest
+                .split_once("].")
+                .ok_or_else(|| format!("Error in the JQL Query: bad property '{lhs}'."))?;
+            out.push(Clause::Property {
+                name: name.to_string(),
+                path: path.to_string(),
+                value: rhs,
+            });
+        } else {
+            return Err(format!(
+                "Field '{lhs}' does not exist or you do not have permission to view it."
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn split_and(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.to_lowercase().find(" and ") {
+        parts.push(&rest[..i]);
+        rest = &rest[i + 5..];
+    }
+    parts.push(rest);
+    parts
+}
+
+pub fn matches(issue: &FakeIssue, clauses: &[Clause]) -> bool {
+    clauses.iter().all(|c| match c {
+        Clause::Project(p) => issue.project.eq_ignore_ascii_case(p),
+        Clause::Key(k) => issue.key.eq_ignore_ascii_case(k),
+        Clause::Property { name, path, value } => issue
+            .properties
+            .iter()
+            .find(|(k, _)| k.to_lowercase() == *name)
+            .and_then(|(_, v)| {
+                path.split('.').try_fold(v, |v, seg| {
+                    v.as_object()?
+                        .iter()
+                        .find(|(k, _)| k.to_lowercase() == seg)
+                        .map(|(_, v)| v)
+                })
+            })
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| v == value),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn property_and_project_clauses_parse() {
+        let c = parse(
+            r#"project = HELP AND issue.property[mailgate].messageId = "a@b" ORDER BY created"#,
+        )
+        .expect("ok");
+        assert_eq!(c.len(), 2);
+        assert!(parse("summary ~ x").is_err());
+    }
+}

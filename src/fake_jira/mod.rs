@@ -1,0 +1,160 @@
+//! An in-process fake of Jira's REST API (Cloud v3 and v2 paths, Data Center
+//! v2) for tests and the sandbox. It keeps issues, comments and attachments in
+//! memory and answers with Atlassian's shapes: status codes, `ErrorCollection`
+//! bodies, `nextPageToken`/`startAt` pagination, `Retry-After` on 429. It can
+//! be told to fail the next calls.
+
+mod jql;
+mod model;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use model::{FakeAttachment, FakeComment, FakeIssue};
+
+/// A failure the fake injects into upcoming calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status (500, 503, …) before doing anything.
+    Status(u16),
+    /// 429 with `Retry-After: secs`, before doing anything.
+    RateLimit { retry_after_secs: u64 },
+    /// Do the work, then hold the answer this long (a client timeout after
+    /// the effect: the ambiguous case).
+    SlowAfterEffect(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingFault {
+    pub fault: Fault,
+    pub remaining: u32,
+    /// Only calls whose `METHOD path` contains this text.
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FakeAuth {
+    Basic { user: String, secret: String },
+    Bearer(String),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub auth: Vec<FakeAuth>,
+    pub projects: Vec<String>,
+    pub issues: Vec<FakeIssue>,
+    pub next_issue_id: u64,
+    pub next_comment_id: u64,
+    pub next_attachment_id: u64,
+    pub faults: Vec<PendingFault>,
+    pub calls: Vec<String>,
+    pub base_url: String,
+}
+
+/// A running fake Jira. Dropping it stops the server.
+pub struct FakeJira {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FakeJira {
+    /// Start on a free loopback port. `projects` are the project keys that
+    /// exist; credentials in `auth` are accepted.
+    pub async fn start(projects: &[&str], auth: Vec<FakeAuth>) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State {
+            auth,
+            projects: projects.iter().map(|p| p.to_string()).collect(),
+            next_issue_id: 10000,
+            next_comment_id: 20000,
+            next_attachment_id: 30000,
+            base_url: format!("http://{addr}"),
+            ..Default::default()
+        }));
+        let app = routes::router(state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            addr,
+            state,
+            shutdown: Some(tx),
+        })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fail the next `times` calls (optionally only those matching `filter`,
+    /// e.g. `"POST /rest/api/3/issue"`).
+    pub fn fail_next(&self, times: u32, fault: Fault, filter: Option<&str>) {
+        self.lock().faults.push(PendingFault {
+            fault,
+            remaining: times,
+            filter: filter.map(String::from),
+        });
+    }
+
+    /// Replace the accepted credentials (e.g. revoke a token).
+    pub fn set_auth(&self, auth: Vec<FakeAuth>) {
+        self.lock().auth = auth;
+    }
+
+    pub fn issues(&self) -> Vec<FakeIssue> {
+        self.lock().issues.clone()
+    }
+
+    pub fn issue(&self, key: &str) -> Option<FakeIssue> {
+        self.lock().issues.iter().find(|i| i.key == key).cloned()
+    }
+
+    /// Every call received so far, as `METHOD /path`.
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+
+    /// Number of calls whose `METHOD /path` starts with `prefix`.
+    pub fn count_calls(&self, prefix: &str) -> usize {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .count()
+    }
+
+    /// Create an issue directly (test set-up).
+    pub fn seed_issue(&self, project: &str, summary: &str) -> String {
+        let mut st = self.lock();
+        model::insert_issue(
+            &mut st,
+            project,
+            summary,
+            serde_json::Value::Null,
+            "Task",
+            Vec::new(),
+            Default::default(),
+        )
+    }
+}
+
+impl Drop for FakeJira {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! mailgate: email to Jira. One module per pipeline stage; see README.md.
+
+pub mod app;
+pub mod classify;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod fake_jira;
+pub mod ingest;
+pub mod jira;
+pub mod mailbox;
+pub mod mime;
+pub mod pipeline;
+pub mod replay;
+pub mod store;
+pub mod telemetry;

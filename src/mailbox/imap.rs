@@ -1,0 +1,271 @@
+//! The async-imap client: implicit TLS, STARTTLS or (loopback only) plain,
+//! UID-based fetch with BODY.PEEK, IDLE when offered.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
+use async_imap::{Client, Session};
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpStream;
+
+use super::stream::ImapStream;
+use super::{AckTarget, MailConnector, MailSource, MailboxError};
+use crate::config::{MailboxSettings, TlsMode};
+
+pub struct ImapConnector {
+    name: String,
+    host: String,
+    port: u16,
+    tls: TlsMode,
+    user: String,
+    password: SecretString,
+    folder: String,
+    processed: Option<String>,
+    failed: Option<String>,
+    idle: bool,
+    tls_config: Arc<rustls::ClientConfig>,
+}
+
+impl ImapConnector {
+    pub fn new(s: &MailboxSettings) -> Result<Self, MailboxError> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = &s.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| MailboxError::Tls(format!("cannot read ca_file {path}: {e}")))?;
+            use rustls_pki_types::pem::PemObject;
+            for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
+                let cert =
+                    cert.map_err(|e| MailboxError::Tls(format!("bad certificate in {path}: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| MailboxError::Tls(format!("bad certificate in {path}: {e}")))?;
+            }
+        }
+        let tls_config = rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self {
+            name: s.name.clone(),
+            host: s.host.clone(),
+            port: s.port,
+            tls: s.tls,
+            user: s.user.clone(),
+            password: s.password.clone(),
+            folder: s.folder.clone(),
+            processed: s.processed_folder.clone(),
+            failed: s.failed_folder.clone(),
+            idle: s.idle,
+            tls_config: Arc::new(tls_config),
+        })
+    }
+
+    async fn tls_wrap(&self, tcp: TcpStream) -> Result<ImapStream, MailboxError> {
+        let server_name = rustls_pki_types::ServerName::try_from(self.host.clone())
+            .map_err(|e| MailboxError::Tls(format!("bad server name {}: {e}", self.host)))?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls_config.clone())
+            .connect(server_name, tcp)
+            .await
+            .map_err(|e| MailboxError::Tls(e.to_string()))?;
+        Ok(ImapStream::Tls(Box::new(tls)))
+    }
+}
+
+async fn greeting(client: &mut Client<ImapStream>) -> Result<(), MailboxError> {
+    match client.read_response().await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(MailboxError::Connect(
+            "server closed the connection before its greeting".into(),
+        )),
+        Err(e) => Err(MailboxError::Connect(e.to_string())),
+    }
+}
+
+#[async_trait]
+impl MailConnector for ImapConnector {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    #[tracing::instrument(skip_all, fields(mailbox = %self.name, host = %self.host, port = self.port))]
+    async fn connect(&self) -> Result<Box<dyn MailSource>, MailboxError> {
+        let tcp = tokio::time::timeout(
+            Duration::from_secs(30),
+            TcpStream::connect((self.host.as_str(), self.port)),
+        )
+        .await
+        .map_err(|_| MailboxError::Connect("timed out".into()))?
+        .map_err(|e| MailboxError::Connect(e.to_string()))?;
+        let client = match self.tls {
+            TlsMode::Implicit => {
+                let mut c = Client::new(self.tls_wrap(tcp).await?);
+                greeting(&mut c).await?;
+                c
+            }
+            TlsMode::None => {
+                let mut c = Client::new(ImapStream::Plain(tcp));
+                greeting(&mut c).await?;
+                c
+            }
+            TlsMode::Starttls => {
+                let mut c = Client::new(ImapStream::Plain(tcp));
+                greeting(&mut c).await?;
+                c.run_command_and_check_ok("STARTTLS", None).await?;
+                let ImapStream::Plain(tcp) = c.into_inner() else {
+                    return Err(MailboxError::Tls("unexpected stream state".into()));
+                };
+                Client::new(self.tls_wrap(tcp).await?)
+            }
+        };
+        let mut session = client
+            .login(&self.user, self.password.expose_secret())
+            .await
+            .map_err(|(e, _)| MailboxError::Login(e.to_string()))?;
+        let caps = session.capabilities().await?;
+        let has_idle = caps.has_str("IDLE");
+        let has_move = caps.has_str("MOVE");
+        let has_uidplus = caps.has_str("UIDPLUS");
+        let selected = session.select(&self.folder).await?;
+        let uidvalidity = selected.uid_validity.unwrap_or(0);
+        tracing::info!(idle = has_idle, uidvalidity, "IMAP session open");
+        Ok(Box::new(ImapSession {
+            session: Some(session),
+            uidvalidity,
+            use_idle: self.idle && has_idle,
+            has_move,
+            has_uidplus,
+            processed: self.processed.clone(),
+            failed: self.failed.clone(),
+            pending_exists: false,
+        }))
+    }
+}
+
+struct ImapSession {
+    session: Option<Session<ImapStream>>,
+    uidvalidity: u32,
+    use_idle: bool,
+    has_move: bool,
+    has_uidplus: bool,
+    processed: Option<String>,
+    failed: Option<String>,
+    /// The server announced new mail outside IDLE.
+    pending_exists: bool,
+}
+
+impl ImapSession {
+    fn session(&mut self) -> Result<&mut Session<ImapStream>, MailboxError> {
+        self.session
+            .as_mut()
+            .ok_or_else(|| MailboxError::Protocol("session lost during IDLE".into()))
+    }
+
+    fn drain_unsolicited(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            while let Ok(r) = s.unsolicited_responses.try_recv() {
+                if matches!(
+                    r,
+                    UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+                ) {
+                    self.pending_exists = true;
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl MailSource for ImapSession {
+    fn uidvalidity(&self) -> u32 {
+        self.uidvalidity
+    }
+
+    async fn unseen_uids(&mut self) -> Result<Vec<u32>, MailboxError> {
+        self.drain_unsolicited();
+        self.pending_exists = false;
+        let mut uids: Vec<u32> = self
+            .session()?
+            .uid_search("UNSEEN")
+            .await?
+            .into_iter()
+            .collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, MailboxError> {
+        let session = self.session()?;
+        let fetches: Vec<_> = session
+            .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
+            .await?
+            .try_collect()
+            .await?;
+        Ok(fetches
+            .iter()
+            .find(|f| f.uid == Some(uid))
+            .and_then(|f| f.body())
+            .map(<[u8]>::to_vec))
+    }
+
+    async fn acknowledge(&mut self, uid: u32, target: AckTarget) -> Result<(), MailboxError> {
+        let folder = match target {
+            AckTarget::Processed => self.processed.clone(),
+            AckTarget::Failed => self.failed.clone(),
+        };
+        let (has_move, has_uidplus) = (self.has_move, self.has_uidplus);
+        let session = self.session()?;
+        let set = uid.to_string();
+        let _: Vec<_> = session
+            .uid_store(&set, "+FLAGS.SILENT (\\Seen)")
+            .await?
+            .try_collect()
+            .await?;
+        if let Some(folder) = folder {
+            if has_move {
+                session.uid_mv(&set, &folder).await?;
+            } else {
+                session.uid_copy(&set, &folder).await?;
+                let _: Vec<_> = session
+                    .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                    .await?
+                    .try_collect()
+                    .await?;
+                if has_uidplus {
+                    let _: Vec<_> = session.uid_expunge(&set).await?.try_collect().await?;
+                } else {
+                    let _: Vec<_> = session.expunge().await?.try_collect().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn wait(&mut self, timeout: Duration) -> Result<(), MailboxError> {
+        self.drain_unsolicited();
+        if self.pending_exists {
+            return Ok(());
+        }
+        if !self.use_idle {
+            tokio::time::sleep(timeout).await;
+            return self.session()?.noop().await.map_err(Into::into);
+        }
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| MailboxError::Protocol("no session".into()))?;
+        let mut handle = session.idle();
+        handle.init().await?;
+        // Servers drop IDLE after 30 minutes; re-enter well before.
+        let (fut, _stop) = handle.wait_with_timeout(timeout.min(Duration::from_secs(25 * 60)));
+        let response = fut.await?;
+        if let IdleResponse::NewData(_) = response {
+            self.pending_exists = true;
+        }
+        self.session = Some(handle.done().await?);
+        Ok(())
+    }
+}

@@ -1,0 +1,235 @@
+//! Raw RFC 5322 bytes to [`InboundMessage`]. No I/O. Broken input degrades
+//! (replacement characters, missing fields), it never panics.
+
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+
+use crate::domain::{Attachment, EmailAddress, InboundMessage, Mailbox, MessageId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message has no header section that could be parsed")]
+    Unparseable,
+}
+
+/// Parse a raw message. Mail without a Message-ID gets a stable synthetic one.
+pub fn parse(raw: &[u8]) -> Result<InboundMessage, ParseError> {
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::Empty);
+    }
+    let msg = MessageParser::default()
+        .parse(raw)
+        .ok_or(ParseError::Unparseable)?;
+
+    let message_id = msg
+        .message_id()
+        .and_then(|id| MessageId::parse(id).ok())
+        .unwrap_or_else(|| MessageId::synthetic(raw));
+
+    let text = body_text(&msg);
+    let attachments = msg.attachments().filter_map(attachment).collect::<Vec<_>>();
+
+    let raw_header = |name: &str| msg.header_raw(name).map(|v| v.trim().to_string());
+    let content_type_is_report = msg.root_part().content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+
+    Ok(InboundMessage {
+        message_id: Some(message_id),
+        in_reply_to: ids(msg.in_reply_to()),
+        references: ids(msg.references()),
+        from: msg.from().and_then(first_mailbox),
+        reply_to: msg.reply_to().and_then(first_mailbox),
+        to: msg.to().map(mailboxes).unwrap_or_default(),
+        cc: msg.cc().map(mailboxes).unwrap_or_default(),
+        subject: msg.subject().unwrap_or("").trim().to_string(),
+        text,
+        attachments,
+        auto_submitted: raw_header("Auto-Submitted"),
+        precedence: raw_header("Precedence"),
+        x_autoreply: msg.header_raw("X-Autoreply").is_some()
+            || msg.header_raw("X-Autorespond").is_some(),
+        list_id: raw_header("List-Id"),
+        null_return_path: raw_header("Return-Path").is_some_and(|v| v == "<>" || v.is_empty()),
+        is_report: content_type_is_report,
+        x_mailgate_loop: msg.header_raw("X-Mailgate-Loop").is_some(),
+    })
+}
+
+fn body_text(msg: &mail_parser::Message<'_>) -> String {
+    let has_plain = msg
+        .text_bodies()
+        .any(|p| matches!(p.body, PartType::Text(_)));
+    if has_plain {
+        let mut out = String::new();
+        for part in msg.text_bodies() {
+            if let PartType::Text(t) = &part.body {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(t);
+            }
+        }
+        return normalise_newlines(&out);
+    }
+    match msg.body_html(0) {
+        Some(html) => html_to_text(&html),
+        None => String::new(),
+    }
+}
+
+/// Readable text from HTML; falls back to the HTML with tags removed if the
+/// converter fails.
+pub fn html_to_text(html: &str) -> String {
+    match html2text::from_read(html.as_bytes(), 100) {
+        Ok(t) => normalise_newlines(&t),
+        Err(_) => strip_tags(html),
+    }
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn normalise_newlines(s: &str) -> String {
+    s.replace("\r\n", "\n").trim_end().to_string()
+}
+
+fn attachment(part: &mail_parser::MessagePart<'_>) -> Option<Attachment> {
+    let data: Vec<u8> = match &part.body {
+        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
+        PartType::Text(t) | PartType::Html(t) => t.as_bytes().to_vec(),
+        PartType::Message(m) => m.raw_message().to_vec(),
+        PartType::Multipart(_) => return None,
+    };
+    let content_type = part
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_lowercase(),
+            None => ct.ctype().to_lowercase(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".to_string());
+    let filename = part
+        .attachment_name()
+        .map(sanitize_filename)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| default_name(&content_type, matches!(part.body, PartType::Message(_))));
+    Some(Attachment {
+        filename,
+        content_type,
+        data,
+    })
+}
+
+fn default_name(content_type: &str, is_message: bool) -> String {
+    if is_message {
+        return "attached-message.eml".into();
+    }
+    let ext = match content_type {
+        "text/plain" => "txt",
+        "text/html" => "html",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    };
+    format!("attachment.{ext}")
+}
+
+/// Keep only the last path segment and drop control characters.
+pub fn sanitize_filename(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    last.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<MessageId> {
+    let raw: Vec<&str> = match value {
+        HeaderValue::Text(t) => vec![t.as_ref()],
+        HeaderValue::TextList(list) => list.iter().map(|t| t.as_ref()).collect(),
+        _ => Vec::new(),
+    };
+    raw.into_iter()
+        .flat_map(|s| s.split_whitespace())
+        .filter_map(|s| MessageId::parse(s).ok())
+        .collect()
+}
+
+fn to_mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
+    let address = EmailAddress::parse(addr.address()?).ok()?;
+    let name = addr
+        .name()
+        .map(|n| n.trim().trim_matches('"').trim().to_string())
+        .filter(|n| !n.is_empty());
+    Some(Mailbox { name, address })
+}
+
+fn mailboxes(address: &Address<'_>) -> Vec<Mailbox> {
+    address.iter().filter_map(to_mailbox).collect()
+}
+
+fn first_mailbox(address: &Address<'_>) -> Option<Mailbox> {
+    address.iter().find_map(to_mailbox)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_words_and_plain_body_are_decoded() {
+        let raw = b"From: =?UTF-8?Q?J=C3=BCrgen?= <J@Example.test>\r\nTo: help@corp.test\r\nSubject: =?UTF-8?B?w5xiZXI=?=\r\nMessage-ID: <a@b>\r\nIn-Reply-To: <x@y>\r\nReferences: <w@y> <x@y>\r\n\r\nHello\r\n";
+        let m = parse(raw).expect("parses");
+        assert_eq!(m.subject, "\u{dc}ber");
+        let from = m.from.expect("from");
+        assert_eq!(from.name.as_deref(), Some("J\u{fc}rgen"));
+        assert_eq!(from.address.as_ref(), "j@example.test");
+        assert_eq!(m.text, "Hello");
+        assert_eq!(m.in_reply_to.len(), 1);
+        assert_eq!(m.references.len(), 2);
+    }
+
+    #[test]
+    fn html_only_mail_becomes_text() {
+        let raw = b"From: a@b.test\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n<p>Hello <b>world</b></p>";
+        let m = parse(raw).expect("parses");
+        assert!(m.text.contains("Hello"), "{}", m.text);
+        assert!(!m.text.contains("<p>"));
+    }
+
+    #[test]
+    fn broken_charset_does_not_fail() {
+        let raw = b"From: a@b.test\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\xff\xfe broken";
+        let m = parse(raw).expect("parses");
+        assert!(m.text.contains("broken"));
+    }
+
+    #[test]
+    fn empty_input_is_an_error() {
+        assert!(matches!(parse(b"  \r\n"), Err(ParseError::Empty)));
+    }
+
+    #[test]
+    fn filenames_lose_their_paths() {
+        assert_eq!(sanitize_filename("C:\\tmp\\evil.exe"), "evil.exe");
+        assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
+    }
+}

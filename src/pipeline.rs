@@ -1,0 +1,414 @@
+//! The use case: one stored inbound mail to its committed outcome.
+//! parse → claim Message-ID → decide → create issue | add comment →
+//! attachments → commit. Every step resumes from the store after a restart.
+
+use std::sync::Arc;
+
+use crate::classify::{self, Decision, IgnoreReason};
+use crate::clock::Clock;
+use crate::config::{InboundSettings, RouteTarget, RoutingSettings};
+use crate::domain::{Attachment, InboundMessage, IssueKey, MessageId};
+use crate::jira::{JiraApi, JiraError, NewIssue, Upload};
+use crate::mime;
+use crate::store::{Finish, InboundRow, Status, Store, StoreError};
+
+/// Everything processing needs, shared by all mailbox loops.
+pub struct Pipeline {
+    pub store: Store,
+    pub jira: Arc<dyn JiraApi>,
+    pub clock: Arc<dyn Clock>,
+    pub inbound: InboundSettings,
+    pub routing: RoutingSettings,
+    pub reporter: Option<String>,
+    /// First retry delay; doubles per attempt up to 15 minutes.
+    pub retry_base_ms: i64,
+}
+
+/// What happened to a row in this attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    Done {
+        action: &'static str,
+        issue: IssueKey,
+    },
+    Ignored(String),
+    Failed(String),
+    /// Left pending; tried again later.
+    Retry(String),
+}
+
+/// An attachment that is not uploaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub filename: String,
+    pub reason: String,
+}
+
+impl Pipeline {
+    /// The attachments to upload, and those skipped by size or name policy.
+    pub fn select_attachments<'a>(
+        &self,
+        all: &'a [Attachment],
+    ) -> (Vec<&'a Attachment>, Vec<Skipped>) {
+        let mut keep = Vec::new();
+        let mut skipped = Vec::new();
+        for a in all {
+            let lower = a.filename.to_lowercase();
+            let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+            let reason = if a.data.len() as u64 > self.inbound.max_attachment_bytes {
+                Some(format!(
+                    "larger than {} bytes",
+                    self.inbound.max_attachment_bytes
+                ))
+            } else if self
+                .inbound
+                .blocked_extensions
+                .iter()
+                .any(|b| b.trim_start_matches('.').eq_ignore_ascii_case(ext))
+            {
+                Some(format!("extension .{ext} is blocked"))
+            } else if self
+                .inbound
+                .blocked_filenames
+                .iter()
+                .any(|b| b.eq_ignore_ascii_case(&a.filename))
+            {
+                Some("file name is blocked".to_string())
+            } else {
+                None
+            };
+            match reason {
+                Some(reason) => skipped.push(Skipped {
+                    filename: a.filename.clone(),
+                    reason,
+                }),
+                None => keep.push(a),
+            }
+        }
+        (keep, skipped)
+    }
+
+    /// Text of a new issue's description or a comment.
+    pub fn body_for(
+        &self,
+        msg: &InboundMessage,
+        decision: &Decision,
+        skipped: &[Skipped],
+    ) -> String {
+        let text = match decision {
+            Decision::Comment { .. } => {
+                classify::strip_quoted(&msg.text, self.inbound.reply_marker.as_deref())
+            }
+            _ => msg.text.trim().to_string(),
+        };
+        let mut out = String::new();
+        if let Some(from) = &msg.from {
+            match &from.name {
+                Some(name) => out.push_str(&format!("From: {name} <{}>\n\n", from.address)),
+                None => out.push_str(&format!("From: {}\n\n", from.address)),
+            }
+        }
+        out.push_str(if text.is_empty() { "(no text)" } else { &text });
+        if !skipped.is_empty() {
+            out.push_str("\n\nAttachments not uploaded:");
+            for s in skipped {
+                out.push_str(&format!("\n- {} ({})", s.filename, s.reason));
+            }
+        }
+        out
+    }
+
+    /// Decide without side effects (used by `replay --dry-run` and processing).
+    pub async fn decide(&self, msg: &InboundMessage) -> Result<Decision, StoreError> {
+        let ids: Vec<MessageId> = msg
+            .in_reply_to
+            .iter()
+            .chain(msg.references.iter())
+            .cloned()
+            .collect();
+        let threads = self.store.threads_for(&ids).await?;
+        Ok(classify::decide(
+            msg,
+            &self.inbound.own_addresses,
+            &self.routing,
+            &threads,
+        ))
+    }
+
+    fn new_issue(
+        &self,
+        target: &RouteTarget,
+        msg: &InboundMessage,
+        description: String,
+    ) -> NewIssue {
+        NewIssue {
+            project: target.project.to_string(),
+            issue_type: target.issue_type.clone(),
+            summary: classify::summary(&msg.subject),
+            description,
+            labels: target.labels.clone(),
+            components: target.components.clone(),
+            reporter: self.reporter.clone(),
+            source_message_id: msg.message_id.as_ref().map(|m| m.to_string()),
+        }
+    }
+
+    /// Process one stored mail as far as it goes now.
+    #[tracing::instrument(skip_all, fields(inbound_id = row.id, mailbox = %row.mailbox, message_id = tracing::field::Empty, issue_key = tracing::field::Empty))]
+    pub async fn process(&self, row: &InboundRow) -> Result<RowOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        let msg = match mime::parse(&row.raw) {
+            Ok(m) => m,
+            Err(e) => {
+                let error = format!("cannot parse mail: {e}");
+                return self.fail(row, None, "parse", &error).await;
+            }
+        };
+        let Some(mid) = msg.message_id.clone() else {
+            return self.fail(row, None, "parse", "no Message-ID").await;
+        };
+        tracing::Span::current().record("message_id", mid.as_ref());
+        self.store.set_message_id(row.id, &mid).await?;
+        let owner = self.store.claim_message_id(&mid, row.id, now).await?;
+        if owner != row.id {
+            let reason = IgnoreReason::Duplicate.to_string();
+            self.finish(
+                row,
+                Status::Ignored,
+                "ignore",
+                Some(&reason),
+                None,
+                &mid,
+                None,
+            )
+            .await?;
+            return Ok(RowOutcome::Ignored(reason));
+        }
+
+        let mut decision = self.decide(&msg).await?;
+        if let Decision::Ignore(reason) = &decision {
+            let reason = reason.to_string();
+            tracing::info!(%reason, "mail ignored");
+            self.finish(
+                row,
+                Status::Ignored,
+                "ignore",
+                Some(&reason),
+                None,
+                &mid,
+                None,
+            )
+            .await?;
+            return Ok(RowOutcome::Ignored(reason));
+        }
+
+        let (uploads, skipped) = self.select_attachments(&msg.attachments);
+        let mut detail = match &decision {
+            Decision::Comment { matched_by, .. } => format!("reply matched by {matched_by:?}"),
+            Decision::Create(t) => format!("routed to project {}", t.project),
+            Decision::Ignore(_) => String::new(),
+        };
+
+        // Step 1: the issue or comment, unless an earlier attempt already made it.
+        let (action, key) = match (
+            row.action.as_deref(),
+            row.issue_key.as_deref().map(IssueKey::parse),
+        ) {
+            (Some(action), Some(Ok(key))) => (
+                if action == "comment" {
+                    "comment"
+                } else {
+                    "create"
+                },
+                key,
+            ),
+            _ => {
+                let mut result = self.post(row, &msg, &mid, &decision, &skipped).await;
+                if let (Decision::Comment { issue, .. }, Err(JiraError::NotFound(_))) =
+                    (&decision, &result)
+                {
+                    detail = format!("issue {issue} not found; created a new issue instead");
+                    decision = Decision::Create(classify::route(&msg, &self.routing).clone());
+                    result = self.post(row, &msg, &mid, &decision, &skipped).await;
+                }
+                match result {
+                    Ok(done) => done,
+                    Err(e) => return self.jira_failed(row, &mid, &e).await,
+                }
+            }
+        };
+        tracing::Span::current().record("issue_key", key.as_ref());
+        self.store
+            .record_posted(row.id, action, &key, self.clock.now_ms())
+            .await?;
+
+        // Step 2: attachments, resuming after the last one uploaded.
+        for (n, a) in uploads
+            .iter()
+            .enumerate()
+            .skip(row.attachments_done.max(0) as usize)
+        {
+            let upload = Upload {
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                data: a.data.clone(),
+            };
+            if let Err(e) = self.jira.add_attachment(&key, &upload).await {
+                return self.jira_failed(row, &mid, &e).await;
+            }
+            self.store
+                .record_attachments_done(row.id, n as i64 + 1, self.clock.now_ms())
+                .await?;
+        }
+        if !skipped.is_empty() {
+            let names: Vec<String> = skipped
+                .iter()
+                .map(|s| format!("{} ({})", s.filename, s.reason))
+                .collect();
+            detail.push_str(&format!("; attachments skipped: {}", names.join(", ")));
+        }
+        detail.push_str(&format!("; {} attachment(s) uploaded", uploads.len()));
+        self.finish(
+            row,
+            Status::Done,
+            action,
+            None,
+            Some(&key),
+            &mid,
+            Some(&detail),
+        )
+        .await?;
+        tracing::info!(action, issue = %key, "mail processed");
+        Ok(RowOutcome::Done { action, issue: key })
+    }
+
+    /// Create the issue or add the comment.
+    async fn post(
+        &self,
+        row: &InboundRow,
+        msg: &InboundMessage,
+        mid: &MessageId,
+        decision: &Decision,
+        skipped: &[Skipped],
+    ) -> Result<(&'static str, IssueKey), JiraError> {
+        let body = self.body_for(msg, decision, skipped);
+        match decision {
+            Decision::Comment { issue, .. } => {
+                self.jira.add_comment(issue, &body).await?;
+                Ok(("comment", issue.clone()))
+            }
+            Decision::Create(target) => {
+                // An earlier attempt may have created the issue and lost the answer.
+                if row.attempts > 0 {
+                    let jql = format!(
+                        "issue.property[mailgate].messageId = \"{}\"",
+                        mid.as_ref().replace('"', "\\\"")
+                    );
+                    if let Some(found) = self.jira.search(&jql, 1).await?.into_iter().next() {
+                        tracing::info!(issue = %found.key, "issue from an earlier attempt found; not creating again");
+                        return Ok(("create", found.key));
+                    }
+                }
+                let created = self
+                    .jira
+                    .create_issue(&self.new_issue(target, msg, body))
+                    .await?;
+                Ok(("create", created.key))
+            }
+            Decision::Ignore(_) => Err(JiraError::Decode(
+                "nothing to post for an ignored mail".into(),
+            )),
+        }
+    }
+
+    async fn jira_failed(
+        &self,
+        row: &InboundRow,
+        mid: &MessageId,
+        e: &JiraError,
+    ) -> Result<RowOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        let error = e.to_string();
+        if matches!(e, JiraError::Unauthorized) {
+            tracing::warn!(error = %e, "Jira credentials rejected; mail held until they work");
+            self.store
+                .retry_later(row.id, &error, now + 60_000, false, now)
+                .await?;
+            return Ok(RowOutcome::Retry(error));
+        }
+        if e.is_transient() {
+            let shift = row.attempts.clamp(0, 20) as u32;
+            let mut delay = self
+                .retry_base_ms
+                .saturating_mul(1i64 << shift)
+                .min(15 * 60_000);
+            if let JiraError::RateLimited {
+                retry_after: Some(d),
+            } = e
+            {
+                delay = delay.max(d.as_millis() as i64);
+            }
+            let attempts = self
+                .store
+                .retry_later(row.id, &error, now + delay, true, now)
+                .await?;
+            if attempts < i64::from(self.inbound.max_attempts) {
+                tracing::warn!(error = %e, attempts, delay_ms = delay, "Jira call failed; will retry");
+                return Ok(RowOutcome::Retry(error));
+            }
+            let error = format!("gave up after {attempts} attempts: {error}");
+            return self.fail(row, Some(mid), "jira", &error).await;
+        }
+        self.fail(row, Some(mid), "jira", &error).await
+    }
+
+    async fn fail(
+        &self,
+        row: &InboundRow,
+        mid: Option<&MessageId>,
+        stage: &str,
+        error: &str,
+    ) -> Result<RowOutcome, StoreError> {
+        tracing::error!(stage, error, "mail failed; raw message kept for replay");
+        let f = Finish {
+            status: Status::Failed,
+            action: row.action.as_deref().unwrap_or("none"),
+            reason: Some(stage),
+            issue_key: None,
+            message_id: mid,
+            error: Some(error),
+            detail: None,
+        };
+        self.store.finish(row, &f, self.clock.now_ms()).await?;
+        if let Some(mid) = mid {
+            self.store.release_claim(mid, row.id).await?;
+        }
+        Ok(RowOutcome::Failed(error.to_string()))
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site per outcome, all named"
+    )]
+    async fn finish(
+        &self,
+        row: &InboundRow,
+        status: Status,
+        action: &str,
+        reason: Option<&str>,
+        key: Option<&IssueKey>,
+        mid: &MessageId,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let f = Finish {
+            status,
+            action,
+            reason,
+            issue_key: key,
+            message_id: Some(mid),
+            error: None,
+            detail,
+        };
+        self.store.finish(row, &f, self.clock.now_ms()).await
+    }
+}

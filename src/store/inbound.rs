@@ -1,0 +1,387 @@
+//! Inbound mail rows: raw bytes first, then the outcome, then the IMAP ack.
+
+use std::collections::HashMap;
+
+use super::{Store, StoreError};
+use crate::domain::{IssueKey, MessageId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Done,
+    Ignored,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Ignored => "ignored",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboundRow {
+    pub id: i64,
+    pub mailbox: String,
+    pub uidvalidity: Option<i64>,
+    pub uid: Option<i64>,
+    pub source: Option<String>,
+    pub message_id: Option<String>,
+    pub raw: Vec<u8>,
+    pub status: String,
+    pub attempts: i64,
+    pub action: Option<String>,
+    pub issue_key: Option<String>,
+    pub attachments_done: i64,
+}
+
+/// A raw mail to store.
+pub struct NewInbound<'a> {
+    pub mailbox: &'a str,
+    pub uidvalidity: Option<u32>,
+    pub uid: Option<u32>,
+    pub source: Option<&'a str>,
+    pub raw: &'a [u8],
+}
+
+/// The committed outcome of a mail.
+pub struct Finish<'a> {
+    pub status: Status,
+    pub action: &'a str,
+    pub reason: Option<&'a str>,
+    pub issue_key: Option<&'a IssueKey>,
+    pub message_id: Option<&'a MessageId>,
+    pub error: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+const ROW_COLUMNS: &str = "id, mailbox, uidvalidity, uid, source, message_id, raw, status, attempts, action, issue_key, attachments_done";
+
+impl Store {
+    /// Store a raw mail. Returns its id, or `None` when this IMAP UID was
+    /// stored before.
+    pub async fn insert_inbound(
+        &self,
+        new: &NewInbound<'_>,
+        now_ms: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let sql = self.sql(
+            "insert into inbound_messages (mailbox, uidvalidity, uid, source, raw, raw_size, created_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?)
+             on conflict do nothing returning id",
+        );
+        let id: Option<(i64,)> = sqlx::query_as(sql)
+            .bind(new.mailbox)
+            .bind(new.uidvalidity.map(i64::from))
+            .bind(new.uid.map(i64::from))
+            .bind(new.source)
+            .bind(new.raw.to_vec())
+            .bind(new.raw.len() as i64)
+            .bind(now_ms)
+            .bind(now_ms)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(id.map(|(id,)| id))
+    }
+
+    /// The UIDs among `uids` already stored for this mailbox and UIDVALIDITY.
+    pub async fn known_uids(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<Vec<u32>, StoreError> {
+        let sql = self.sql("select uid from inbound_messages where mailbox = ? and uidvalidity = ? and uid is not null");
+        let rows: Vec<(i64,)> = sqlx::query_as(sql)
+            .bind(mailbox)
+            .bind(i64::from(uidvalidity))
+            .fetch_all(self.pool())
+            .await?;
+        let known: std::collections::HashSet<i64> = rows.into_iter().map(|(u,)| u).collect();
+        Ok(uids
+            .iter()
+            .copied()
+            .filter(|u| known.contains(&i64::from(*u)))
+            .collect())
+    }
+
+    pub async fn inbound(&self, id: i64) -> Result<Option<InboundRow>, StoreError> {
+        let sql = self.sql(&format!(
+            "select {ROW_COLUMNS} from inbound_messages where id = ?"
+        ));
+        Ok(sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Pending mails of a mailbox whose next attempt is due, oldest first.
+    pub async fn due_inbound(
+        &self,
+        mailbox: &str,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<InboundRow>, StoreError> {
+        let sql = self.sql(&format!(
+            "select {ROW_COLUMNS} from inbound_messages
+             where mailbox = ? and status = 'pending' and next_attempt_at <= ? order by id limit ?"
+        ));
+        Ok(sqlx::query_as(sql)
+            .bind(mailbox)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// When the next pending mail of a mailbox is due, if any.
+    pub async fn next_due_at(&self, mailbox: &str) -> Result<Option<i64>, StoreError> {
+        let sql = self.sql("select min(next_attempt_at) from inbound_messages where mailbox = ? and status = 'pending'");
+        let row: (Option<i64>,) = sqlx::query_as(sql)
+            .bind(mailbox)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.0)
+    }
+
+    /// Finished mails not yet acknowledged on IMAP: (id, uidvalidity, uid, status).
+    pub async fn unacked(&self, mailbox: &str) -> Result<Vec<(i64, i64, i64, String)>, StoreError> {
+        let sql = self.sql(
+            "select id, uidvalidity, uid, status from inbound_messages
+             where mailbox = ? and status <> 'pending' and imap_acked = 0 and uid is not null order by id",
+        );
+        Ok(sqlx::query_as(sql)
+            .bind(mailbox)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    pub async fn mark_acked(&self, id: i64, now_ms: i64) -> Result<(), StoreError> {
+        let sql =
+            self.sql("update inbound_messages set imap_acked = 1, updated_at = ? where id = ?");
+        sqlx::query(sql)
+            .bind(now_ms)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_message_id(&self, id: i64, message_id: &MessageId) -> Result<(), StoreError> {
+        let sql = self.sql("update inbound_messages set message_id = ? where id = ?");
+        sqlx::query(sql)
+            .bind(message_id.as_ref())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Claim a Message-ID for an inbound row. Returns the owning row: this
+    /// row's id when the claim is ours, another id for a duplicate.
+    pub async fn claim_message_id(
+        &self,
+        message_id: &MessageId,
+        inbound_id: i64,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let insert = self.sql("insert into message_claims (message_id, inbound_id, created_at) values (?, ?, ?) on conflict do nothing");
+        sqlx::query(insert)
+            .bind(message_id.as_ref())
+            .bind(inbound_id)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        let select = self.sql("select inbound_id from message_claims where message_id = ?");
+        let (owner,): (i64,) = sqlx::query_as(select)
+            .bind(message_id.as_ref())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(owner)
+    }
+
+    /// Release a claim (a failed mail may be replayed as a new row).
+    pub async fn release_claim(
+        &self,
+        message_id: &MessageId,
+        inbound_id: i64,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql("delete from message_claims where message_id = ? and inbound_id = ?");
+        sqlx::query(sql)
+            .bind(message_id.as_ref())
+            .bind(inbound_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Record that Jira holds the issue or comment, before attachments.
+    pub async fn record_posted(
+        &self,
+        id: i64,
+        action: &str,
+        key: &IssueKey,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "update inbound_messages set action = ?, issue_key = ?, updated_at = ? where id = ?",
+        );
+        sqlx::query(sql)
+            .bind(action)
+            .bind(key.as_ref())
+            .bind(now_ms)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_attachments_done(
+        &self,
+        id: i64,
+        done: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let sql = self
+            .sql("update inbound_messages set attachments_done = ?, updated_at = ? where id = ?");
+        sqlx::query(sql)
+            .bind(done)
+            .bind(now_ms)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Leave the mail pending and try again at `next_at_ms`.
+    pub async fn retry_later(
+        &self,
+        id: i64,
+        error: &str,
+        next_at_ms: i64,
+        count_attempt: bool,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let sql = self.sql(
+            "update inbound_messages set attempts = attempts + ?, last_error = ?, next_attempt_at = ?, updated_at = ?
+             where id = ? returning attempts",
+        );
+        let (attempts,): (i64,) = sqlx::query_as(sql)
+            .bind(i64::from(count_attempt))
+            .bind(error)
+            .bind(next_at_ms)
+            .bind(now_ms)
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(attempts)
+    }
+
+    /// Commit a mail's outcome: status, the thread link and a processing
+    /// log row, in one transaction.
+    pub async fn finish(
+        &self,
+        row: &InboundRow,
+        f: &Finish<'_>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let sql = self.sql(
+            "update inbound_messages set status = ?, action = ?, reason = ?, issue_key = ?, last_error = ?, updated_at = ?
+             where id = ?",
+        );
+        sqlx::query(sql)
+            .bind(f.status.as_str())
+            .bind(f.action)
+            .bind(f.reason)
+            .bind(f.issue_key.map(|k| k.to_string()))
+            .bind(f.error)
+            .bind(now_ms)
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        if let (Some(key), Some(mid), Status::Done) = (f.issue_key, f.message_id, f.status) {
+            let sql = self.sql("insert into message_threads (message_id, issue_key, created_at) values (?, ?, ?) on conflict do nothing");
+            sqlx::query(sql)
+                .bind(mid.as_ref())
+                .bind(key.as_ref())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let sql = self.sql(
+            "insert into processing_log (at, mailbox, inbound_id, message_id, action, issue_key, status, error, detail)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        let log_status = if f.status == Status::Failed {
+            "failed"
+        } else {
+            "ok"
+        };
+        sqlx::query(sql)
+            .bind(now_ms)
+            .bind(row.mailbox.as_str())
+            .bind(row.id)
+            .bind(f.message_id.map(|m| m.to_string()))
+            .bind(f.action)
+            .bind(f.issue_key.map(|k| k.to_string()))
+            .bind(log_status)
+            .bind(f.error)
+            .bind(f.detail.or(f.reason))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Record a Message-ID as part of an issue's thread (e.g. a mail we sent).
+    pub async fn link_thread(
+        &self,
+        message_id: &MessageId,
+        key: &IssueKey,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql("insert into message_threads (message_id, issue_key, created_at) values (?, ?, ?) on conflict do nothing");
+        sqlx::query(sql)
+            .bind(message_id.as_ref())
+            .bind(key.as_ref())
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The issues of those `ids` that belong to a known thread.
+    pub async fn threads_for(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<HashMap<MessageId, IssueKey>, StoreError> {
+        let mut out = HashMap::new();
+        for id in ids {
+            let sql = self.sql("select issue_key from message_threads where message_id = ?");
+            let row: Option<(String,)> = sqlx::query_as(sql)
+                .bind(id.as_ref())
+                .fetch_optional(self.pool())
+                .await?;
+            if let Some(key) = row.and_then(|(k,)| IssueKey::parse(&k).ok()) {
+                out.insert(id.clone(), key);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Count rows by status (for tests, `mailgate log` and the demo).
+    pub async fn count_by_status(&self, status: Status) -> Result<i64, StoreError> {
+        let sql = self.sql("select count(*) from inbound_messages where status = ?");
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .bind(status.as_str())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,60 @@
+//! The processing log: one row per mail outcome.
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct LogEntry {
+    pub id: i64,
+    pub at: i64,
+    pub mailbox: String,
+    pub message_id: Option<String>,
+    pub action: String,
+    pub issue_key: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// A log row written outside [`Store::finish`] (e.g. a retry note).
+pub struct NewLogEntry<'a> {
+    pub mailbox: &'a str,
+    pub inbound_id: Option<i64>,
+    pub message_id: Option<&'a str>,
+    pub action: &'a str,
+    pub issue_key: Option<&'a str>,
+    pub status: &'a str,
+    pub error: Option<&'a str>,
+}
+
+impl Store {
+    pub async fn add_log(&self, e: &NewLogEntry<'_>, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "insert into processing_log (at, mailbox, inbound_id, message_id, action, issue_key, status, error)
+             values (?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        sqlx::query(sql)
+            .bind(now_ms)
+            .bind(e.mailbox)
+            .bind(e.inbound_id)
+            .bind(e.message_id)
+            .bind(e.action)
+            .bind(e.issue_key)
+            .bind(e.status)
+            .bind(e.error)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Most recent log rows first.
+    pub async fn recent_log(&self, limit: i64) -> Result<Vec<LogEntry>, StoreError> {
+        let sql = self.sql(
+            "select id, at, mailbox, message_id, action, issue_key, status, error, detail
+             from processing_log order by id desc limit ?",
+        );
+        Ok(sqlx::query_as(sql)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+}
