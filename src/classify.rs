@@ -81,9 +81,15 @@ pub fn ignore_reason(msg: &InboundMessage, own: &[EmailAddress]) -> Option<Ignor
     if msg.x_mailgate_loop {
         return Some(IgnoreReason::MailgateLoop);
     }
+    if msg.is_report {
+        return Some(IgnoreReason::DeliveryReport);
+    }
+    if msg.null_return_path {
+        return Some(IgnoreReason::NullReturnPath);
+    }
     if let Some(v) = &msg.auto_submitted {
         let token = v
-            .split(';')
+            .split([';', '('])
             .next()
             .unwrap_or("")
             .trim()
@@ -100,12 +106,6 @@ pub fn ignore_reason(msg: &InboundMessage, own: &[EmailAddress]) -> Option<Ignor
         if matches!(p.as_str(), "bulk" | "junk" | "list" | "auto_reply") {
             return Some(IgnoreReason::Precedence(p));
         }
-    }
-    if msg.is_report {
-        return Some(IgnoreReason::DeliveryReport);
-    }
-    if msg.null_return_path {
-        return Some(IgnoreReason::NullReturnPath);
     }
     let Some(sender) = msg.sender() else {
         return Some(IgnoreReason::NoSender);

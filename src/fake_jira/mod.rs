@@ -109,6 +109,11 @@ impl FakeJira {
         });
     }
 
+    /// Drop every pending injected fault.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     /// Replace the accepted credentials (e.g. revoke a token).
     pub fn set_auth(&self, auth: Vec<FakeAuth>) {
         self.lock().auth = auth;
