@@ -6,7 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Dovecot, Imap, TestDb, fake_jira, mail, pipeline, settings};
+use common::dovecot::Dovecot;
+use common::{Imap, TestDb, fake_jira, mail, pipeline, settings};
 use mailgate::fake_jira::Fault;
 use mailgate::ingest;
 use mailgate::jira::adf_to_text;

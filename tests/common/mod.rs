@@ -13,8 +13,6 @@ use mailgate::config::Settings;
 use mailgate::fake_jira::{FakeAuth, FakeJira};
 use mailgate::pipeline::Pipeline;
 
-pub use dovecot::Dovecot;
-
 pub const JIRA_USER: &str = "bot@example.test";
 pub const JIRA_TOKEN: &str = "test-api-token-7f3a";
 
