@@ -152,36 +152,31 @@ fn has_ext(path: &Path, ext: &str) -> bool {
     path.extension().is_some_and(|e| e == ext)
 }
 
-enum Outcome {
-    Parsed(Result<InboundMessage, ParseError>),
-    Panicked(String),
-    TimedOut,
-}
-
 /// Parse on a separate thread under `catch_unwind`, giving up after
 /// [`PARSE_TIMEOUT`] (a hung thread is left behind; the test fails anyway).
-fn parse_guarded(raw: Vec<u8>) -> Outcome {
+/// `Err` describes a panic or a hang.
+fn parse_guarded(raw: Vec<u8>) -> Result<Result<InboundMessage, ParseError>, String> {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("corpus-parse".into())
         .spawn(move || {
             let result = std::panic::catch_unwind(|| parse(&raw)).map_err(|payload| {
-                payload
+                let message = payload
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "non-string panic payload".to_string())
+                    .unwrap_or_else(|| "non-string panic payload".to_string());
+                format!("PANIC: {message}")
             });
             // The receiver is gone only after a timeout; nothing to report then.
             let _ = tx.send(result);
         })
         .expect("spawn a parser thread");
     match rx.recv_timeout(PARSE_TIMEOUT) {
-        Ok(Ok(parsed)) => Outcome::Parsed(parsed),
-        Ok(Err(message)) => Outcome::Panicked(message),
-        Err(RecvTimeoutError::Timeout) => Outcome::TimedOut,
+        Ok(result) => result,
+        Err(RecvTimeoutError::Timeout) => Err(format!("no result within {PARSE_TIMEOUT:?}")),
         Err(RecvTimeoutError::Disconnected) => {
-            Outcome::Panicked("parser thread ended without a result".into())
+            Err("parser thread ended without a result".to_string())
         }
     }
 }
@@ -192,11 +187,7 @@ fn parse_guarded(raw: Vec<u8>) -> Outcome {
 fn load_and_parse(path: &Path) -> Result<Result<InboundMessage, ParseError>, String> {
     let name = rel(path);
     let raw = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    match parse_guarded(raw) {
-        Outcome::Parsed(parsed) => Ok(parsed),
-        Outcome::Panicked(m) => Err(format!("{name}: PANIC: {m}")),
-        Outcome::TimedOut => Err(format!("{name}: no result within {PARSE_TIMEOUT:?}")),
-    }
+    parse_guarded(raw).map_err(|e| format!("{name}: {e}"))
 }
 
 /// For corpora where every file is a real message: a `ParseError` is a failure.

@@ -378,3 +378,73 @@ ca_file = "{}"
     }
     imap.logout().await;
 }
+
+#[tokio::test]
+async fn without_idle_the_mailbox_is_polled() {
+    common::init();
+    let db = TestDb::sqlite();
+    let dovecot = Dovecot::start();
+    let jira = fake_jira().await;
+    let mut s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
+    s.mailboxes[0].idle = false;
+    s.mailboxes[0].poll_interval_secs = 1;
+    let service = mailgate::app::Service::start(&s)
+        .await
+        .expect("service starts");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut imap = Imap::connect(dovecot.port).await;
+    imap.append(&mail(
+        "poll@customer.test",
+        "jo@customer.test",
+        "help@corp.test",
+        "Found by polling",
+        "",
+        "Hi.",
+    ))
+    .await;
+
+    let created = common::wait_until(Duration::from_secs(20), || async {
+        !jira.issues().is_empty()
+    })
+    .await;
+
+    assert!(created);
+    assert_eq!(jira.issues().len(), 1);
+    service.shutdown().await;
+    imap.logout().await;
+}
+
+#[tokio::test]
+async fn the_service_reconnects_when_the_server_comes_up_later() {
+    common::init();
+    let db = TestDb::sqlite();
+    let jira = fake_jira().await;
+    let port = common::dovecot::free_port();
+    let s = settings(&db.url, &jira.base_url(), Some(port), "");
+    // Nothing listens yet: the loop logs the failure and retries with backoff.
+    let service = mailgate::app::Service::start(&s)
+        .await
+        .expect("service starts");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let dovecot = Dovecot::start_on(port);
+    let mut imap = Imap::connect(dovecot.port).await;
+    imap.append(&mail(
+        "late@customer.test",
+        "kim@customer.test",
+        "help@corp.test",
+        "Server was late",
+        "",
+        "Hi.",
+    ))
+    .await;
+
+    let created = common::wait_until(Duration::from_secs(30), || async {
+        !jira.issues().is_empty()
+    })
+    .await;
+
+    assert!(created, "the loop reconnected and processed the mail");
+    assert_eq!(jira.issues().len(), 1);
+    service.shutdown().await;
+    imap.logout().await;
+}

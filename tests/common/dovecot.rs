@@ -17,7 +17,7 @@ pub struct Dovecot {
     child: Child,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -39,6 +39,11 @@ fn chmod(path: &Path, mode: &str) {
 
 impl Dovecot {
     pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// Start on a chosen plain-IMAP port (for tests that connect before the server is up).
+    pub fn start_on(port: u16) -> Self {
         assert!(
             Command::new("dovecot")
                 .arg("--version")
@@ -111,7 +116,6 @@ impl Dovecot {
                     .to_string();
             (me.clone(), me, group, uid, gid)
         };
-        let port = free_port();
         let tls_port = free_port();
         let r = root.display();
         let conf = format!(
