@@ -15,5 +15,6 @@ pub mod mailbox;
 pub mod mime;
 pub mod pipeline;
 pub mod replay;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;

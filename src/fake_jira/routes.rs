@@ -338,10 +338,13 @@ fn list_comments(st: &State, api: &str, key: &str, uri: &Uri) -> Response {
     };
     let q = query_map(uri);
     let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
+    // Default page size per spec: Cloud v3 getComments declares 100; the
+    // Cloud v2 spec (2024-02) declares 5000 for /rest/api/2.
+    let default_max = if api == "3" { 100 } else { 5000 };
     let max: usize = q
         .get("maxResults")
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5000)
+        .unwrap_or(default_max)
         .min(5000);
     let issue = &st.issues[i];
     let page: Vec<Value> = issue
@@ -462,11 +465,12 @@ fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn search_matches(st: &State, uri: &Uri) -> Result<Vec<usize>, Response> {
+/// Indexes of the issues matching the `jql` query parameter, or the JQL
+/// error message (a 400 `ErrorCollection` for the caller).
+fn search_matches(st: &State, uri: &Uri) -> Result<Vec<usize>, String> {
     let q = query_map(uri);
     let jql_text = q.get("jql").cloned().unwrap_or_default();
-    let clauses = jql::parse(&jql_text)
-        .map_err(|e| error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]))?;
+    let clauses = jql::parse(&jql_text)?;
     Ok(st
         .issues
         .iter()
@@ -480,7 +484,7 @@ fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
     let q = query_map(uri);
     let hits = match search_matches(st, uri) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
     };
     let max: usize = q
         .get("maxResults")
@@ -524,7 +528,7 @@ fn search_paged(st: &State, api: &str, uri: &Uri) -> Response {
     let q = query_map(uri);
     let hits = match search_matches(st, uri) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
     };
     let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
     let max: usize = q

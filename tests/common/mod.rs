@@ -100,15 +100,11 @@ impl TestDb {
     }
 
     pub async fn cleanup(self) {
-        if let Some(name) = &self.pg_name {
-            if let Ok(pool) = sqlx::AnyPool::connect(&pg_admin_url()).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "drop database if exists {name} with (force)"
-                )))
-                .execute(&pool)
-                .await;
-                pool.close().await;
-            }
+        let Some(name) = &self.pg_name else { return };
+        if let Ok(pool) = sqlx::AnyPool::connect(&pg_admin_url()).await {
+            let sql = format!("drop database if exists {name} with (force)");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+            pool.close().await;
         }
     }
 }
