@@ -8,19 +8,45 @@ use tokio::task::JoinSet;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::identity::TokenService;
 use crate::ingest;
 use crate::jira::{HttpJira, JiraApi};
 use crate::mailbox::{ImapConnector, MailConnector};
 use crate::pipeline::Pipeline;
+use crate::secrets::{SecretsError, TokenCipher};
 use crate::store::Store;
+use secrecy::SecretString;
 
-/// Build the pipeline from settings: store (migrated), Jira client, clock.
-pub async fn build_pipeline(
-    settings: &Settings,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<Pipeline> {
+/// The master key from `MAILGATE_MASTER_KEY` or `[secrets] master_key_file`;
+/// `None` when neither is given. A given but bad key is an error.
+pub fn load_cipher(settings: &Settings) -> Result<Option<TokenCipher>, SecretsError> {
+    let env = std::env::var("MAILGATE_MASTER_KEY").ok().filter(|v| !v.trim().is_empty()).map(SecretString::from);
+    if env.is_none() && settings.secrets.master_key_file.is_none() {
+        return Ok(None);
+    }
+    TokenCipher::load(env, settings.secrets.master_key_file.as_deref()).map(Some)
+}
+
+/// The token service for the workaround user.
+pub fn token_service(settings: &Settings, store: Store, clock: Arc<dyn Clock>) -> Result<TokenService, SecretsError> {
+    let cipher = load_cipher(settings)?.map(Arc::new);
+    Ok(TokenService::new(
+        store,
+        cipher,
+        clock,
+        settings.jira.clone(),
+        settings.identity.token_auth,
+        &settings.identity.warn_days,
+    )
+    .with_notify(settings.admin.notify.clone()))
+}
+
+/// Build the pipeline from settings: store (migrated), Jira client, clock,
+/// the workaround token service.
+pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Pipeline> {
     let store = Store::connect(&settings.database.url).await?;
     let jira: Arc<dyn JiraApi> = Arc::new(HttpJira::new(&settings.jira)?);
+    let tokens = Arc::new(token_service(settings, store.clone(), clock.clone())?);
     Ok(Pipeline {
         store,
         jira,
@@ -29,6 +55,8 @@ pub async fn build_pipeline(
         routing: settings.routing.clone(),
         reporter: settings.jira.default_reporter.clone(),
         retry_base_ms: settings.inbound.retry_base_ms,
+        identity: Some(tokens),
+        identity_ttl_secs: settings.identity.cache_ttl_secs,
     })
 }
 
@@ -46,12 +74,7 @@ impl Service {
         for mb in &settings.mailboxes {
             let connector: Arc<dyn MailConnector> = Arc::new(ImapConnector::new(mb)?);
             let poll = Duration::from_secs(mb.poll_interval_secs);
-            tasks.spawn(ingest::run_mailbox(
-                pipeline.clone(),
-                connector,
-                poll,
-                rx.clone(),
-            ));
+            tasks.spawn(ingest::run_mailbox(pipeline.clone(), connector, poll, rx.clone()));
         }
         if settings.mailboxes.is_empty() {
             tracing::warn!("no mailboxes configured; nothing to watch");

@@ -49,10 +49,7 @@ pub enum ReplyMatch {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Create(RouteTarget),
-    Comment {
-        issue: IssueKey,
-        matched_by: ReplyMatch,
-    },
+    Comment { issue: IssueKey, matched_by: ReplyMatch },
     Ignore(IgnoreReason),
 }
 
@@ -63,15 +60,6 @@ impl Decision {
             Self::Comment { .. } => "comment",
             Self::Ignore(_) => "ignore",
         }
-    }
-}
-
-impl PartialEq for RouteTarget {
-    fn eq(&self, other: &Self) -> bool {
-        self.project == other.project
-            && self.issue_type == other.issue_type
-            && self.labels == other.labels
-            && self.components == other.components
     }
 }
 
@@ -88,12 +76,7 @@ pub fn ignore_reason(msg: &InboundMessage, own: &[EmailAddress]) -> Option<Ignor
         return Some(IgnoreReason::NullReturnPath);
     }
     if let Some(v) = &msg.auto_submitted {
-        let token = v
-            .split([';', '('])
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let token = v.split([';', '(']).next().unwrap_or("").trim().to_ascii_lowercase();
         if token != "no" && !token.is_empty() {
             return Some(IgnoreReason::AutoSubmitted(token));
         }
@@ -130,10 +113,7 @@ pub fn route<'a>(msg: &InboundMessage, routing: &'a RoutingSettings) -> &'a Rout
         .find(|rule| {
             recipients.iter().any(|r| {
                 rule.recipient.as_ref().is_some_and(|want| want == *r)
-                    || rule
-                        .domain
-                        .as_ref()
-                        .is_some_and(|d| r.domain().eq_ignore_ascii_case(d.trim_start_matches('@')))
+                    || rule.domain.as_ref().is_some_and(|d| r.domain().eq_ignore_ascii_case(d.trim_start_matches('@')))
             })
         })
         .map(|rule| &rule.target)
@@ -167,43 +147,26 @@ pub fn decide(
     }
     let projects = known_projects(routing);
     let subject = strip_subject_prefixes(&msg.subject);
-    if let Some(key) = IssueKey::find_all(subject)
-        .into_iter()
-        .find(|k| projects.iter().any(|p| p == k.project()))
-    {
-        return Decision::Comment {
-            issue: key,
-            matched_by: ReplyMatch::SubjectKey,
-        };
+    if let Some(key) = IssueKey::find_all(subject).into_iter().find(|k| projects.iter().any(|p| p == k.project())) {
+        return Decision::Comment { issue: key, matched_by: ReplyMatch::SubjectKey };
     }
     if let Some(key) = msg.in_reply_to.iter().find_map(|id| threads.get(id)) {
-        return Decision::Comment {
-            issue: key.clone(),
-            matched_by: ReplyMatch::InReplyTo,
-        };
+        return Decision::Comment { issue: key.clone(), matched_by: ReplyMatch::InReplyTo };
     }
     if let Some(key) = msg.references.iter().rev().find_map(|id| threads.get(id)) {
-        return Decision::Comment {
-            issue: key.clone(),
-            matched_by: ReplyMatch::References,
-        };
+        return Decision::Comment { issue: key.clone(), matched_by: ReplyMatch::References };
     }
     Decision::Create(route(msg, routing).clone())
 }
 
-const PREFIXES: &[&str] = &[
-    "re", "fwd", "fw", "aw", "wg", "sv", "vs", "antw", "tr", "rif",
-];
+const PREFIXES: &[&str] = &["re", "fwd", "fw", "aw", "wg", "sv", "vs", "antw", "tr", "rif"];
 
 /// Remove leading `Re:`, `Fwd:`, `AW:`, `WG:` (also `Re[2]:`) prefixes.
 pub fn strip_subject_prefixes(subject: &str) -> &str {
     let mut s = subject.trim_start();
     'outer: loop {
         for p in PREFIXES {
-            if s.len() > p.len()
-                && s.is_char_boundary(p.len())
-                && s[..p.len()].eq_ignore_ascii_case(p)
-            {
+            if s.len() > p.len() && s.is_char_boundary(p.len()) && s[..p.len()].eq_ignore_ascii_case(p) {
                 let rest = &s[p.len()..];
                 let rest = match rest.strip_prefix('[') {
                     Some(r) => match r.find(']') {
@@ -224,10 +187,7 @@ pub fn strip_subject_prefixes(subject: &str) -> &str {
 
 /// A Jira summary: prefixes stripped, one line, at most 255 characters.
 pub fn summary(subject: &str) -> String {
-    let s: String = strip_subject_prefixes(subject)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let s: String = strip_subject_prefixes(subject).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.is_empty() {
         return "(no subject)".into();
@@ -244,33 +204,23 @@ pub fn strip_quoted(text: &str, marker: Option<&str>) -> String {
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
         let lower = t.to_lowercase();
-        let next = lines
-            .get(i + 1)
-            .map(|l| l.trim().to_lowercase())
-            .unwrap_or_default();
+        let next = lines.get(i + 1).map(|l| l.trim().to_lowercase()).unwrap_or_default();
         let cut = marker.is_some_and(|m| !m.trim().is_empty() && t.contains(m.trim()))
             || lower.starts_with("-----original message-----")
             || lower.starts_with("-----ursprüngliche nachricht-----")
             || ((lower.starts_with("on ") || lower.starts_with("am "))
-                && (ends_with_wrote(&lower)
-                    || (!next.is_empty() && ends_with_wrote(&next) && next.len() < 80)))
+                && (ends_with_wrote(&lower) || (!next.is_empty() && ends_with_wrote(&next) && next.len() < 80)))
             || (is_header_line(&lower, &["from:", "von:"])
-                && lines[i + 1..].iter().take(4).any(|l| {
-                    is_header_line(
-                        &l.trim().to_lowercase(),
-                        &["sent:", "gesendet:", "date:", "datum:"],
-                    )
-                }));
+                && lines[i + 1..]
+                    .iter()
+                    .take(4)
+                    .any(|l| is_header_line(&l.trim().to_lowercase(), &["sent:", "gesendet:", "date:", "datum:"])));
         if cut {
             end = i;
             break;
         }
     }
-    let kept: Vec<&str> = lines[..end]
-        .iter()
-        .copied()
-        .filter(|l| !l.trim_start().starts_with('>'))
-        .collect();
+    let kept: Vec<&str> = lines[..end].iter().copied().filter(|l| !l.trim_start().starts_with('>')).collect();
     kept.join("\n").trim().to_string()
 }
 

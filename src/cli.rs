@@ -5,20 +5,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "mailgate",
-    version,
-    about = "Email to Jira: issues and comments from IMAP mailboxes"
-)]
+#[command(name = "mailgate", version, about = "Email to Jira: issues and comments from IMAP mailboxes")]
 pub struct Cli {
     /// Configuration file (TOML). Values can be overridden by MAILGATE_* variables.
-    #[arg(
-        long,
-        short,
-        global = true,
-        env = "MAILGATE_CONFIG",
-        default_value = "mailgate.toml"
-    )]
+    #[arg(long, short, global = true, env = "MAILGATE_CONFIG", default_value = "mailgate.toml")]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,

@@ -33,9 +33,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 match format {
                     Format::Json => println!("{}", serde_json::to_string(&e)?),
                     Format::Text => {
-                        let at = chrono::DateTime::from_timestamp_millis(e.at)
-                            .map(|t| t.to_rfc3339())
-                            .unwrap_or_default();
+                        let at =
+                            chrono::DateTime::from_timestamp_millis(e.at).map(|t| t.to_rfc3339()).unwrap_or_default();
                         println!(
                             "{at} {:<10} {:<8} {:<7} {:<10} {} {}",
                             e.mailbox,
@@ -50,11 +49,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Replay {
-            dry_run,
-            format,
-            files,
-        } => {
+        Command::Replay { dry_run, format, files } => {
             let settings = Settings::load(&cli.config)?;
             let pipeline = build_pipeline(&settings, Arc::new(SystemClock)).await?;
             let mut failed = false;
@@ -96,14 +91,13 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

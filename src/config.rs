@@ -12,10 +12,7 @@ use crate::domain::{EmailAddress, ProjectKey};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("config is not valid TOML or has a bad value: {0}")]
     Syntax(String),
     #[error("config key `{key}`: {message}")]
@@ -23,10 +20,7 @@ pub enum ConfigError {
 }
 
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        key: key.into(),
-        message: message.into(),
-    }
+    ConfigError::Invalid { key: key.into(), message: message.into() }
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,6 +34,100 @@ pub struct Settings {
     #[serde(default)]
     pub inbound: InboundSettings,
     pub routing: RoutingSettings,
+    #[serde(default)]
+    pub secrets: SecretsSettings,
+    #[serde(default)]
+    pub identity: IdentitySettings,
+    #[serde(default)]
+    pub admin: AdminSettings,
+    #[serde(default)]
+    pub smtp: Option<SmtpSettings>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// File holding the master key (64 hex characters or base64 of 32
+    /// bytes). `MAILGATE_MASTER_KEY` takes precedence.
+    #[serde(default)]
+    pub master_key_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenAuthKind {
+    /// Cloud: workaround user's email + API token (Data Center: username + password).
+    #[default]
+    Basic,
+    /// Data Center Personal Access Token.
+    Bearer,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// How long a resolved sender identity is reused without a new lookup.
+    #[serde(default = "default_cache_ttl")]
+    pub cache_ttl_secs: i64,
+    #[serde(default)]
+    pub token_auth: TokenAuthKind,
+    /// Products for users created on Cloud (`[]` = no product access).
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Days before token expiry at which admins are warned.
+    #[serde(default = "default_warn_days")]
+    pub warn_days: Vec<i64>,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            cache_ttl_secs: default_cache_ttl(),
+            token_auth: TokenAuthKind::Basic,
+            products: Vec::new(),
+            warn_days: default_warn_days(),
+        }
+    }
+}
+
+fn default_cache_ttl() -> i64 {
+    24 * 3600
+}
+fn default_warn_days() -> Vec<i64> {
+    vec![30, 14, 7, 3, 1]
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// Address of the admin HTTP API, e.g. `127.0.0.1:8025`. Unset: no API.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Bearer key for the admin API.
+    #[serde(default)]
+    pub api_key: Option<SecretString>,
+    /// Who gets token expiry and failure warnings.
+    #[serde(default)]
+    pub notify: Vec<EmailAddress>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    pub from: EmailAddress,
+    #[serde(default)]
+    pub from_name: Option<String>,
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,9 +140,7 @@ pub struct DatabaseSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self {
-            url: default_db_url(),
-        }
+        Self { url: default_db_url() }
     }
 }
 
@@ -80,7 +166,7 @@ pub enum JiraAuth {
     Bearer { token: SecretString },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JiraSettings {
     pub flavor: JiraFlavor,
@@ -188,10 +274,7 @@ fn default_max_attachment() -> u64 {
     10 * 1024 * 1024
 }
 fn default_blocked() -> Vec<String> {
-    ["exe", "bat", "cmd", "com", "scr", "vbs", "js", "msi", "ps1"]
-        .into_iter()
-        .map(String::from)
-        .collect()
+    ["exe", "bat", "cmd", "com", "scr", "vbs", "js", "msi", "ps1"].into_iter().map(String::from).collect()
 }
 fn default_attempts() -> u32 {
     10
@@ -200,7 +283,21 @@ fn default_retry_base() -> i64 {
     5_000
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// What to do with a sender who has no Jira account.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderPolicy {
+    /// Create a Jira user and add it to the rule's groups.
+    CreateUser,
+    /// Create a JSM portal customer and add it to the rule's service desk.
+    CreateCustomer,
+    /// File under the configured default reporter.
+    DefaultReporter,
+    /// Keep the mail, create nothing, log it as rejected.
+    Reject,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteTarget {
     pub project: ProjectKey,
@@ -210,6 +307,22 @@ pub struct RouteTarget {
     pub labels: Vec<String>,
     #[serde(default)]
     pub components: Vec<String>,
+    /// Look the sender up in Jira (workaround token) and apply this policy
+    /// when there is no account. Unset: no lookup, default reporter.
+    #[serde(default)]
+    pub sender_policy: Option<SenderPolicy>,
+    /// Groups a created user is added to.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// JSM: file customer requests in this service desk (id or project key).
+    #[serde(default)]
+    pub service_desk: Option<String>,
+    /// JSM request type id (needed with `service_desk`).
+    #[serde(default)]
+    pub request_type: Option<String>,
+    /// Add Cc'd addresses with Jira accounts as watchers (request participants on JSM).
+    #[serde(default)]
+    pub cc_watchers: bool,
 }
 
 fn default_issue_type() -> String {
@@ -241,10 +354,8 @@ impl Settings {
     /// Read the file, apply `MAILGATE_*` overrides from the process
     /// environment and validate.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
         Self::from_toml_with_env(&text, std::env::vars())
     }
 
@@ -252,8 +363,7 @@ impl Settings {
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut value: toml::Value =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
         for (name, raw) in env {
             if let Some(path) = name.strip_prefix("MAILGATE_") {
                 if matches!(path, "CONFIG" | "LOG" | "MASTER_KEY") {
@@ -262,34 +372,21 @@ impl Settings {
                 apply_override(&mut value, path, &raw)?;
             }
         }
-        let settings: Settings = value
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Syntax(e.to_string()))?;
+        let settings: Settings = value.try_into().map_err(|e: toml::de::Error| ConfigError::Syntax(e.to_string()))?;
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            return Err(invalid(
-                "database.url",
-                "must start with sqlite: or postgres://",
-            ));
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(invalid("database.url", "must start with sqlite: or postgres://"));
         }
         let base = &self.jira.base_url;
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(invalid(
-                "jira.base_url",
-                "must be an http:// or https:// URL",
-            ));
+            return Err(invalid("jira.base_url", "must be an http:// or https:// URL"));
         }
-        if self.jira.flavor == JiraFlavor::Cloud
-            && matches!(self.jira.auth, JiraAuth::Bearer { .. })
-        {
+        if self.jira.flavor == JiraFlavor::Cloud && matches!(self.jira.auth, JiraAuth::Bearer { .. }) {
             return Err(invalid(
                 "jira.auth",
                 "Jira Cloud does not accept bearer Personal Access Tokens; use kind = \"basic\" with email and API token",
@@ -305,10 +402,7 @@ impl Settings {
                 return Err(invalid(key("name"), "must not be empty"));
             }
             if !names.insert(mb.name.as_str()) {
-                return Err(invalid(
-                    key("name"),
-                    format!("duplicate mailbox name {:?}", mb.name),
-                ));
+                return Err(invalid(key("name"), format!("duplicate mailbox name {:?}", mb.name)));
             }
             if mb.tls == TlsMode::None && !is_loopback(&mb.host) {
                 return Err(invalid(
@@ -322,9 +416,34 @@ impl Settings {
         }
         for (i, rule) in self.routing.rules.iter().enumerate() {
             if rule.recipient.is_none() && rule.domain.is_none() {
+                return Err(invalid(format!("routing.rules[{i}]"), "needs `recipient` or `domain`"));
+            }
+        }
+        let targets = self.routing.rules.iter().map(|r| &r.target).chain(std::iter::once(&self.routing.default));
+        for (i, t) in targets.enumerate() {
+            let key = if i < self.routing.rules.len() {
+                format!("routing.rules[{i}]")
+            } else {
+                "routing.default".to_string()
+            };
+            if t.service_desk.is_some() != t.request_type.is_some() {
+                return Err(invalid(key, "`service_desk` and `request_type` go together"));
+            }
+            if t.sender_policy == Some(SenderPolicy::CreateCustomer) && t.service_desk.is_none() {
+                return Err(invalid(key, "sender_policy = \"create-customer\" needs `service_desk`"));
+            }
+        }
+        if self.admin.listen.is_some() && self.admin.api_key.is_none() {
+            return Err(invalid("admin.api_key", "required when admin.listen is set"));
+        }
+        if !self.admin.notify.is_empty() && self.smtp.is_none() {
+            return Err(invalid("smtp", "required when admin.notify is set (warnings are sent by mail)"));
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.tls == TlsMode::None && !is_loopback(&smtp.host) {
                 return Err(invalid(
-                    format!("routing.rules[{i}]"),
-                    "needs `recipient` or `domain`",
+                    "smtp.tls",
+                    "\"none\" is only allowed for loopback hosts (127.0.0.1, ::1, localhost)",
                 ));
             }
         }
@@ -336,11 +455,7 @@ impl Settings {
 }
 
 pub fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Set `a__b__0__c` in a TOML tree; numeric segments index arrays. The value
@@ -361,21 +476,14 @@ fn apply_override(root: &mut toml::Value, path: &str, raw: &str) -> Result<(), C
                     t.insert(seg.clone(), new_value);
                     return Ok(());
                 }
-                t.entry(seg.clone())
-                    .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                t.entry(seg.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()))
             }
             toml::Value::Array(a) => {
-                let idx: usize = seg.parse().map_err(|_| {
-                    invalid(
-                        display.clone(),
-                        "environment override expects an array index here",
-                    )
-                })?;
+                let idx: usize = seg
+                    .parse()
+                    .map_err(|_| invalid(display.clone(), "environment override expects an array index here"))?;
                 let slot = a.get_mut(idx).ok_or_else(|| {
-                    invalid(
-                        display.clone(),
-                        "environment override indexes past the end of the array",
-                    )
+                    invalid(display.clone(), "environment override indexes past the end of the array")
                 })?;
                 if last {
                     *slot = new_value;
@@ -384,10 +492,7 @@ fn apply_override(root: &mut toml::Value, path: &str, raw: &str) -> Result<(), C
                 slot
             }
             _ => {
-                return Err(invalid(
-                    display,
-                    "environment override goes through a value that is not a table",
-                ));
+                return Err(invalid(display, "environment override goes through a value that is not a table"));
             }
         };
     }
@@ -418,10 +523,7 @@ default = { project = "HELP" }
 "#;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
@@ -436,10 +538,7 @@ default = { project = "HELP" }
     fn env_overrides_nested_and_array_values() {
         let s = Settings::from_toml_with_env(
             BASE,
-            env(&[
-                ("MAILGATE_MAILBOXES__0__PASSWORD", "from-env"),
-                ("MAILGATE_JIRA__TIMEOUT_SECS", "5"),
-            ]),
+            env(&[("MAILGATE_MAILBOXES__0__PASSWORD", "from-env"), ("MAILGATE_JIRA__TIMEOUT_SECS", "5")]),
         )
         .expect("valid");
         assert_eq!(s.mailboxes[0].password.expose_secret(), "from-env");
@@ -455,11 +554,10 @@ default = { project = "HELP" }
 
     #[test]
     fn unknown_keys_and_bad_project_keys_are_named() {
-        let err = Settings::from_toml_with_env(&format!("{BASE}\n[bogus]\nx=1\n"), env(&[]))
-            .expect_err("invalid");
+        let err = Settings::from_toml_with_env(&format!("{BASE}\n[bogus]\nx=1\n"), env(&[])).expect_err("invalid");
         assert!(err.to_string().contains("bogus"), "{err}");
-        let err = Settings::from_toml_with_env(&BASE.replace("\"HELP\"", "\"help me\""), env(&[]))
-            .expect_err("invalid");
+        let err =
+            Settings::from_toml_with_env(&BASE.replace("\"HELP\"", "\"help me\""), env(&[])).expect_err("invalid");
         assert!(err.to_string().contains("project"), "{err}");
     }
 
@@ -467,9 +565,6 @@ default = { project = "HELP" }
     fn debug_output_hides_secrets() {
         let s = Settings::from_toml_with_env(BASE, env(&[])).expect("valid");
         let dbg = format!("{s:?}");
-        assert!(
-            !dbg.contains("\"tok\"") && !dbg.contains("password: \"p\""),
-            "{dbg}"
-        );
+        assert!(!dbg.contains("\"tok\"") && !dbg.contains("password: \"p\""), "{dbg}");
     }
 }

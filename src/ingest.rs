@@ -29,46 +29,24 @@ pub struct CycleStats {
 
 /// One pass: ack finished mails, store new ones, process due ones, ack again.
 #[tracing::instrument(skip_all, fields(mailbox = name))]
-pub async fn cycle(
-    pipeline: &Pipeline,
-    source: &mut dyn MailSource,
-    name: &str,
-) -> Result<CycleStats, IngestError> {
-    let mut stats = CycleStats {
-        acknowledged: acknowledge_finished(pipeline, source, name).await?,
-        ..Default::default()
-    };
+pub async fn cycle(pipeline: &Pipeline, source: &mut dyn MailSource, name: &str) -> Result<CycleStats, IngestError> {
+    let mut stats =
+        CycleStats { acknowledged: acknowledge_finished(pipeline, source, name).await?, ..Default::default() };
     let uidvalidity = source.uidvalidity();
     let unseen = source.unseen_uids().await?;
-    let known = pipeline
-        .store
-        .known_uids(name, uidvalidity, &unseen)
-        .await?;
+    let known = pipeline.store.known_uids(name, uidvalidity, &unseen).await?;
     for uid in unseen.into_iter().filter(|u| !known.contains(u)) {
         let Some(bytes) = source.fetch(uid).await? else {
             continue;
         };
-        let new = NewInbound {
-            mailbox: name,
-            uidvalidity: Some(uidvalidity),
-            uid: Some(uid),
-            source: None,
-            raw: &bytes,
-        };
-        if pipeline
-            .store
-            .insert_inbound(&new, pipeline.clock.now_ms())
-            .await?
-            .is_some()
-        {
+        let new =
+            NewInbound { mailbox: name, uidvalidity: Some(uidvalidity), uid: Some(uid), source: None, raw: &bytes };
+        if pipeline.store.insert_inbound(&new, pipeline.clock.now_ms()).await?.is_some() {
             stats.stored += 1;
         }
     }
     loop {
-        let due = pipeline
-            .store
-            .due_inbound(name, pipeline.clock.now_ms(), 50)
-            .await?;
+        let due = pipeline.store.due_inbound(name, pipeline.clock.now_ms(), 50).await?;
         if due.is_empty() {
             break;
         }
@@ -96,24 +74,14 @@ async fn acknowledge_finished(
     let mut n = 0;
     for (id, uidvalidity, uid, status) in pipeline.store.unacked(name).await? {
         if uidvalidity != i64::from(source.uidvalidity()) {
-            tracing::warn!(
-                id,
-                "UIDVALIDITY changed; cannot acknowledge an old message on IMAP"
-            );
+            tracing::warn!(id, "UIDVALIDITY changed; cannot acknowledge an old message on IMAP");
         } else {
-            let target = if status == "failed" {
-                AckTarget::Failed
-            } else {
-                AckTarget::Processed
-            };
+            let target = if status == "failed" { AckTarget::Failed } else { AckTarget::Processed };
             let uid = u32::try_from(uid).unwrap_or(0);
             source.acknowledge(uid, target).await?;
             n += 1;
         }
-        pipeline
-            .store
-            .mark_acked(id, pipeline.clock.now_ms())
-            .await?;
+        pipeline.store.mark_acked(id, pipeline.clock.now_ms()).await?;
     }
     Ok(n)
 }
@@ -147,11 +115,7 @@ pub async fn run_mailbox(
             }
             Err(e) => {
                 tracing::error!(mailbox = %name, error = %e, "IMAP connection failed; retrying in {:?}", backoff);
-                let wait = if e.is_auth() {
-                    backoff.max(Duration::from_secs(30))
-                } else {
-                    backoff
-                };
+                let wait = if e.is_auth() { backoff.max(Duration::from_secs(30)) } else { backoff };
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}

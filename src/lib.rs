@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod fake_jira;
+pub mod identity;
 pub mod ingest;
 pub mod jira;
 pub mod mailbox;

@@ -18,24 +18,17 @@ pub fn parse(raw: &[u8]) -> Result<InboundMessage, ParseError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
-    let msg = MessageParser::default()
-        .parse(raw)
-        .ok_or(ParseError::Unparseable)?;
+    let msg = MessageParser::default().parse(raw).ok_or(ParseError::Unparseable)?;
 
-    let message_id = msg
-        .message_id()
-        .and_then(|id| MessageId::parse(id).ok())
-        .unwrap_or_else(|| MessageId::synthetic(raw));
+    let message_id =
+        msg.message_id().and_then(|id| MessageId::parse(id).ok()).unwrap_or_else(|| MessageId::synthetic(raw));
 
     let text = body_text(&msg);
     let attachments = msg.attachments().filter_map(attachment).collect::<Vec<_>>();
 
     let raw_header = |name: &str| msg.header_raw(name).map(|v| v.trim().to_string());
     let content_type_is_report = msg.root_part().content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
 
     Ok(InboundMessage {
@@ -51,8 +44,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         attachments,
         auto_submitted: raw_header("Auto-Submitted"),
         precedence: raw_header("Precedence"),
-        x_autoreply: msg.header_raw("X-Autoreply").is_some()
-            || msg.header_raw("X-Autorespond").is_some(),
+        x_autoreply: msg.header_raw("X-Autoreply").is_some() || msg.header_raw("X-Autorespond").is_some(),
         list_id: raw_header("List-Id"),
         null_return_path: raw_header("Return-Path").is_some_and(|v| v == "<>" || v.is_empty()),
         is_report: content_type_is_report,
@@ -61,9 +53,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundMessage, ParseError> {
 }
 
 fn body_text(msg: &mail_parser::Message<'_>) -> String {
-    let has_plain = msg
-        .text_bodies()
-        .any(|p| matches!(p.body, PartType::Text(_)));
+    let has_plain = msg.text_bodies().any(|p| matches!(p.body, PartType::Text(_)));
     if has_plain {
         let mut out = String::new();
         for part in msg.text_bodies() {
@@ -128,11 +118,7 @@ fn attachment(part: &mail_parser::MessagePart<'_>) -> Option<Attachment> {
         .map(sanitize_filename)
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| default_name(&content_type, matches!(part.body, PartType::Message(_))));
-    Some(Attachment {
-        filename,
-        content_type,
-        data,
-    })
+    Some(Attachment { filename, content_type, data })
 }
 
 fn default_name(content_type: &str, is_message: bool) -> String {
@@ -154,11 +140,7 @@ fn default_name(content_type: &str, is_message: bool) -> String {
 /// Keep only the last path segment and drop control characters.
 pub fn sanitize_filename(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    last.chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>()
-        .trim()
-        .to_string()
+    last.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string()
 }
 
 fn ids(value: &HeaderValue<'_>) -> Vec<MessageId> {
@@ -167,18 +149,12 @@ fn ids(value: &HeaderValue<'_>) -> Vec<MessageId> {
         HeaderValue::TextList(list) => list.iter().map(|t| t.as_ref()).collect(),
         _ => Vec::new(),
     };
-    raw.into_iter()
-        .flat_map(|s| s.split_whitespace())
-        .filter_map(|s| MessageId::parse(s).ok())
-        .collect()
+    raw.into_iter().flat_map(|s| s.split_whitespace()).filter_map(|s| MessageId::parse(s).ok()).collect()
 }
 
 fn to_mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
     let address = EmailAddress::parse(addr.address()?).ok()?;
-    let name = addr
-        .name()
-        .map(|n| n.trim().trim_matches('"').trim().to_string())
-        .filter(|n| !n.is_empty());
+    let name = addr.name().map(|n| n.trim().trim_matches('"').trim().to_string()).filter(|n| !n.is_empty());
     Some(Mailbox { name, address })
 }
 

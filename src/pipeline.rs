@@ -8,7 +8,8 @@ use crate::classify::{self, Decision, IgnoreReason};
 use crate::clock::Clock;
 use crate::config::{InboundSettings, RouteTarget, RoutingSettings};
 use crate::domain::{Attachment, InboundMessage, IssueKey, MessageId};
-use crate::jira::{JiraApi, JiraError, NewIssue, Upload};
+use crate::identity::{Resolution, ResolveError, TokenService, known_users, resolve_sender};
+use crate::jira::{JiraApi, JiraError, JiraUser, NewIssue, NewRequest, Upload};
 use crate::mime;
 use crate::store::{Finish, InboundRow, Status, Store, StoreError};
 
@@ -22,6 +23,9 @@ pub struct Pipeline {
     pub reporter: Option<String>,
     /// First retry delay; doubles per attempt up to 15 minutes.
     pub retry_base_ms: i64,
+    /// The workaround user's token, for sender lookup and creation.
+    pub identity: Option<Arc<TokenService>>,
+    pub identity_ttl_secs: i64,
 }
 
 /// What happened to a row in this attempt.
@@ -46,20 +50,14 @@ pub struct Skipped {
 
 impl Pipeline {
     /// The attachments to upload, and those skipped by size or name policy.
-    pub fn select_attachments<'a>(
-        &self,
-        all: &'a [Attachment],
-    ) -> (Vec<&'a Attachment>, Vec<Skipped>) {
+    pub fn select_attachments<'a>(&self, all: &'a [Attachment]) -> (Vec<&'a Attachment>, Vec<Skipped>) {
         let mut keep = Vec::new();
         let mut skipped = Vec::new();
         for a in all {
             let lower = a.filename.to_lowercase();
             let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
             let reason = if a.data.len() as u64 > self.inbound.max_attachment_bytes {
-                Some(format!(
-                    "larger than {} bytes",
-                    self.inbound.max_attachment_bytes
-                ))
+                Some(format!("larger than {} bytes", self.inbound.max_attachment_bytes))
             } else if self
                 .inbound
                 .blocked_extensions
@@ -67,21 +65,13 @@ impl Pipeline {
                 .any(|b| b.trim_start_matches('.').eq_ignore_ascii_case(ext))
             {
                 Some(format!("extension .{ext} is blocked"))
-            } else if self
-                .inbound
-                .blocked_filenames
-                .iter()
-                .any(|b| b.eq_ignore_ascii_case(&a.filename))
-            {
+            } else if self.inbound.blocked_filenames.iter().any(|b| b.eq_ignore_ascii_case(&a.filename)) {
                 Some("file name is blocked".to_string())
             } else {
                 None
             };
             match reason {
-                Some(reason) => skipped.push(Skipped {
-                    filename: a.filename.clone(),
-                    reason,
-                }),
+                Some(reason) => skipped.push(Skipped { filename: a.filename.clone(), reason }),
                 None => keep.push(a),
             }
         }
@@ -89,16 +79,9 @@ impl Pipeline {
     }
 
     /// Text of a new issue's description or a comment.
-    pub fn body_for(
-        &self,
-        msg: &InboundMessage,
-        decision: &Decision,
-        skipped: &[Skipped],
-    ) -> String {
+    pub fn body_for(&self, msg: &InboundMessage, decision: &Decision, skipped: &[Skipped]) -> String {
         let text = match decision {
-            Decision::Comment { .. } => {
-                classify::strip_quoted(&msg.text, self.inbound.reply_marker.as_deref())
-            }
+            Decision::Comment { .. } => classify::strip_quoted(&msg.text, self.inbound.reply_marker.as_deref()),
             _ => msg.text.trim().to_string(),
         };
         let mut out = String::new();
@@ -120,19 +103,9 @@ impl Pipeline {
 
     /// Decide without side effects (used by `replay --dry-run` and processing).
     pub async fn decide(&self, msg: &InboundMessage) -> Result<Decision, StoreError> {
-        let ids: Vec<MessageId> = msg
-            .in_reply_to
-            .iter()
-            .chain(msg.references.iter())
-            .cloned()
-            .collect();
+        let ids: Vec<MessageId> = msg.in_reply_to.iter().chain(msg.references.iter()).cloned().collect();
         let threads = self.store.threads_for(&ids).await?;
-        Ok(classify::decide(
-            msg,
-            &self.inbound.own_addresses,
-            &self.routing,
-            &threads,
-        ))
+        Ok(classify::decide(msg, &self.inbound.own_addresses, &self.routing, &threads))
     }
 
     fn new_issue(
@@ -140,6 +113,7 @@ impl Pipeline {
         target: &RouteTarget,
         msg: &InboundMessage,
         description: String,
+        reporter: Option<&JiraUser>,
     ) -> NewIssue {
         NewIssue {
             project: target.project.to_string(),
@@ -148,7 +122,7 @@ impl Pipeline {
             description,
             labels: target.labels.clone(),
             components: target.components.clone(),
-            reporter: self.reporter.clone(),
+            reporter: reporter.and_then(JiraUser::id).map(String::from).or_else(|| self.reporter.clone()),
             source_message_id: msg.message_id.as_ref().map(|m| m.to_string()),
         }
     }
@@ -172,16 +146,7 @@ impl Pipeline {
         let owner = self.store.claim_message_id(&mid, row.id, now).await?;
         if owner != row.id {
             let reason = IgnoreReason::Duplicate.to_string();
-            self.finish(
-                row,
-                Status::Ignored,
-                "ignore",
-                Some(&reason),
-                None,
-                &mid,
-                None,
-            )
-            .await?;
+            self.finish(row, Status::Ignored, "ignore", Some(&reason), None, &mid, None).await?;
             return Ok(RowOutcome::Ignored(reason));
         }
 
@@ -189,16 +154,7 @@ impl Pipeline {
         if let Decision::Ignore(reason) = &decision {
             let reason = reason.to_string();
             tracing::info!(%reason, "mail ignored");
-            self.finish(
-                row,
-                Status::Ignored,
-                "ignore",
-                Some(&reason),
-                None,
-                &mid,
-                None,
-            )
-            .await?;
+            self.finish(row, Status::Ignored, "ignore", Some(&reason), None, &mid, None).await?;
             return Ok(RowOutcome::Ignored(reason));
         }
 
@@ -209,27 +165,40 @@ impl Pipeline {
             Decision::Ignore(_) => String::new(),
         };
 
+        // Who the issue is for (only for new issues; comments are posted as they are).
+        let mut reporter: Option<JiraUser> = None;
+        if let (Decision::Create(target), Some(from), None) = (&decision, &msg.from, row.issue_key.as_deref()) {
+            match resolve_sender(self.identity.as_deref(), self.identity_ttl_secs, from, target).await {
+                Ok(Resolution::User { user, detail: d }) => {
+                    detail.push_str(&format!("; {d}"));
+                    reporter = Some(user);
+                }
+                Ok(Resolution::DefaultReporter(d)) => detail.push_str(&format!("; {d}")),
+                Ok(Resolution::Reject(reason)) => {
+                    tracing::info!(%reason, "sender rejected by policy");
+                    self.finish(row, Status::Ignored, "reject", Some(&reason), None, &mid, Some(&reason)).await?;
+                    return Ok(RowOutcome::Ignored(reason));
+                }
+                Ok(Resolution::Hold(reason)) => {
+                    let now = self.clock.now_ms();
+                    tracing::warn!(%reason, "mail held");
+                    self.store.retry_later(row.id, &reason, now + 60_000, false, now).await?;
+                    return Ok(RowOutcome::Retry(reason));
+                }
+                Err(ResolveError::Store(e)) => return Err(e),
+                Err(ResolveError::Jira(e)) => return self.jira_failed(row, &mid, &e).await,
+            }
+        }
+
         // Step 1: the issue or comment, unless an earlier attempt already made it.
-        let (action, key) = match (
-            row.action.as_deref(),
-            row.issue_key.as_deref().map(IssueKey::parse),
-        ) {
-            (Some(action), Some(Ok(key))) => (
-                if action == "comment" {
-                    "comment"
-                } else {
-                    "create"
-                },
-                key,
-            ),
+        let (action, key) = match (row.action.as_deref(), row.issue_key.as_deref().map(IssueKey::parse)) {
+            (Some(action), Some(Ok(key))) => (if action == "comment" { "comment" } else { "create" }, key),
             _ => {
-                let mut result = self.post(row, &msg, &mid, &decision, &skipped).await;
-                if let (Decision::Comment { issue, .. }, Err(JiraError::NotFound(_))) =
-                    (&decision, &result)
-                {
+                let mut result = self.post(row, &msg, &mid, &decision, &skipped, reporter.as_ref()).await;
+                if let (Decision::Comment { issue, .. }, Err(JiraError::NotFound(_))) = (&decision, &result) {
                     detail = format!("issue {issue} not found; created a new issue instead");
                     decision = Decision::Create(classify::route(&msg, &self.routing).clone());
-                    result = self.post(row, &msg, &mid, &decision, &skipped).await;
+                    result = self.post(row, &msg, &mid, &decision, &skipped, reporter.as_ref()).await;
                 }
                 match result {
                     Ok(done) => done,
@@ -238,46 +207,23 @@ impl Pipeline {
             }
         };
         tracing::Span::current().record("issue_key", key.as_ref());
-        self.store
-            .record_posted(row.id, action, &key, self.clock.now_ms())
-            .await?;
+        self.store.record_posted(row.id, action, &key, self.clock.now_ms()).await?;
 
         // Step 2: attachments, resuming after the last one uploaded.
-        for (n, a) in uploads
-            .iter()
-            .enumerate()
-            .skip(row.attachments_done.max(0) as usize)
-        {
-            let upload = Upload {
-                filename: a.filename.clone(),
-                content_type: a.content_type.clone(),
-                data: a.data.clone(),
-            };
+        for (n, a) in uploads.iter().enumerate().skip(row.attachments_done.max(0) as usize) {
+            let upload =
+                Upload { filename: a.filename.clone(), content_type: a.content_type.clone(), data: a.data.clone() };
             if let Err(e) = self.jira.add_attachment(&key, &upload).await {
                 return self.jira_failed(row, &mid, &e).await;
             }
-            self.store
-                .record_attachments_done(row.id, n as i64 + 1, self.clock.now_ms())
-                .await?;
+            self.store.record_attachments_done(row.id, n as i64 + 1, self.clock.now_ms()).await?;
         }
         if !skipped.is_empty() {
-            let names: Vec<String> = skipped
-                .iter()
-                .map(|s| format!("{} ({})", s.filename, s.reason))
-                .collect();
+            let names: Vec<String> = skipped.iter().map(|s| format!("{} ({})", s.filename, s.reason)).collect();
             detail.push_str(&format!("; attachments skipped: {}", names.join(", ")));
         }
         detail.push_str(&format!("; {} attachment(s) uploaded", uploads.len()));
-        self.finish(
-            row,
-            Status::Done,
-            action,
-            None,
-            Some(&key),
-            &mid,
-            Some(&detail),
-        )
-        .await?;
+        self.finish(row, Status::Done, action, None, Some(&key), &mid, Some(&detail)).await?;
         tracing::info!(action, issue = %key, "mail processed");
         Ok(RowOutcome::Done { action, issue: key })
     }
@@ -290,68 +236,93 @@ impl Pipeline {
         mid: &MessageId,
         decision: &Decision,
         skipped: &[Skipped],
+        reporter: Option<&JiraUser>,
     ) -> Result<(&'static str, IssueKey), JiraError> {
         let body = self.body_for(msg, decision, skipped);
         match decision {
             Decision::Comment { issue, .. } => {
-                self.jira.add_comment(issue, &body).await?;
+                if self.is_service_desk_project(issue.project()) {
+                    self.jira.add_request_comment(issue, &body, true).await?;
+                } else {
+                    self.jira.add_comment(issue, &body).await?;
+                }
                 Ok(("comment", issue.clone()))
+            }
+            Decision::Create(target) if target.service_desk.is_some() => {
+                let watchers = self.cc_users(msg, target).await;
+                let request = NewRequest {
+                    service_desk: target.service_desk.clone().unwrap_or_default(),
+                    request_type: target.request_type.clone().unwrap_or_default(),
+                    summary: classify::summary(&msg.subject),
+                    description: body,
+                    on_behalf_of: reporter.and_then(JiraUser::id).map(String::from),
+                    participants: watchers.iter().filter_map(|u| u.id().map(String::from)).collect(),
+                };
+                let created = self.jira.create_request(&request).await?;
+                Ok(("create", created.key))
             }
             Decision::Create(target) => {
                 // An earlier attempt may have created the issue and lost the answer.
                 if row.attempts > 0 {
-                    let jql = format!(
-                        "issue.property[mailgate].messageId = \"{}\"",
-                        mid.as_ref().replace('"', "\\\"")
-                    );
+                    let jql = format!("issue.property[mailgate].messageId = \"{}\"", mid.as_ref().replace('"', "\\\""));
                     if let Some(found) = self.jira.search(&jql, 1).await?.into_iter().next() {
                         tracing::info!(issue = %found.key, "issue from an earlier attempt found; not creating again");
                         return Ok(("create", found.key));
                     }
                 }
-                let created = self
-                    .jira
-                    .create_issue(&self.new_issue(target, msg, body))
-                    .await?;
+                let created = self.jira.create_issue(&self.new_issue(target, msg, body, reporter)).await?;
+                for user in self.cc_users(msg, target).await {
+                    if let Some(id) = user.id() {
+                        if let Err(e) = self.jira.add_watcher(&created.key, id).await {
+                            tracing::warn!(error = %e, "could not add a watcher");
+                        }
+                    }
+                }
                 Ok(("create", created.key))
             }
-            Decision::Ignore(_) => Err(JiraError::Decode(
-                "nothing to post for an ignored mail".into(),
-            )),
+            Decision::Ignore(_) => Err(JiraError::Decode("nothing to post for an ignored mail".into())),
         }
     }
 
-    async fn jira_failed(
-        &self,
-        row: &InboundRow,
-        mid: &MessageId,
-        e: &JiraError,
-    ) -> Result<RowOutcome, StoreError> {
+    /// Whether replies in this project go through JSM as public comments.
+    fn is_service_desk_project(&self, project: &str) -> bool {
+        self.routing
+            .rules
+            .iter()
+            .map(|r| &r.target)
+            .chain(std::iter::once(&self.routing.default))
+            .any(|t| t.service_desk.is_some() && t.project.as_ref() == project)
+    }
+
+    /// Cc'd people with Jira accounts, when the rule wants them as watchers.
+    async fn cc_users(&self, msg: &InboundMessage, target: &RouteTarget) -> Vec<JiraUser> {
+        let Some(tokens) = self.identity.as_deref().filter(|_| target.cc_watchers) else { return Vec::new() };
+        let sender = msg.sender();
+        let cc: Vec<&str> = msg
+            .cc
+            .iter()
+            .map(|m| &m.address)
+            .filter(|a| Some(*a) != sender && !self.inbound.own_addresses.contains(a))
+            .map(|a| a.as_ref())
+            .collect();
+        known_users(tokens, self.identity_ttl_secs, &cc).await
+    }
+
+    async fn jira_failed(&self, row: &InboundRow, mid: &MessageId, e: &JiraError) -> Result<RowOutcome, StoreError> {
         let now = self.clock.now_ms();
         let error = e.to_string();
         if matches!(e, JiraError::Unauthorized) {
             tracing::warn!(error = %e, "Jira credentials rejected; mail held until they work");
-            self.store
-                .retry_later(row.id, &error, now + 60_000, false, now)
-                .await?;
+            self.store.retry_later(row.id, &error, now + 60_000, false, now).await?;
             return Ok(RowOutcome::Retry(error));
         }
         if e.is_transient() {
             let shift = row.attempts.clamp(0, 20) as u32;
-            let mut delay = self
-                .retry_base_ms
-                .saturating_mul(1i64 << shift)
-                .min(15 * 60_000);
-            if let JiraError::RateLimited {
-                retry_after: Some(d),
-            } = e
-            {
+            let mut delay = self.retry_base_ms.saturating_mul(1i64 << shift).min(15 * 60_000);
+            if let JiraError::RateLimited { retry_after: Some(d) } = e {
                 delay = delay.max(d.as_millis() as i64);
             }
-            let attempts = self
-                .store
-                .retry_later(row.id, &error, now + delay, true, now)
-                .await?;
+            let attempts = self.store.retry_later(row.id, &error, now + delay, true, now).await?;
             if attempts < i64::from(self.inbound.max_attempts) {
                 tracing::warn!(error = %e, attempts, delay_ms = delay, "Jira call failed; will retry");
                 return Ok(RowOutcome::Retry(error));
@@ -386,10 +357,7 @@ impl Pipeline {
         Ok(RowOutcome::Failed(error.to_string()))
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call site per outcome, all named"
-    )]
+    #[expect(clippy::too_many_arguments, reason = "one call site per outcome, all named")]
     async fn finish(
         &self,
         row: &InboundRow,
@@ -400,15 +368,7 @@ impl Pipeline {
         mid: &MessageId,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
-        let f = Finish {
-            status,
-            action,
-            reason,
-            issue_key: key,
-            message_id: Some(mid),
-            error: None,
-            detail,
-        };
+        let f = Finish { status, action, reason, issue_key: key, message_id: Some(mid), error: None, detail };
         self.store.finish(row, &f, self.clock.now_ms()).await
     }
 }

@@ -43,16 +43,12 @@ pub async fn dry_run(pipeline: &Pipeline, file: &str, raw: &[u8]) -> ReplayRepor
     };
     let (uploads, skipped) = pipeline.select_attachments(&msg.attachments);
     let (issue_key, reason, summary) = match &decision {
-        Decision::Create(t) => (
-            None,
-            Some(format!("new issue in {}", t.project)),
-            Some(classify::summary(&msg.subject)),
-        ),
-        Decision::Comment { issue, matched_by } => (
-            Some(issue.to_string()),
-            Some(format!("reply matched by {matched_by:?}")),
-            None,
-        ),
+        Decision::Create(t) => {
+            (None, Some(format!("new issue in {}", t.project)), Some(classify::summary(&msg.subject)))
+        }
+        Decision::Comment { issue, matched_by } => {
+            (Some(issue.to_string()), Some(format!("reply matched by {matched_by:?}")), None)
+        }
         Decision::Ignore(r) => (None, Some(r.to_string()), None),
     };
     let body = match &decision {
@@ -70,11 +66,7 @@ pub async fn dry_run(pipeline: &Pipeline, file: &str, raw: &[u8]) -> ReplayRepor
         body,
         attachments: uploads
             .iter()
-            .map(|a| AttachmentReport {
-                filename: a.filename.clone(),
-                size: a.data.len(),
-                sha256: a.sha256_hex(),
-            })
+            .map(|a| AttachmentReport { filename: a.filename.clone(), size: a.data.len(), sha256: a.sha256_hex() })
             .collect(),
     }
 }
@@ -96,23 +88,13 @@ fn error_report(file: &str, reason: String) -> ReplayReport {
 /// Store the mail as a replay row and process it.
 pub async fn replay(pipeline: &Pipeline, file: &Path, raw: &[u8]) -> anyhow::Result<ReplayReport> {
     let name = file.display().to_string();
-    let new = NewInbound {
-        mailbox: "replay",
-        uidvalidity: None,
-        uid: None,
-        source: Some(&name),
-        raw,
-    };
+    let new = NewInbound { mailbox: "replay", uidvalidity: None, uid: None, source: Some(&name), raw };
     let id = pipeline
         .store
         .insert_inbound(&new, pipeline.clock.now_ms())
         .await?
         .ok_or_else(|| anyhow::anyhow!("replay row was not stored"))?;
-    let row = pipeline
-        .store
-        .inbound(id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("replay row vanished"))?;
+    let row = pipeline.store.inbound(id).await?.ok_or_else(|| anyhow::anyhow!("replay row vanished"))?;
     let mut report = dry_run(pipeline, &name, raw).await;
     let outcome = pipeline.process(&row).await?;
     match outcome {

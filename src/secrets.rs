@@ -18,13 +18,8 @@ pub enum SecretsError {
     )]
     MissingKey,
     #[error("cannot read master key file {path}: {source}")]
-    KeyFile {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error(
-        "the master key must be 32 bytes, given as 64 hex characters or base64 (got {0} bytes)"
-    )]
+    KeyFile { path: String, source: std::io::Error },
+    #[error("the master key must be 32 bytes, given as 64 hex characters or base64 (got {0} bytes)")]
     BadKeyLength(usize),
     #[error("the master key is neither hex nor base64")]
     BadKeyEncoding,
@@ -45,9 +40,7 @@ pub struct TokenCipher {
 
 impl std::fmt::Debug for TokenCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenCipher")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("TokenCipher").field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
@@ -58,9 +51,7 @@ impl TokenCipher {
         let bytes = if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
             hex::decode(text).map_err(|_| SecretsError::BadKeyEncoding)?
         } else {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|_| SecretsError::BadKeyEncoding)?
+            base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| SecretsError::BadKeyEncoding)?
         };
         if bytes.len() != 32 {
             return Err(SecretsError::BadKeyLength(bytes.len()));
@@ -71,27 +62,18 @@ impl TokenCipher {
         id.update(b"mailgate master key id\0");
         id.update(&bytes);
         let key_id = hex::encode(&id.finalize()[..6]);
-        Ok(Self {
-            cipher: Aes256Gcm::new(&key),
-            key_id,
-        })
+        Ok(Self { cipher: Aes256Gcm::new(&key), key_id })
     }
 
     /// The key from `MAILGATE_MASTER_KEY`, else from `key_file`.
-    pub fn load(
-        env_value: Option<SecretString>,
-        key_file: Option<&str>,
-    ) -> Result<Self, SecretsError> {
+    pub fn load(env_value: Option<SecretString>, key_file: Option<&str>) -> Result<Self, SecretsError> {
         if let Some(v) = env_value.filter(|v| !v.expose_secret().trim().is_empty()) {
             return Self::from_key_material(&v);
         }
         match key_file {
             Some(path) => {
-                let text =
-                    std::fs::read_to_string(path).map_err(|source| SecretsError::KeyFile {
-                        path: path.to_string(),
-                        source,
-                    })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| SecretsError::KeyFile { path: path.to_string(), source })?;
                 Self::from_key_material(&SecretString::from(text))
             }
             None => Err(SecretsError::MissingKey),
@@ -117,10 +99,7 @@ impl TokenCipher {
 
     pub fn encrypt(&self, plaintext: &SecretString, record_id: &str) -> Vec<u8> {
         let nonce = aes_gcm::aead::Nonce::<Aes256Gcm>::generate();
-        let payload = Payload {
-            msg: plaintext.expose_secret().as_bytes(),
-            aad: record_id.as_bytes(),
-        };
+        let payload = Payload { msg: plaintext.expose_secret().as_bytes(), aad: record_id.as_bytes() };
         let ciphertext = self
             .cipher
             .encrypt(&nonce, payload)
@@ -131,35 +110,16 @@ impl TokenCipher {
         out
     }
 
-    pub fn decrypt(
-        &self,
-        blob: &[u8],
-        record_id: &str,
-        stored_key_id: &str,
-    ) -> Result<SecretString, SecretsError> {
+    pub fn decrypt(&self, blob: &[u8], record_id: &str, stored_key_id: &str) -> Result<SecretString, SecretsError> {
         if blob.len() < NONCE_LEN + 16 {
             return Err(SecretsError::Corrupt);
         }
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
-        let nonce = aes_gcm::aead::Nonce::<Aes256Gcm>::try_from(nonce)
-            .map_err(|_| SecretsError::Corrupt)?;
-        let wrong = || SecretsError::WrongKey {
-            given: self.key_id.clone(),
-            stored: stored_key_id.to_string(),
-        };
-        let plain = self
-            .cipher
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: ciphertext,
-                    aad: record_id.as_bytes(),
-                },
-            )
-            .map_err(|_| wrong())?;
-        String::from_utf8(plain)
-            .map(SecretString::from)
-            .map_err(|_| wrong())
+        let nonce = aes_gcm::aead::Nonce::<Aes256Gcm>::try_from(nonce).map_err(|_| SecretsError::Corrupt)?;
+        let wrong = || SecretsError::WrongKey { given: self.key_id.clone(), stored: stored_key_id.to_string() };
+        let plain =
+            self.cipher.decrypt(&nonce, Payload { msg: ciphertext, aad: record_id.as_bytes() }).map_err(|_| wrong())?;
+        String::from_utf8(plain).map(SecretString::from).map_err(|_| wrong())
     }
 }
 
@@ -174,10 +134,7 @@ mod tests {
         let a = c.encrypt(&token, "rec-1");
         let b = c.encrypt(&token, "rec-1");
         assert_ne!(a, b, "a fresh nonce per write");
-        assert!(
-            !a.windows(6).any(|w| w == b"ATATT3"),
-            "no plaintext in the blob"
-        );
+        assert!(!a.windows(6).any(|w| w == b"ATATT3"), "no plaintext in the blob");
         let back = c.decrypt(&a, "rec-1", c.key_id()).expect("decrypts");
         assert_eq!(back.expose_secret(), "ATATT3xFfGF0-secret");
     }
@@ -186,14 +143,9 @@ mod tests {
     fn wrong_key_or_record_is_a_clear_error() {
         let c = TokenCipher::for_testing();
         let blob = c.encrypt(&SecretString::from("tok"), "rec-1");
-        assert!(matches!(
-            c.decrypt(&blob, "rec-2", c.key_id()),
-            Err(SecretsError::WrongKey { .. })
-        ));
+        assert!(matches!(c.decrypt(&blob, "rec-2", c.key_id()), Err(SecretsError::WrongKey { .. })));
         let other = TokenCipher::from_key_material(&TokenCipher::generate_key_hex()).expect("key");
-        let err = other
-            .decrypt(&blob, "rec-1", c.key_id())
-            .expect_err("wrong key");
+        let err = other.decrypt(&blob, "rec-1", c.key_id()).expect_err("wrong key");
         assert!(err.to_string().contains(c.key_id()), "{err}");
     }
 
@@ -203,10 +155,7 @@ mod tests {
             TokenCipher::from_key_material(&SecretString::from("abcd")),
             Err(SecretsError::BadKeyLength(_) | SecretsError::BadKeyEncoding)
         ));
-        assert!(matches!(
-            TokenCipher::load(None, None),
-            Err(SecretsError::MissingKey)
-        ));
+        assert!(matches!(TokenCipher::load(None, None), Err(SecretsError::MissingKey)));
         let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         assert!(TokenCipher::from_key_material(&SecretString::from(b64)).is_ok());
     }

@@ -35,21 +35,11 @@ default = {{ project = "HELP" }}
 fn demo_runs_the_pipeline_on_the_sample_mails() {
     let out = mailgate().arg("demo").output().expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("HELP-1 [email] Printer on floor 3 is on fire"),
-        "{stdout}"
-    );
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("HELP-1 [email] Printer on floor 3 is on fire"), "{stdout}");
     assert!(stdout.contains("SALES-1"), "{stdout}");
     assert!(stdout.contains("duplicate Message-ID"), "{stdout}");
-    assert!(
-        stdout.contains("7 mails stored, 7 processed, 7 acknowledged"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("7 mails stored, 7 processed, 7 acknowledged"), "{stdout}");
 }
 
 #[test]
@@ -68,28 +58,12 @@ fn replay_dry_run_prints_one_json_object_per_mail_without_calling_jira() {
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let reports: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let reports: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
     assert_eq!(reports.len(), 3);
     let new = &reports[0];
-    for field in [
-        "file",
-        "message_id",
-        "action",
-        "issue_key",
-        "reason",
-        "from",
-        "summary",
-        "body",
-        "attachments",
-    ] {
+    for field in ["file", "message_id", "action", "issue_key", "reason", "from", "summary", "body", "attachments"] {
         assert!(new.get(field).is_some(), "missing {field}: {new}");
     }
     assert_eq!(new["action"], "create");
@@ -102,20 +76,10 @@ fn replay_dry_run_prints_one_json_object_per_mail_without_calling_jira() {
     assert_eq!(atts[0]["size"], 66);
     assert_eq!(atts[0]["sha256"].as_str().map(str::len), Some(64));
     assert_eq!(reports[1]["action"], "ignore");
-    assert!(
-        reports[1]["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("auto-replied"))
-    );
+    assert!(reports[1]["reason"].as_str().is_some_and(|r| r.contains("auto-replied")));
     assert_eq!(reports[2]["action"], "comment");
     assert_eq!(reports[2]["issue_key"], "HELP-1");
-    assert!(
-        !reports[2]["body"]
-            .as_str()
-            .unwrap_or("")
-            .contains("We are on our way"),
-        "quoted text is cut"
-    );
+    assert!(!reports[2]["body"].as_str().unwrap_or("").contains("We are on our way"), "quoted text is cut");
 }
 
 #[test]
@@ -123,40 +87,22 @@ fn a_bad_config_is_a_clear_error_naming_the_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = minimal_config(dir.path()).replace("flavor = \"cloud\"", "flavor = \"cloudy\"");
     let config = write_config(dir.path(), &bad);
-    let out = mailgate()
-        .arg("--config")
-        .arg(&config)
-        .arg("migrate")
-        .output()
-        .expect("runs");
+    let out = mailgate().arg("--config").arg(&config).arg("migrate").output().expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(
-        stderr.contains("flavor") && stderr.contains("cloudy"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("flavor") && stderr.contains("cloudy"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(
-        !stderr.contains("never-called"),
-        "secrets are not echoed: {stderr}"
-    );
+    assert!(!stderr.contains("never-called"), "secrets are not echoed: {stderr}");
 
-    let missing = mailgate()
-        .args(["--config", "/nonexistent/mailgate.toml", "run"])
-        .output()
-        .expect("runs");
+    let missing = mailgate().args(["--config", "/nonexistent/mailgate.toml", "run"]).output().expect("runs");
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(!missing.status.success());
-    assert!(
-        stderr.contains("cannot read config file /nonexistent/mailgate.toml"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("cannot read config file /nonexistent/mailgate.toml"), "{stderr}");
 }
 
 #[test]
 fn the_readme_configuration_example_is_valid() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
     let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
     let end = start + readme[start..].find("```").expect("block end");
     let settings = mailgate::config::Settings::from_toml_with_env(&readme[start..end], Vec::new())
@@ -169,27 +115,9 @@ fn the_readme_configuration_example_is_valid() {
 fn migrate_creates_the_sqlite_file_and_log_reads_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), &minimal_config(dir.path()));
-    let out = mailgate()
-        .arg("--config")
-        .arg(&config)
-        .arg("migrate")
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = mailgate().arg("--config").arg(&config).arg("migrate").output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("mg.db").exists());
-    let log = mailgate()
-        .arg("--config")
-        .arg(&config)
-        .arg("log")
-        .output()
-        .expect("runs");
-    assert!(
-        log.status.success(),
-        "{}",
-        String::from_utf8_lossy(&log.stderr)
-    );
+    let log = mailgate().arg("--config").arg(&config).arg("log").output().expect("runs");
+    assert!(log.status.success(), "{}", String::from_utf8_lossy(&log.stderr));
 }

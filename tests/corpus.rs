@@ -54,10 +54,7 @@ const SUBJECT_ALLOW: &[(&str, &str)] = &[
     // "Subject :...colon\r\n       \r\n and also..." (obsolete syntax with a
     // blank folded line). RFC 5322 unfolding keeps all 8 spaces; mail-parser
     // joins folded lines with a single space. Harmless for an issue summary.
-    (
-        "mime4j/testmsgs/obsolete.msg",
-        "mail-parser collapses folding whitespace to one space",
-    ),
+    ("mime4j/testmsgs/obsolete.msg", "mail-parser collapses folding whitespace to one space"),
 ];
 
 /// Files whose expected attachment names legitimately differ from ours.
@@ -110,20 +107,13 @@ fn corpora_root() -> PathBuf {
 
 fn corpus_dir(sub: &str) -> PathBuf {
     let dir = corpora_root().join(sub);
-    assert!(
-        dir.is_dir(),
-        "corpus folder {} is missing from the shared corpora",
-        dir.display()
-    );
+    assert!(dir.is_dir(), "corpus folder {} is missing from the shared corpora", dir.display());
     dir
 }
 
 /// Path relative to the corpora folder, used as the key in reports and allow-lists.
 fn rel(path: &Path) -> String {
-    path.strip_prefix(CORPORA)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(CORPORA).unwrap_or(path).display().to_string()
 }
 
 /// All regular files below `dir` (recursively) accepted by `keep`, sorted.
@@ -131,12 +121,9 @@ fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
         for entry in entries {
-            let path = entry
-                .unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()))
-                .path();
+            let path = entry.unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display())).path();
             if path.is_dir() {
                 stack.push(path);
             } else if path.is_file() && keep(&path) {
@@ -175,9 +162,7 @@ fn parse_guarded(raw: Vec<u8>) -> Result<Result<InboundMessage, ParseError>, Str
     match rx.recv_timeout(PARSE_TIMEOUT) {
         Ok(result) => result,
         Err(RecvTimeoutError::Timeout) => Err(format!("no result within {PARSE_TIMEOUT:?}")),
-        Err(RecvTimeoutError::Disconnected) => {
-            Err("parser thread ended without a result".to_string())
-        }
+        Err(RecvTimeoutError::Disconnected) => Err("parser thread ended without a result".to_string()),
     }
 }
 
@@ -210,23 +195,14 @@ fn check(
     match (equal, allowed) {
         (true, false) | (false, true) => {}
         (false, false) => {
-            failures.push(format!(
-                "{file}: {what}: expected {expected:?}, got {ours:?}"
-            ));
+            failures.push(format!("{file}: {what}: expected {expected:?}, got {ours:?}"));
         }
-        (true, true) => failures.push(format!(
-            "{file}: {what} now matches; remove it from the allow-list"
-        )),
+        (true, true) => failures.push(format!("{file}: {what} now matches; remove it from the allow-list")),
     }
 }
 
 fn finish(corpus: &str, failures: &[String]) {
-    assert!(
-        failures.is_empty(),
-        "{corpus}: {} failure(s):\n  {}",
-        failures.len(),
-        failures.join("\n  ")
-    );
+    assert!(failures.is_empty(), "{corpus}: {} failure(s):\n  {}", failures.len(), failures.join("\n  "));
 }
 
 // ---------------------------------------------------------------------------
@@ -276,14 +252,8 @@ fn expected_subject(json: &Value) -> String {
 /// One entry per attachment our parser should produce (multipart entries
 /// dropped); `Some(name)` where the reference part has a usable name.
 fn expected_attachments(json: &Value) -> Result<Vec<Option<String>>, String> {
-    let parts = json
-        .get("parts")
-        .and_then(Value::as_array)
-        .ok_or("no `parts` array")?;
-    let indices = json
-        .get("attachments")
-        .and_then(Value::as_array)
-        .ok_or("no `attachments` array")?;
+    let parts = json.get("parts").and_then(Value::as_array).ok_or("no `parts` array")?;
+    let indices = json.get("attachments").and_then(Value::as_array).ok_or("no `attachments` array")?;
     let mut out = Vec::new();
     for index in indices {
         let part = index
@@ -333,15 +303,7 @@ fn stalwart_mail_parser_corpus() {
         };
 
         let want = expected_subject(&json);
-        check(
-            &mut failures,
-            SUBJECT_ALLOW,
-            &file,
-            "subject",
-            &want,
-            &msg.subject,
-            want == msg.subject,
-        );
+        check(&mut failures, SUBJECT_ALLOW, &file, "subject", &want, &msg.subject, want == msg.subject);
         subjects += 1;
 
         let want = match expected_attachments(&json) {
@@ -351,28 +313,13 @@ fn stalwart_mail_parser_corpus() {
                 continue;
             }
         };
-        let ours: Vec<&str> = msg
-            .attachments
-            .iter()
-            .map(|a| a.filename.as_str())
-            .collect();
+        let ours: Vec<&str> = msg.attachments.iter().map(|a| a.filename.as_str()).collect();
         if want.len() != ours.len() {
-            check(
-                &mut failures,
-                ATTACHMENT_ALLOW,
-                &file,
-                "attachment count",
-                &want,
-                &ours,
-                false,
-            );
+            check(&mut failures, ATTACHMENT_ALLOW, &file, "attachment count", &want, &ours, false);
             continue;
         }
-        let named: Vec<(&str, &str)> = want
-            .iter()
-            .zip(&ours)
-            .filter_map(|(w, o)| w.as_deref().map(|w| (w, *o)))
-            .collect();
+        let named: Vec<(&str, &str)> =
+            want.iter().zip(&ours).filter_map(|(w, o)| w.as_deref().map(|w| (w, *o))).collect();
         unnamed += want.len() - named.len();
         names += named.len();
         check(
@@ -399,11 +346,7 @@ fn stalwart_mail_parser_corpus() {
 // ---------------------------------------------------------------------------
 
 fn xml_unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
 }
 
 /// Raw top-level header fields from a mime4j XML file: the `<field>`s of the
@@ -420,10 +363,7 @@ fn xml_top_level_fields(xml: &str) -> Vec<String> {
         .skip(1)
         .map(|f| {
             let f = f.split("</field>").next().unwrap_or(f);
-            let f = f
-                .strip_prefix("\r\n")
-                .or_else(|| f.strip_prefix('\n'))
-                .unwrap_or(f);
+            let f = f.strip_prefix("\r\n").or_else(|| f.strip_prefix('\n')).unwrap_or(f);
             xml_unescape(f)
         })
         .collect()
@@ -439,10 +379,7 @@ fn mime4j_expected_subject(fields: &[String]) -> Option<String> {
         return Some(String::new());
     };
     let unfolded: String = raw.chars().filter(|c| *c != '\r' && *c != '\n').collect();
-    let plain = unfolded
-        .chars()
-        .all(|c| c == '\t' || (' '..='~').contains(&c))
-        && !unfolded.contains("=?");
+    let plain = unfolded.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) && !unfolded.contains("=?");
     plain.then(|| unfolded.trim().to_string())
 }
 
@@ -457,11 +394,7 @@ fn mime4j_corpus() {
     }
     assert!(!files.is_empty(), "no .msg files under {}", dir.display());
     for e in MIME4J_EXPLICIT {
-        assert!(
-            files.iter().any(|p| rel(p) == e.file),
-            "explicitly checked file {} is missing",
-            e.file
-        );
+        assert!(files.iter().any(|p| rel(p) == e.file), "explicitly checked file {} is missing", e.file);
     }
 
     let mut failures = Vec::new();
@@ -471,10 +404,8 @@ fn mime4j_corpus() {
 
         let stem = path.with_extension("");
         let stem = stem.to_string_lossy();
-        let xml_path = [format!("{stem}_decoded.xml"), format!("{stem}.xml")]
-            .into_iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file());
+        let xml_path =
+            [format!("{stem}_decoded.xml"), format!("{stem}.xml")].into_iter().map(PathBuf::from).find(|p| p.is_file());
         let Some(xml_path) = xml_path else {
             failures.push(format!("{file}: no .xml expectation beside it"));
             continue;
@@ -496,9 +427,7 @@ fn mime4j_corpus() {
                 continue;
             }
             Ok(Ok(_)) => {
-                failures.push(format!(
-                    "{file}: parsed, but mime4j finds no header section"
-                ));
+                failures.push(format!("{file}: parsed, but mime4j finds no header section"));
                 continue;
             }
             Ok(Err(e)) => {
@@ -513,23 +442,11 @@ fn mime4j_corpus() {
 
         if let Some(e) = MIME4J_EXPLICIT.iter().find(|e| e.file == file) {
             if let Some(want) = e.subject {
-                check(
-                    &mut failures,
-                    SUBJECT_ALLOW,
-                    &file,
-                    "subject",
-                    &want,
-                    &msg.subject,
-                    want == msg.subject,
-                );
+                check(&mut failures, SUBJECT_ALLOW, &file, "subject", &want, &msg.subject, want == msg.subject);
                 subjects += 1;
             }
             if let Some(want) = e.attachments {
-                let ours: Vec<&str> = msg
-                    .attachments
-                    .iter()
-                    .map(|a| a.filename.as_str())
-                    .collect();
+                let ours: Vec<&str> = msg.attachments.iter().map(|a| a.filename.as_str()).collect();
                 check(
                     &mut failures,
                     ATTACHMENT_ALLOW,
@@ -547,15 +464,7 @@ fn mime4j_corpus() {
         }
 
         if let Some(want) = mime4j_expected_subject(&fields) {
-            check(
-                &mut failures,
-                SUBJECT_ALLOW,
-                &file,
-                "subject",
-                &want,
-                &msg.subject,
-                want == msg.subject,
-            );
+            check(&mut failures, SUBJECT_ALLOW, &file, "subject", &want, &msg.subject, want == msg.subject);
             subjects += 1;
         }
     }
@@ -579,10 +488,7 @@ fn sisimai_bounce_corpus() {
     let files = files_under(&dir, &|_| true);
     assert!(!files.is_empty(), "no files under {}", dir.display());
 
-    let failures: Vec<String> = files
-        .iter()
-        .filter_map(|path| load_and_parse_ok(path).err())
-        .collect();
+    let failures: Vec<String> = files.iter().filter_map(|path| load_and_parse_ok(path).err()).collect();
 
     println!(
         "sisimai-set-of-emails: {} files checked, 0 subjects compared, \

@@ -18,9 +18,7 @@ use mailgate::pipeline::Pipeline;
 async fn pass(p: &Pipeline, s: &mailgate::config::Settings) -> ingest::CycleStats {
     let connector = ImapConnector::new(&s.mailboxes[0]).expect("connector");
     let mut source = connector.connect().await.expect("imap connects");
-    ingest::cycle(p, source.as_mut(), "support")
-        .await
-        .expect("cycle")
+    ingest::cycle(p, source.as_mut(), "support").await.expect("cycle")
 }
 
 #[tokio::test]
@@ -44,32 +42,15 @@ async fn a_new_mail_creates_exactly_one_issue_with_its_attachments() {
         assert_eq!(issue.summary, "VPN does not connect");
         assert_eq!(issue.labels, vec!["email".to_string()]);
         let description = adf_to_text(&issue.description);
-        assert!(
-            description.contains("Gr\u{fc}\u{df}e, the VPN client shows error 809"),
-            "{description}"
-        );
-        assert!(
-            description.contains("fix.exe (extension .exe is blocked)"),
-            "{description}"
-        );
-        let mut names: Vec<&str> = issue
-            .attachments
-            .iter()
-            .map(|a| a.filename.as_str())
-            .collect();
+        assert!(description.contains("Gr\u{fc}\u{df}e, the VPN client shows error 809"), "{description}");
+        assert!(description.contains("fix.exe (extension .exe is blocked)"), "{description}");
+        let mut names: Vec<&str> = issue.attachments.iter().map(|a| a.filename.as_str()).collect();
         names.sort();
         assert_eq!(names, vec!["R\u{e9}sum\u{e9} VPN.pdf", "screen shot.png"]);
-        let png = issue
-            .attachments
-            .iter()
-            .find(|a| a.filename.ends_with(".png"))
-            .expect("png");
+        let png = issue.attachments.iter().find(|a| a.filename.ends_with(".png")).expect("png");
         assert_eq!(png.data, common::fixture("png.bin"));
         assert_eq!(png.mime_type, "image/png");
-        assert_eq!(
-            jira.count_calls("POST /rest/api/3/issue/HELP-1/attachments"),
-            2
-        );
+        assert_eq!(jira.count_calls("POST /rest/api/3/issue/HELP-1/attachments"), 2);
         // Acknowledged: moved to Processed, marked seen, nothing left in INBOX.
         assert_eq!(imap.counts("INBOX").await, (0, 0), "{}", db.label);
         assert_eq!(imap.counts("Processed").await, (1, 0), "{}", db.label);
@@ -128,22 +109,10 @@ async fn replies_by_subject_key_and_by_in_reply_to_become_comments() {
         assert_eq!(stats.processed, 2, "{}", db.label);
 
         let issues = jira.issues();
-        assert_eq!(
-            issues.len(),
-            1,
-            "replies must not create issues ({})",
-            db.label
-        );
-        let comments: Vec<String> = issues[0]
-            .comments
-            .iter()
-            .map(|c| adf_to_text(&c.body))
-            .collect();
+        assert_eq!(issues.len(), 1, "replies must not create issues ({})", db.label);
+        let comments: Vec<String> = issues[0].comments.iter().map(|c| adf_to_text(&c.body)).collect();
         assert_eq!(comments.len(), 2, "{comments:?}");
-        assert!(
-            comments[0].contains("Still black.") && !comments[0].contains("old"),
-            "{comments:?}"
-        );
+        assert!(comments[0].contains("Still black.") && !comments[0].contains("old"), "{comments:?}");
         assert!(comments[1].contains("Now it works."), "{comments:?}");
         assert_eq!(imap.counts("Processed").await, (3, 0));
         imap.logout().await;
@@ -170,27 +139,9 @@ async fn auto_replies_bounces_own_mail_and_duplicates_create_nothing() {
             "Away.",
         ))
         .await;
-        imap.append(&common::shared(
-            "corpora/sisimai-set-of-emails/maildir/bsd/rfc3464-01.eml",
-        ))
-        .await;
-        imap.append(&mail(
-            "own@corp.test",
-            "help@corp.test",
-            "help@corp.test",
-            "Loop?",
-            "",
-            "Our own mail.",
-        ))
-        .await;
-        let once = mail(
-            "dup@customer.test",
-            "fred@customer.test",
-            "help@corp.test",
-            "Same mail twice",
-            "",
-            "Hello.",
-        );
+        imap.append(&common::shared("corpora/sisimai-set-of-emails/maildir/bsd/rfc3464-01.eml")).await;
+        imap.append(&mail("own@corp.test", "help@corp.test", "help@corp.test", "Loop?", "", "Our own mail.")).await;
+        let once = mail("dup@customer.test", "fred@customer.test", "help@corp.test", "Same mail twice", "", "Hello.");
         imap.append(&once).await;
         imap.append(&once).await;
 
@@ -198,34 +149,18 @@ async fn auto_replies_bounces_own_mail_and_duplicates_create_nothing() {
 
         assert_eq!(stats.processed, 5, "{}", db.label);
         let issues = jira.issues();
-        assert_eq!(
-            issues.len(),
-            1,
-            "only the duplicated mail creates an issue, once ({})",
-            db.label
-        );
+        assert_eq!(issues.len(), 1, "only the duplicated mail creates an issue, once ({})", db.label);
         assert_eq!(issues[0].summary, "Same mail twice");
         assert_eq!(jira.count_calls("POST /rest/api/3/issue"), 1);
         // Ignored mails are acknowledged too.
         assert_eq!(imap.counts("Processed").await, (5, 0));
         let log = p.store.recent_log(10).await.expect("log");
         let reasons: Vec<String> = log.iter().filter_map(|e| e.detail.clone()).collect();
+        assert!(reasons.iter().any(|r| r.contains("Auto-Submitted")), "{reasons:?}");
+        assert!(reasons.iter().any(|r| r.contains("our own address")), "{reasons:?}");
+        assert!(reasons.iter().any(|r| r.contains("duplicate")), "{reasons:?}");
         assert!(
-            reasons.iter().any(|r| r.contains("Auto-Submitted")),
-            "{reasons:?}"
-        );
-        assert!(
-            reasons.iter().any(|r| r.contains("our own address")),
-            "{reasons:?}"
-        );
-        assert!(
-            reasons.iter().any(|r| r.contains("duplicate")),
-            "{reasons:?}"
-        );
-        assert!(
-            reasons
-                .iter()
-                .any(|r| r.contains("multipart/report") || r.contains("null return path")),
+            reasons.iter().any(|r| r.contains("multipart/report") || r.contains("null return path")),
             "{reasons:?}"
         );
         imap.logout().await;
@@ -243,26 +178,15 @@ async fn a_mail_is_not_acknowledged_until_jira_has_it() {
     let s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
     let p = pipeline(&s).await;
     let mut imap = Imap::connect(dovecot.port).await;
-    imap.append(&mail(
-        "slow@customer.test",
-        "gina@customer.test",
-        "help@corp.test",
-        "Jira is down",
-        "",
-        "Hello.",
-    ))
-    .await;
+    imap.append(&mail("slow@customer.test", "gina@customer.test", "help@corp.test", "Jira is down", "", "Hello."))
+        .await;
     jira.fail_next(10, Fault::Status(503), Some("POST /rest/api/3/issue"));
 
     let first = pass(&p, &s).await;
 
     assert_eq!(first.stored, 1);
     assert!(jira.issues().is_empty());
-    assert_eq!(
-        imap.counts("INBOX").await,
-        (1, 1),
-        "still unseen in INBOX while Jira fails"
-    );
+    assert_eq!(imap.counts("INBOX").await, (1, 1), "still unseen in INBOX while Jira fails");
     assert_eq!(imap.counts("Processed").await, (0, 0));
 
     jira.clear_faults();
@@ -287,31 +211,15 @@ async fn idle_picks_up_a_new_mail_without_waiting_for_the_poll_interval() {
     // Poll interval 300 s: only IDLE can bring the mail in within the bound below.
     let s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
     assert_eq!(s.mailboxes[0].poll_interval_secs, 300);
-    let service = mailgate::app::Service::start(&s)
-        .await
-        .expect("service starts");
+    let service = mailgate::app::Service::start(&s).await.expect("service starts");
     // Let the service connect, find the inbox empty and enter IDLE.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut imap = Imap::connect(dovecot.port).await;
-    imap.append(&mail(
-        "idle@customer.test",
-        "hank@customer.test",
-        "help@corp.test",
-        "Pushed by IDLE",
-        "",
-        "Hi.",
-    ))
-    .await;
+    imap.append(&mail("idle@customer.test", "hank@customer.test", "help@corp.test", "Pushed by IDLE", "", "Hi.")).await;
 
-    let created = common::wait_until(Duration::from_secs(30), || async {
-        !jira.issues().is_empty()
-    })
-    .await;
+    let created = common::wait_until(Duration::from_secs(30), || async { !jira.issues().is_empty() }).await;
 
-    assert!(
-        created,
-        "IDLE delivered the mail long before the 300 s poll"
-    );
+    assert!(created, "IDLE delivered the mail long before the 300 s poll");
     assert_eq!(jira.issues()[0].summary, "Pushed by IDLE");
     let acked = common::wait_until(Duration::from_secs(10), || async {
         let mut probe = Imap::connect(dovecot.port).await;
@@ -331,15 +239,7 @@ async fn implicit_tls_and_starttls_connect_with_a_custom_root() {
     let dovecot = Dovecot::start();
     let jira = fake_jira().await;
     let mut imap = Imap::connect(dovecot.port).await;
-    imap.append(&mail(
-        "tls@customer.test",
-        "ivy@customer.test",
-        "help@corp.test",
-        "Over TLS",
-        "",
-        "Hi.",
-    ))
-    .await;
+    imap.append(&mail("tls@customer.test", "ivy@customer.test", "help@corp.test", "Over TLS", "", "Hi.")).await;
     for (mode, port) in [("implicit", dovecot.tls_port), ("starttls", dovecot.port)] {
         let text = format!(
             r#"
@@ -363,18 +263,10 @@ ca_file = "{}"
             common::dovecot::PASSWORD,
             dovecot.cert_path().display()
         );
-        let s =
-            mailgate::config::Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
+        let s = mailgate::config::Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
         let connector = ImapConnector::new(&s.mailboxes[0]).expect("connector");
-        let mut source = connector
-            .connect()
-            .await
-            .unwrap_or_else(|e| panic!("{mode}: {e}"));
-        assert_eq!(
-            source.unseen_uids().await.expect("search").len(),
-            1,
-            "{mode}"
-        );
+        let mut source = connector.connect().await.unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert_eq!(source.unseen_uids().await.expect("search").len(), 1, "{mode}");
     }
     imap.logout().await;
 }
@@ -388,25 +280,12 @@ async fn without_idle_the_mailbox_is_polled() {
     let mut s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
     s.mailboxes[0].idle = false;
     s.mailboxes[0].poll_interval_secs = 1;
-    let service = mailgate::app::Service::start(&s)
-        .await
-        .expect("service starts");
+    let service = mailgate::app::Service::start(&s).await.expect("service starts");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut imap = Imap::connect(dovecot.port).await;
-    imap.append(&mail(
-        "poll@customer.test",
-        "jo@customer.test",
-        "help@corp.test",
-        "Found by polling",
-        "",
-        "Hi.",
-    ))
-    .await;
+    imap.append(&mail("poll@customer.test", "jo@customer.test", "help@corp.test", "Found by polling", "", "Hi.")).await;
 
-    let created = common::wait_until(Duration::from_secs(20), || async {
-        !jira.issues().is_empty()
-    })
-    .await;
+    let created = common::wait_until(Duration::from_secs(20), || async { !jira.issues().is_empty() }).await;
 
     assert!(created);
     assert_eq!(jira.issues().len(), 1);
@@ -422,26 +301,13 @@ async fn the_service_reconnects_when_the_server_comes_up_later() {
     let port = common::dovecot::free_port();
     let s = settings(&db.url, &jira.base_url(), Some(port), "");
     // Nothing listens yet: the loop logs the failure and retries with backoff.
-    let service = mailgate::app::Service::start(&s)
-        .await
-        .expect("service starts");
+    let service = mailgate::app::Service::start(&s).await.expect("service starts");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let dovecot = Dovecot::start_on(port);
     let mut imap = Imap::connect(dovecot.port).await;
-    imap.append(&mail(
-        "late@customer.test",
-        "kim@customer.test",
-        "help@corp.test",
-        "Server was late",
-        "",
-        "Hi.",
-    ))
-    .await;
+    imap.append(&mail("late@customer.test", "kim@customer.test", "help@corp.test", "Server was late", "", "Hi.")).await;
 
-    let created = common::wait_until(Duration::from_secs(30), || async {
-        !jira.issues().is_empty()
-    })
-    .await;
+    let created = common::wait_until(Duration::from_secs(30), || async { !jira.issues().is_empty() }).await;
 
     assert!(created, "the loop reconnected and processed the mail");
     assert_eq!(jira.issues().len(), 1);

@@ -58,29 +58,15 @@ impl<'a> Validator<'a> {
     }
 
     fn resolve(&self, reference: &Value) -> Result<&'a Value, String> {
-        let reference = reference
-            .as_str()
-            .ok_or_else(|| format!("$ref is not a string: {reference}"))?;
-        let pointer = reference
-            .strip_prefix('#')
-            .ok_or_else(|| format!("only local $ref is supported, got {reference}"))?;
-        self.root
-            .pointer(pointer)
-            .ok_or_else(|| format!("unresolvable $ref {reference}"))
+        let reference = reference.as_str().ok_or_else(|| format!("$ref is not a string: {reference}"))?;
+        let pointer =
+            reference.strip_prefix('#').ok_or_else(|| format!("only local $ref is supported, got {reference}"))?;
+        self.root.pointer(pointer).ok_or_else(|| format!("unresolvable $ref {reference}"))
     }
 
-    fn check(
-        &self,
-        schema: &Value,
-        value: &Value,
-        path: &str,
-        depth: usize,
-        errors: &mut Vec<String>,
-    ) {
+    fn check(&self, schema: &Value, value: &Value, path: &str, depth: usize, errors: &mut Vec<String>) {
         if depth > MAX_DEPTH {
-            errors.push(format!(
-                "{path}: schema nesting deeper than {MAX_DEPTH} ($ref cycle?)"
-            ));
+            errors.push(format!("{path}: schema nesting deeper than {MAX_DEPTH} ($ref cycle?)"));
             return;
         }
         let schema = match schema {
@@ -122,23 +108,14 @@ impl<'a> Validator<'a> {
         if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
             && !allowed.contains(value)
         {
-            errors.push(format!(
-                "{path}: {value} is not one of the allowed values {}",
-                Value::Array(allowed.clone())
-            ));
+            errors.push(format!("{path}: {value} is not one of the allowed values {}", Value::Array(allowed.clone())));
         }
         if let Value::Object(object) = value {
             self.check_object(schema, object, path, depth, errors);
         }
         if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
             for (i, item) in items.iter().enumerate() {
-                self.check(
-                    item_schema,
-                    item,
-                    &format!("{path}[{i}]"),
-                    depth + 1,
-                    errors,
-                );
+                self.check(item_schema, item, &format!("{path}[{i}]"), depth + 1, errors);
             }
         }
         if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
@@ -159,11 +136,7 @@ impl<'a> Validator<'a> {
                 errors.push(format!(
                     "{path}: matches none of the {} anyOf alternatives ({})",
                     any.len(),
-                    outcomes
-                        .iter()
-                        .map(|e| e.join("; "))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
+                    outcomes.iter().map(|e| e.join("; ")).collect::<Vec<_>>().join(" | ")
                 ));
             }
         }
@@ -181,11 +154,7 @@ impl<'a> Validator<'a> {
                 errors.push(format!(
                     "{path}: must match exactly one oneOf alternative, matches {matching} of {} ({})",
                     one.len(),
-                    outcomes
-                        .iter()
-                        .map(|e| e.join("; "))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
+                    outcomes.iter().map(|e| e.join("; ")).collect::<Vec<_>>().join(" | ")
                 ));
             }
         }
@@ -213,9 +182,8 @@ impl<'a> Validator<'a> {
                 Some(sub) => self.check(sub, v, &child, depth + 1, errors),
                 None => match schema.get("additionalProperties") {
                     None | Some(Value::Bool(true)) => {}
-                    Some(Value::Bool(false)) => errors.push(format!(
-                        "{child}: property not allowed by the schema (additionalProperties: false)"
-                    )),
+                    Some(Value::Bool(false)) => errors
+                        .push(format!("{child}: property not allowed by the schema (additionalProperties: false)")),
                     Some(sub) => self.check(sub, v, &child, depth + 1, errors),
                 },
             }
@@ -248,16 +216,9 @@ fn kind(value: &Value) -> &'static str {
 }
 
 fn child_path(path: &str, key: &str) -> String {
-    let plain = key
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let plain = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain {
-        format!("{path}.{key}")
-    } else {
-        format!("{path}[{key:?}]")
-    }
+    if plain { format!("{path}.{key}") } else { format!("{path}[{key:?}]") }
 }
 
 // ---------------------------------------------------------------------------
@@ -329,19 +290,12 @@ fn load_spec(file: &'static str, label: &'static str, defects: &[KnownDefect]) -
              the spec files in ../shared/jira-openapi/ next to the crate (see README.md there)."
         )
     });
-    let mut doc: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not valid JSON: {e}"));
+    let mut doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not valid JSON: {e}"));
     let version = doc["openapi"].as_str().unwrap_or_default();
-    assert!(
-        version.starts_with("3."),
-        "{path}: expected an OpenAPI 3 document, found openapi={version:?}"
-    );
+    assert!(version.starts_with("3."), "{path}: expected an OpenAPI 3 document, found openapi={version:?}");
     for d in defects {
         let slot = doc.pointer_mut(d.pointer).unwrap_or_else(|| {
-            panic!(
-                "{file}: known spec defect at {} is gone ({}); review and remove the override",
-                d.pointer, d.why
-            )
+            panic!("{file}: known spec defect at {} is gone ({}); review and remove the override", d.pointer, d.why)
         });
         let declared: Value = serde_json::from_str(d.declared).expect("defect JSON");
         assert_eq!(
@@ -357,19 +311,10 @@ fn load_spec(file: &'static str, label: &'static str, defects: &[KnownDefect]) -
         .as_str()
         .map(|url| {
             let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-            after_scheme
-                .find('/')
-                .map_or("", |i| &after_scheme[i..])
-                .trim_end_matches('/')
-                .to_string()
+            after_scheme.find('/').map_or("", |i| &after_scheme[i..]).trim_end_matches('/').to_string()
         })
         .unwrap_or_default();
-    Spec {
-        label,
-        file,
-        doc,
-        base_path,
-    }
+    Spec { label, file, doc, base_path }
 }
 
 fn cloud_v3() -> &'static Spec {
@@ -403,16 +348,11 @@ impl Spec {
     /// `{templated}` ones, as OpenAPI requires.
     fn operation(&self, method: &str, request_path: &str) -> Result<Operation<'_>, String> {
         let spec_path = request_path.strip_prefix(&self.base_path).ok_or_else(|| {
-            format!(
-                "{}: {request_path} is outside the server base path {:?}",
-                self.label, self.base_path
-            )
+            format!("{}: {request_path} is outside the server base path {:?}", self.label, self.base_path)
         })?;
         let wanted: Vec<&str> = spec_path.trim_end_matches('/').split('/').collect();
         let method = method.to_ascii_lowercase();
-        let paths = self.doc["paths"]
-            .as_object()
-            .ok_or_else(|| format!("{}: spec has no `paths`", self.file))?;
+        let paths = self.doc["paths"].as_object().ok_or_else(|| format!("{}: spec has no `paths`", self.file))?;
         let mut best: Option<(Vec<bool>, &String, &Value)> = None;
         for (template, item) in paths {
             let Some(op) = item.get(&method) else {
@@ -437,19 +377,9 @@ impl Spec {
             }
         }
         let (_, template, op) = best.ok_or_else(|| {
-            format!(
-                "{} ({}): no operation {} matches {spec_path}",
-                self.label,
-                self.file,
-                method.to_uppercase()
-            )
+            format!("{} ({}): no operation {} matches {spec_path}", self.label, self.file, method.to_uppercase())
         })?;
-        Ok(Operation {
-            spec: self,
-            method: method.to_uppercase(),
-            template: template.clone(),
-            op,
-        })
+        Ok(Operation { spec: self, method: method.to_uppercase(), template: template.clone(), op })
     }
 
     fn validator(&self) -> Validator<'_> {
@@ -458,12 +388,7 @@ impl Spec {
 }
 
 fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }
 
 fn schema_label(schema: &Value) -> String {
@@ -487,10 +412,7 @@ impl Operation<'_> {
     }
 
     fn declared_statuses(&self) -> Vec<String> {
-        self.op["responses"]
-            .as_object()
-            .map(|r| r.keys().cloned().collect())
-            .unwrap_or_default()
+        self.op["responses"].as_object().map(|r| r.keys().cloned().collect()).unwrap_or_default()
     }
 
     /// The declared default of a query/path parameter, if the spec gives one.
@@ -508,8 +430,7 @@ impl Operation<'_> {
     /// Check a request body we send against the declared request schema, so
     /// the test drives the fake with inputs the spec accepts.
     fn check_request(&self, body: &Value) -> Result<(), String> {
-        let Some(schema) = self.op["requestBody"]["content"]["application/json"].get("schema")
-        else {
+        let Some(schema) = self.op["requestBody"]["content"]["application/json"].get("schema") else {
             return Err(format!(
                 "{}: {} {} declares no application/json request schema",
                 self.spec.label, self.method, self.template
@@ -532,12 +453,7 @@ impl Operation<'_> {
     }
 
     /// Check one answer: declared status, declared media type, body schema.
-    fn check_response(
-        &self,
-        status: u16,
-        content_type: Option<&str>,
-        body: &Value,
-    ) -> Result<Checked, String> {
+    fn check_response(&self, status: u16, content_type: Option<&str>, body: &Value) -> Result<Checked, String> {
         let responses = &self.op["responses"];
         let code = status.to_string();
         let range = format!("{}XX", status / 100);
@@ -555,15 +471,11 @@ impl Operation<'_> {
                 )
             })?;
         let media = content_type.map(media_type);
-        let content = response
-            .get("content")
-            .and_then(Value::as_object)
-            .filter(|c| !c.is_empty());
+        let content = response.get("content").and_then(Value::as_object).filter(|c| !c.is_empty());
         let declared_schema = match content {
             Some(content) => {
-                let mt = media.as_deref().ok_or_else(|| {
-                    format!("{}: {status} answer without a Content-Type", self.id())
-                })?;
+                let mt =
+                    media.as_deref().ok_or_else(|| format!("{}: {status} answer without a Content-Type", self.id()))?;
                 let entry = content.get(mt).ok_or_else(|| {
                     format!(
                         "{}: {} {status} answered {mt}, the spec declares {:?}",
@@ -582,21 +494,14 @@ impl Operation<'_> {
                 // No body schema declared for this error: Jira still sends
                 // its platform error body, so hold the fake to that.
                 if media.as_deref() != Some("application/json") {
-                    return Err(format!(
-                        "{}: {status} error answered {media:?}, expected application/json",
-                        self.id()
-                    ));
+                    return Err(format!("{}: {status} error answered {media:?}, expected application/json", self.id()));
                 }
                 let s = self
                     .spec
                     .doc
                     .pointer("/components/schemas/ErrorCollection")
                     .ok_or_else(|| format!("{} has no ErrorCollection schema", self.spec.file))?;
-                (
-                    s,
-                    "#/components/schemas/ErrorCollection (spec declares no body schema)"
-                        .to_string(),
-                )
+                (s, "#/components/schemas/ErrorCollection (spec declares no body schema)".to_string())
             }
             None => {
                 return Err(format!(
@@ -651,21 +556,10 @@ struct Run {
 impl Run {
     async fn start(spec: &'static Spec) -> Self {
         mailgate::telemetry::install_crypto_provider();
-        let fake = FakeJira::start(
-            &["HELP"],
-            vec![FakeAuth::Basic {
-                user: USER.into(),
-                secret: SECRET.into(),
-            }],
-        )
-        .await
-        .expect("start the fake Jira");
-        Self {
-            spec,
-            fake,
-            http: reqwest::Client::new(),
-            checked: Vec::new(),
-        }
+        let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
+            .await
+            .expect("start the fake Jira");
+        Self { spec, fake, http: reqwest::Client::new(), checked: Vec::new() }
     }
 
     /// Send `method path` (query and body added by `build`) with the given
@@ -679,43 +573,21 @@ impl Run {
         expected: u16,
     ) -> Value {
         let url = format!("{}{path}", self.fake.base_url());
-        let request = build(
-            self.http
-                .request(method.clone(), url)
-                .basic_auth(USER, Some(secret)),
-        );
+        let request = build(self.http.request(method.clone(), url).basic_auth(USER, Some(secret)));
         let resp = request.send().await.expect("HTTP call to the fake Jira");
         let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = resp.bytes().await.expect("read the fake's answer");
         let body = if bytes.is_empty() {
             Value::Null
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                panic!(
-                    "{method} {path}: {status} answer is not JSON ({e}): {}",
-                    String::from_utf8_lossy(&bytes)
-                )
+                panic!("{method} {path}: {status} answer is not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
             })
         };
-        let answer = Answer {
-            status,
-            content_type,
-            body,
-        };
-        assert_eq!(
-            answer.status, expected,
-            "{method} {path}: unexpected status; body {}",
-            answer.body
-        );
-        let op = self
-            .spec
-            .operation(method.as_str(), path)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let answer = Answer { status, content_type, body };
+        assert_eq!(answer.status, expected, "{method} {path}: unexpected status; body {}", answer.body);
+        let op = self.spec.operation(method.as_str(), path).unwrap_or_else(|e| panic!("{e}"));
         let checked = op
             .check_response(answer.status, answer.content_type.as_deref(), &answer.body)
             .unwrap_or_else(|e| panic!("{e}"));
@@ -743,10 +615,7 @@ impl Run {
     }
 
     fn covered(&self) -> BTreeSet<(String, u16)> {
-        self.checked
-            .iter()
-            .map(|c| (c.operation_id.clone(), c.status))
-            .collect()
+        self.checked.iter().map(|c| (c.operation_id.clone(), c.status)).collect()
     }
 
     fn report(&self) {
@@ -756,22 +625,15 @@ impl Run {
     }
 
     fn keys_in_project(&self, project: &str) -> Vec<String> {
-        let mut keys: Vec<String> = self
-            .fake
-            .issues()
-            .into_iter()
-            .filter(|i| i.project == project)
-            .map(|i| i.key)
-            .collect();
+        let mut keys: Vec<String> =
+            self.fake.issues().into_iter().filter(|i| i.project == project).map(|i| i.key).collect();
         keys.sort();
         keys
     }
 }
 
 fn str_field<'v>(v: &'v Value, name: &str) -> &'v str {
-    v[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("`{name}` missing or not a string in {v}"))
+    v[name].as_str().unwrap_or_else(|| panic!("`{name}` missing or not a string in {v}"))
 }
 
 fn adf(text: &str) -> Value {
@@ -803,9 +665,7 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
     let mut run = Run::start(cloud_v3()).await;
 
     // getCurrentUser
-    let me = run
-        .call(Method::GET, "/rest/api/3/myself", |r| r, 200)
-        .await;
+    let me = run.call(Method::GET, "/rest/api/3/myself", |r| r, 200).await;
     assert!(!str_field(&me, "accountId").is_empty());
 
     // createIssue with an ADF description
@@ -834,21 +694,11 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
     let issue = run.call(Method::GET, &issue_path, |r| r, 200).await;
     assert_eq!(issue["key"], key.as_str());
     assert_eq!(issue["fields"]["summary"], "Printer on fire");
-    assert_eq!(
-        issue["fields"]["description"],
-        adf("The printer on floor 3 is on fire.")
-    );
+    assert_eq!(issue["fields"]["description"], adf("The printer on floor 3 is on fire."));
 
     // addComment (ADF body) and getComments
     let comments_path = format!("/rest/api/3/issue/{key}/comment");
-    let comment = run
-        .send_json(
-            Method::POST,
-            &comments_path,
-            json!({"body": adf("Fire brigade called.")}),
-            201,
-        )
-        .await;
+    let comment = run.send_json(Method::POST, &comments_path, json!({"body": adf("Fire brigade called.")}), 201).await;
     let comment_id = str_field(&comment, "id").to_string();
     assert_eq!(comment["body"], adf("Fire brigade called."));
 
@@ -867,21 +717,9 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
             "getComments without maxResults must page with the spec's default size"
         );
     }
-    run.send_json(
-        Method::POST,
-        &comments_path,
-        json!({"body": adf("Fire is out.")}),
-        201,
-    )
-    .await;
-    let second = run
-        .call(
-            Method::GET,
-            &comments_path,
-            |r| r.query(&[("startAt", "1"), ("maxResults", "1")]),
-            200,
-        )
-        .await;
+    run.send_json(Method::POST, &comments_path, json!({"body": adf("Fire is out.")}), 201).await;
+    let second =
+        run.call(Method::GET, &comments_path, |r| r.query(&[("startAt", "1"), ("maxResults", "1")]), 200).await;
     assert_eq!(second["startAt"], 1);
     assert_eq!(second["maxResults"], 1);
     assert_eq!(second["total"], 2);
@@ -894,10 +732,7 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
         .call(
             Method::POST,
             &attach_path,
-            |r| {
-                r.header("X-Atlassian-Token", "no-check")
-                    .multipart(attachment_form())
-            },
+            |r| r.header("X-Atlassian-Token", "no-check").multipart(attachment_form()),
             200,
         )
         .await;
@@ -906,13 +741,7 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
     assert_eq!(attached[0]["filename"], "hello.txt");
     assert_eq!(attached[0]["size"], b"hello from mailgate\n".len());
     // Without the XSRF header Jira refuses: 403 is declared (no body schema).
-    run.call(
-        Method::POST,
-        &attach_path,
-        |r| r.multipart(attachment_form()),
-        403,
-    )
-    .await;
+    run.call(Method::POST, &attach_path, |r| r.multipart(attachment_form()), 403).await;
 
     // search/jql over several pages, following nextPageToken to the end.
     for n in 0..6 {
@@ -932,11 +761,8 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
                 Method::GET,
                 "/rest/api/3/search/jql",
                 |r| {
-                    let r = r.query(&[
-                        ("jql", "project = HELP ORDER BY key"),
-                        ("maxResults", "3"),
-                        ("fields", "summary"),
-                    ]);
+                    let r =
+                        r.query(&[("jql", "project = HELP ORDER BY key"), ("maxResults", "3"), ("fields", "summary")]);
                     match &t {
                         Some(t) => r.query(&[("nextPageToken", t.as_str())]),
                         None => r,
@@ -963,11 +789,7 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
     }
     assert_eq!(pages, 3, "7 issues at 3 per page");
     let unique: BTreeSet<&String> = seen.iter().collect();
-    assert_eq!(
-        unique.len(),
-        seen.len(),
-        "an issue came back twice: {seen:?}"
-    );
+    assert_eq!(unique.len(), seen.len(), "an issue came back twice: {seen:?}");
     seen.sort();
     assert_eq!(seen, expected_keys);
 
@@ -988,18 +810,11 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
     assert!(bad["errors"]["project"].is_string(), "{bad}");
 
     let bad_jql = run
-        .call(
-            Method::GET,
-            "/rest/api/3/search/jql",
-            |r| r.query(&[("jql", "project = HELP AND summary ~ fire")]),
-            400,
-        )
+        .call(Method::GET, "/rest/api/3/search/jql", |r| r.query(&[("jql", "project = HELP AND summary ~ fire")]), 400)
         .await;
     assert!(bad_jql["errorMessages"][0].is_string(), "{bad_jql}");
 
-    let missing = run
-        .call(Method::GET, "/rest/api/3/issue/HELP-999", |r| r, 404)
-        .await;
+    let missing = run.call(Method::GET, "/rest/api/3/issue/HELP-999", |r| r, 404).await;
     assert!(missing["errorMessages"][0].is_string(), "{missing}");
 
     let denied = run
@@ -1018,19 +833,8 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
         )
         .await;
     assert!(denied["errorMessages"][0].is_string(), "{denied}");
-    run.call_with(
-        "wrong-password",
-        Method::GET,
-        "/rest/api/3/myself",
-        |r| r,
-        401,
-    )
-    .await;
-    assert_eq!(
-        run.keys_in_project("HELP").len(),
-        7,
-        "a failed call created an issue"
-    );
+    run.call_with("wrong-password", Method::GET, "/rest/api/3/myself", |r| r, 401).await;
+    assert_eq!(run.keys_in_project("HELP").len(), 7, "a failed call created an issue");
 
     run.report();
     assert_eq!(
@@ -1057,8 +861,7 @@ async fn cloud_v3_answers_conform_to_the_cloud_spec() {
 async fn data_center_v2_answers_conform_to_the_dc_spec() {
     let mut run = Run::start(data_center()).await;
 
-    run.call(Method::GET, "/rest/api/2/myself", |r| r, 200)
-        .await;
+    run.call(Method::GET, "/rest/api/2/myself", |r| r, 200).await;
 
     // createIssue: on DC the description is a plain (wiki markup) string.
     let created = run
@@ -1079,20 +882,11 @@ async fn data_center_v2_answers_conform_to_the_dc_spec() {
 
     let issue_path = format!("/rest/api/2/issue/{key}");
     let issue = run.call(Method::GET, &issue_path, |r| r, 200).await;
-    assert_eq!(
-        issue["fields"]["description"],
-        "The VPN is down since *9:00*."
-    );
+    assert_eq!(issue["fields"]["description"], "The VPN is down since *9:00*.");
 
     let comments_path = format!("/rest/api/2/issue/{key}/comment");
-    let comment = run
-        .send_json(
-            Method::POST,
-            &comments_path,
-            json!({"body": "Restarted the concentrator."}),
-            201,
-        )
-        .await;
+    let comment =
+        run.send_json(Method::POST, &comments_path, json!({"body": "Restarted the concentrator."}), 201).await;
     assert_eq!(comment["body"], "Restarted the concentrator.");
     let page = run.call(Method::GET, &comments_path, |r| r, 200).await;
     assert_eq!(page["total"], 1);
@@ -1101,10 +895,7 @@ async fn data_center_v2_answers_conform_to_the_dc_spec() {
         .call(
             Method::POST,
             &format!("/rest/api/2/issue/{key}/attachments"),
-            |r| {
-                r.header("X-Atlassian-Token", "no-check")
-                    .multipart(attachment_form())
-            },
+            |r| r.header("X-Atlassian-Token", "no-check").multipart(attachment_form()),
             200,
         )
         .await;
@@ -1126,13 +917,7 @@ async fn data_center_v2_answers_conform_to_the_dc_spec() {
             .call(
                 Method::GET,
                 "/rest/api/2/search",
-                |r| {
-                    r.query(&[
-                        ("jql", "project = HELP"),
-                        ("startAt", start.as_str()),
-                        ("maxResults", "3"),
-                    ])
-                },
+                |r| r.query(&[("jql", "project = HELP"), ("startAt", start.as_str()), ("maxResults", "3")]),
                 200,
             )
             .await;
@@ -1166,23 +951,9 @@ async fn data_center_v2_answers_conform_to_the_dc_spec() {
         )
         .await;
     assert!(bad["errors"]["project"].is_string(), "{bad}");
-    run.call(
-        Method::GET,
-        "/rest/api/2/search",
-        |r| r.query(&[("jql", "project = HELP AND summary ~ vpn")]),
-        400,
-    )
-    .await;
-    run.call(Method::GET, "/rest/api/2/issue/HELP-999", |r| r, 404)
-        .await;
-    run.call_with(
-        "wrong-password",
-        Method::GET,
-        "/rest/api/2/myself",
-        |r| r,
-        401,
-    )
-    .await;
+    run.call(Method::GET, "/rest/api/2/search", |r| r.query(&[("jql", "project = HELP AND summary ~ vpn")]), 400).await;
+    run.call(Method::GET, "/rest/api/2/issue/HELP-999", |r| r, 404).await;
+    run.call_with("wrong-password", Method::GET, "/rest/api/2/myself", |r| r, 401).await;
 
     run.report();
     assert_eq!(
@@ -1217,9 +988,7 @@ fn assert_rejects(errors: &[String], path_fragment: &str) {
 #[test]
 fn validator_rejects_wrong_shapes_from_the_spec() {
     let spec = cloud_v3();
-    let create = spec
-        .operation("POST", "/rest/api/3/issue")
-        .expect("createIssue in the spec");
+    let create = spec.operation("POST", "/rest/api/3/issue").expect("createIssue in the spec");
     assert_eq!(create.id(), "createIssue");
     let schema = &create.op["responses"]["201"]["content"]["application/json"]["schema"];
     let v = spec.validator();
@@ -1236,23 +1005,11 @@ fn validator_rejects_wrong_shapes_from_the_spec() {
     assert_eq!(v.validate(schema, &good), Vec::<String>::new());
 
     // Wrong types, an unknown property, a nested wrong type.
+    assert_rejects(&v.validate(schema, &json!({"id": "10000", "key": 24})), "$.key:");
+    assert_rejects(&v.validate(schema, &json!({"id": 10000, "key": "ED-24"})), "$.id:");
+    assert_rejects(&v.validate(schema, &json!({"id": "1", "key": "ED-1", "total": 1})), "$.total:");
     assert_rejects(
-        &v.validate(schema, &json!({"id": "10000", "key": 24})),
-        "$.key:",
-    );
-    assert_rejects(
-        &v.validate(schema, &json!({"id": 10000, "key": "ED-24"})),
-        "$.id:",
-    );
-    assert_rejects(
-        &v.validate(schema, &json!({"id": "1", "key": "ED-1", "total": 1})),
-        "$.total:",
-    );
-    assert_rejects(
-        &v.validate(
-            schema,
-            &json!({"id": "1", "key": "ED-1", "transition": {"status": "200"}}),
-        ),
+        &v.validate(schema, &json!({"id": "1", "key": "ED-1", "transition": {"status": "200"}})),
         "$.transition.status:",
     );
     assert_rejects(&v.validate(schema, &json!([good])), "$:");
@@ -1261,16 +1018,13 @@ fn validator_rejects_wrong_shapes_from_the_spec() {
     assert!(spec.doc["components"]["schemas"]["CreatedIssue"]["required"].is_null());
 
     // check_response: a body missing `key` with a wrong-typed `id` fails.
-    let err = create
-        .check_response(201, Some("application/json"), &json!({"id": 1}))
-        .expect_err("wrong id type must fail");
+    let err =
+        create.check_response(201, Some("application/json"), &json!({"id": 1})).expect_err("wrong id type must fail");
     assert!(err.contains("$.id"), "{err}");
 
     // Search results: `total` is not part of SearchAndReconcileResults, and a
     // wrong type deep inside an issue is reported with its path.
-    let search = spec
-        .operation("GET", "/rest/api/3/search/jql")
-        .expect("search/jql in the spec");
+    let search = spec.operation("GET", "/rest/api/3/search/jql").expect("search/jql in the spec");
     let err = search
         .check_response(
             200,
@@ -1283,39 +1037,23 @@ fn validator_rejects_wrong_shapes_from_the_spec() {
     }
 
     // Undeclared status, undeclared media type, error body with a foreign shape.
-    let err = create
-        .check_response(200, Some("application/json"), &good)
-        .expect_err("createIssue does not declare 200");
+    let err =
+        create.check_response(200, Some("application/json"), &good).expect_err("createIssue does not declare 200");
     assert!(err.contains("declares only"), "{err}");
-    assert!(
-        create
-            .check_response(201, Some("text/html"), &good)
-            .is_err()
-    );
-    let get_issue = spec
-        .operation("GET", "/rest/api/3/issue/HELP-1")
-        .expect("getIssue in the spec");
+    assert!(create.check_response(201, Some("text/html"), &good).is_err());
+    let get_issue = spec.operation("GET", "/rest/api/3/issue/HELP-1").expect("getIssue in the spec");
     assert_eq!(get_issue.id(), "getIssue");
     let err = get_issue
         .check_response(404, Some("application/json"), &json!({"message": "nope"}))
         .expect_err("a 404 body that is not an ErrorCollection must fail");
     assert!(err.contains("$.message"), "{err}");
     let err = get_issue
-        .check_response(
-            404,
-            Some("application/json"),
-            &json!({"errorMessages": ["x"], "errors": {"key": 1}}),
-        )
+        .check_response(404, Some("application/json"), &json!({"errorMessages": ["x"], "errors": {"key": 1}}))
         .expect_err("ErrorCollection.errors values are strings");
     assert!(err.contains("$.errors.key"), "{err}");
 
     // Path lookup: literal segments beat templates; unknown paths fail.
-    assert_eq!(
-        spec.operation("GET", "/rest/api/3/issue/HELP-1/comment")
-            .expect("getComments")
-            .id(),
-        "getComments"
-    );
+    assert_eq!(spec.operation("GET", "/rest/api/3/issue/HELP-1/comment").expect("getComments").id(), "getComments");
     assert!(spec.operation("GET", "/rest/api/3/no/such/thing").is_err());
     assert!(spec.operation("DELETE", "/rest/api/3/myself").is_err());
 }
@@ -1350,38 +1088,20 @@ fn validator_handles_every_supported_keyword() {
     assert_eq!(v.validate(&tree, &good), Vec::<String>::new());
 
     let cases = [
-        (
-            json!({"leaves": [{"name": "x"}, {}]}),
-            "$.leaves[1]: missing required property `name`",
-        ),
-        (
-            json!({"leaves": [{"name": "x", "colour": "red"}]}),
-            "$.leaves[0].colour:",
-        ),
-        (
-            json!({"leaves": [{"name": "x", "kind": "c"}]}),
-            "$.leaves[0].kind:",
-        ),
-        (
-            json!({"leaves": [{"name": null}]}),
-            "$.leaves[0].name: expected string, found null",
-        ),
+        (json!({"leaves": [{"name": "x"}, {}]}), "$.leaves[1]: missing required property `name`"),
+        (json!({"leaves": [{"name": "x", "colour": "red"}]}), "$.leaves[0].colour:"),
+        (json!({"leaves": [{"name": "x", "kind": "c"}]}), "$.leaves[0].kind:"),
+        (json!({"leaves": [{"name": null}]}), "$.leaves[0].name: expected string, found null"),
         (json!({"leaves": {"name": "x"}}), "$.leaves: expected array"),
         (json!({"count": 1.5}), "$.count: expected integer"),
         (json!({"ratio": "1"}), "$.ratio: expected number"),
         (json!({"ok": 1}), "$.ok: expected boolean"),
         (json!({"tags": {"t": 1}}), "$.tags.t:"),
         (json!({"tags": {"16x16": 1}}), "$.tags[\"16x16\"]:"),
-        (
-            json!({"either": true}),
-            "$.either: must match exactly one oneOf",
-        ),
+        (json!({"either": true}), "$.either: must match exactly one oneOf"),
         (json!({"any": 1}), "$.any: matches none"),
         (json!({"both": {"name": "z", "kind": "b"}}), "$.both.kind:"),
-        (
-            json!({"both": {"kind": "a"}}),
-            "$.both: missing required property `name`",
-        ),
+        (json!({"both": {"kind": "a"}}), "$.both: missing required property `name`"),
         (json!({"broken": 1}), "$.broken: unresolvable $ref"),
         (json!("tree"), "$: expected object"),
     ];
@@ -1405,48 +1125,23 @@ fn validator_handles_every_supported_keyword() {
 fn data_center_spec_overrides_are_narrow() {
     let spec = data_center();
     assert_eq!(spec.base_path, "/rest");
-    let attach = spec
-        .operation("POST", "/rest/api/2/issue/HELP-1/attachments")
-        .expect("DC addAttachment");
+    let attach = spec.operation("POST", "/rest/api/2/issue/HELP-1/attachments").expect("DC addAttachment");
     // After the override the answer must be an array; a single object fails.
     let one = json!({"id": "1", "filename": "a.txt", "size": 1});
-    assert!(
-        attach
-            .check_response(200, Some("application/json"), &one)
-            .is_err()
-    );
-    assert!(
-        attach
-            .check_response(200, Some("application/json"), &json!([one]))
-            .is_ok()
-    );
+    assert!(attach.check_response(200, Some("application/json"), &one).is_err());
+    assert!(attach.check_response(200, Some("application/json"), &json!([one])).is_ok());
     let bad_item = json!([{"id": 1, "size": "big"}]);
-    let err = attach
-        .check_response(200, Some("application/json"), &bad_item)
-        .expect_err("wrong item types must fail");
-    assert!(
-        err.contains("$[0].id") && err.contains("$[0].size"),
-        "{err}"
-    );
+    let err = attach.check_response(200, Some("application/json"), &bad_item).expect_err("wrong item types must fail");
+    assert!(err.contains("$[0].id") && err.contains("$[0].size"), "{err}");
     // IssueBean is still checked outside `fields`.
-    let get_issue = spec
-        .operation("GET", "/rest/api/2/issue/HELP-1")
-        .expect("DC getIssue");
+    let get_issue = spec.operation("GET", "/rest/api/2/issue/HELP-1").expect("DC getIssue");
     let err = get_issue
-        .check_response(
-            200,
-            Some("application/json"),
-            &json!({"id": 1, "key": "HELP-1", "fields": {"summary": "s"}}),
-        )
+        .check_response(200, Some("application/json"), &json!({"id": 1, "key": "HELP-1", "fields": {"summary": "s"}}))
         .expect_err("id must be a string");
     assert!(err.contains("$.id"), "{err}");
     assert!(
         get_issue
-            .check_response(
-                200,
-                Some("application/json"),
-                &json!({"id": "1", "key": "HELP-1", "fields": []}),
-            )
+            .check_response(200, Some("application/json"), &json!({"id": "1", "key": "HELP-1", "fields": []}),)
             .is_err(),
         "fields must still be an object"
     );

@@ -13,28 +13,16 @@ use mailgate::pipeline::{Pipeline, RowOutcome};
 use mailgate::store::Status;
 
 async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) -> ingest::CycleStats {
-    let connector = MemoryConnector::new(
-        "support",
-        mailbox.clone(),
-        Some("Processed"),
-        Some("Failed"),
-    );
+    let connector = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), Some("Failed"));
     let mut source = connector.connect().await.expect("connect");
-    ingest::cycle(p, source.as_mut(), "support")
-        .await
-        .expect("cycle")
+    ingest::cycle(p, source.as_mut(), "support").await.expect("cycle")
 }
 
 /// Passes until nothing is pending (bounded).
 async fn drain(p: &Pipeline, mailbox: &MemoryMailbox) {
     for _ in 0..100 {
         pass(p, mailbox).await;
-        if p.store
-            .count_by_status(Status::Pending)
-            .await
-            .expect("count")
-            == 0
-        {
+        if p.store.count_by_status(Status::Pending).await.expect("count") == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(60)).await;
@@ -44,18 +32,11 @@ async fn drain(p: &Pipeline, mailbox: &MemoryMailbox) {
 
 /// Create-issue calls (not uploads or comments under /issue/…).
 fn creates(jira: &mailgate::fake_jira::FakeJira) -> usize {
-    jira.calls()
-        .iter()
-        .filter(|c| *c == "POST /rest/api/3/issue")
-        .count()
+    jira.calls().iter().filter(|c| *c == "POST /rest/api/3/issue").count()
 }
 
 fn folder_count(mailbox: &MemoryMailbox, folder: &str) -> usize {
-    mailbox
-        .mails()
-        .iter()
-        .filter(|m| m.folder == folder && m.seen)
-        .count()
+    mailbox.mails().iter().filter(|m| m.folder == folder && m.seen).count()
 }
 
 #[tokio::test]
@@ -66,39 +47,18 @@ async fn rate_limits_and_server_errors_end_in_exactly_one_issue() {
         let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
         let mailbox = MemoryMailbox::new();
         for n in 0..5 {
-            mailbox.append(&mail(
-                &format!("m{n}@c.test"),
-                "a@c.test",
-                "help@corp.test",
-                &format!("Mail {n}"),
-                "",
-                "x",
-            ));
+            mailbox.append(&mail(&format!("m{n}@c.test"), "a@c.test", "help@corp.test", &format!("Mail {n}"), "", "x"));
         }
-        jira.fail_next(
-            3,
-            Fault::RateLimit {
-                retry_after_secs: 1,
-            },
-            Some("POST /rest/api/3/issue"),
-        );
+        jira.fail_next(3, Fault::RateLimit { retry_after_secs: 1 }, Some("POST /rest/api/3/issue"));
         jira.fail_next(4, Fault::Status(500), Some("POST /rest/api/3/issue"));
 
         drain(&p, &mailbox).await;
 
         let mut summaries: Vec<String> = jira.issues().into_iter().map(|i| i.summary).collect();
         summaries.sort();
-        assert_eq!(
-            summaries,
-            (0..5).map(|n| format!("Mail {n}")).collect::<Vec<_>>(),
-            "{}",
-            db.label
-        );
+        assert_eq!(summaries, (0..5).map(|n| format!("Mail {n}")).collect::<Vec<_>>(), "{}", db.label);
         assert_eq!(folder_count(&mailbox, "Processed"), 5);
-        assert_eq!(
-            p.store.count_by_status(Status::Done).await.expect("count"),
-            5
-        );
+        assert_eq!(p.store.count_by_status(Status::Done).await.expect("count"), 5);
         p.store.close().await;
         db.cleanup().await;
     }
@@ -112,28 +72,13 @@ async fn a_lost_create_answer_does_not_create_a_second_issue() {
         // Client timeout 5 s; the fake creates the issue, then answers after 7 s.
         let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
         let mailbox = MemoryMailbox::new();
-        mailbox.append(&mail(
-            "lost@c.test",
-            "a@c.test",
-            "help@corp.test",
-            "Answer lost",
-            "",
-            "x",
-        ));
-        jira.fail_next(
-            1,
-            Fault::SlowAfterEffect(Duration::from_secs(7)),
-            Some("POST /rest/api/3/issue"),
-        );
+        mailbox.append(&mail("lost@c.test", "a@c.test", "help@corp.test", "Answer lost", "", "x"));
+        jira.fail_next(1, Fault::SlowAfterEffect(Duration::from_secs(7)), Some("POST /rest/api/3/issue"));
 
         drain(&p, &mailbox).await;
 
         assert_eq!(jira.issues().len(), 1, "{}", db.label);
-        assert_eq!(
-            creates(&jira),
-            1,
-            "the retry found the issue by its property"
-        );
+        assert_eq!(creates(&jira), 1, "the retry found the issue by its property");
         assert!(jira.count_calls("GET /rest/api/3/search/jql") >= 1);
         assert_eq!(folder_count(&mailbox, "Processed"), 1);
         p.store.close().await;
@@ -148,39 +93,15 @@ async fn revoked_credentials_hold_mail_until_they_work_again() {
     let jira = fake_jira().await;
     let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
     let mailbox = MemoryMailbox::new();
-    mailbox.append(&mail(
-        "held@c.test",
-        "a@c.test",
-        "help@corp.test",
-        "Held",
-        "",
-        "x",
-    ));
-    jira.set_auth(vec![FakeAuth::Basic {
-        user: common::JIRA_USER.into(),
-        secret: "another-token".into(),
-    }]);
+    mailbox.append(&mail("held@c.test", "a@c.test", "help@corp.test", "Held", "", "x"));
+    jira.set_auth(vec![FakeAuth::Basic { user: common::JIRA_USER.into(), secret: "another-token".into() }]);
 
     let stats = pass(&p, &mailbox).await;
 
-    assert!(
-        matches!(stats.outcomes.as_slice(), [RowOutcome::Retry(e)] if e.contains("401")),
-        "{:?}",
-        stats.outcomes
-    );
+    assert!(matches!(stats.outcomes.as_slice(), [RowOutcome::Retry(e)] if e.contains("401")), "{:?}", stats.outcomes);
     assert!(jira.issues().is_empty());
-    assert_eq!(
-        folder_count(&mailbox, "Processed"),
-        0,
-        "held mail stays unacknowledged"
-    );
-    assert_eq!(
-        p.store
-            .count_by_status(Status::Pending)
-            .await
-            .expect("count"),
-        1
-    );
+    assert_eq!(folder_count(&mailbox, "Processed"), 0, "held mail stays unacknowledged");
+    assert_eq!(p.store.count_by_status(Status::Pending).await.expect("count"), 1);
 }
 
 #[tokio::test]
@@ -194,42 +115,20 @@ async fn malformed_and_rejected_mail_goes_to_failed_keeping_its_bytes() {
         let p = pipeline(&s).await;
         let mailbox = MemoryMailbox::new();
         mailbox.append(b"\r\n\r\n");
-        let rejected = mail(
-            "rej@c.test",
-            "a@c.test",
-            "help@corp.test",
-            "No such project",
-            "",
-            "x",
-        );
+        let rejected = mail("rej@c.test", "a@c.test", "help@corp.test", "No such project", "", "x");
         mailbox.append(&rejected);
 
         pass(&p, &mailbox).await;
 
         assert!(jira.issues().is_empty());
         assert_eq!(folder_count(&mailbox, "Failed"), 2, "{}", db.label);
-        assert_eq!(
-            p.store
-                .count_by_status(Status::Failed)
-                .await
-                .expect("count"),
-            2
-        );
+        assert_eq!(p.store.count_by_status(Status::Failed).await.expect("count"), 2);
         let log = p.store.recent_log(10).await.expect("log");
         assert!(
-            log.iter().any(|e| e
-                .error
-                .as_deref()
-                .is_some_and(|m| m.contains("valid project is required"))),
+            log.iter().any(|e| e.error.as_deref().is_some_and(|m| m.contains("valid project is required"))),
             "{log:?}"
         );
-        assert!(
-            log.iter().any(|e| e
-                .error
-                .as_deref()
-                .is_some_and(|m| m.contains("cannot parse"))),
-            "{log:?}"
-        );
+        assert!(log.iter().any(|e| e.error.as_deref().is_some_and(|m| m.contains("cannot parse"))), "{log:?}");
         // The raw bytes are kept for replay.
         let kept = p.store.inbound(2).await.expect("row").expect("row 2");
         assert_eq!(kept.raw, rejected);
@@ -245,14 +144,7 @@ async fn a_reply_to_a_missing_issue_creates_a_new_one() {
     let jira = fake_jira().await;
     let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
     let mailbox = MemoryMailbox::new();
-    mailbox.append(&mail(
-        "gone@c.test",
-        "a@c.test",
-        "help@corp.test",
-        "Re: [HELP-99] old thing",
-        "",
-        "hello",
-    ));
+    mailbox.append(&mail("gone@c.test", "a@c.test", "help@corp.test", "Re: [HELP-99] old thing", "", "hello"));
 
     pass(&p, &mailbox).await;
 
@@ -260,13 +152,7 @@ async fn a_reply_to_a_missing_issue_creates_a_new_one() {
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].summary, "[HELP-99] old thing");
     let log = p.store.recent_log(1).await.expect("log");
-    assert!(
-        log[0]
-            .detail
-            .as_deref()
-            .is_some_and(|d| d.contains("HELP-99 not found")),
-        "{log:?}"
-    );
+    assert!(log[0].detail.as_deref().is_some_and(|d| d.contains("HELP-99 not found")), "{log:?}");
 }
 
 #[tokio::test]
@@ -274,9 +160,7 @@ async fn data_center_gets_plain_bodies_and_a_bearer_token() {
     common::init();
     let db = TestDb::sqlite();
     let jira =
-        mailgate::fake_jira::FakeJira::start(&["HELP"], vec![FakeAuth::Bearer("pat-123".into())])
-            .await
-            .expect("jira");
+        mailgate::fake_jira::FakeJira::start(&["HELP"], vec![FakeAuth::Bearer("pat-123".into())]).await.expect("jira");
     let text = format!(
         r#"
 [database]
@@ -294,41 +178,15 @@ default = {{ project = "HELP" }}
     let s = mailgate::config::Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
     let p = pipeline(&s).await;
     let mailbox = MemoryMailbox::new();
-    mailbox.append(&mail(
-        "dc@c.test",
-        "a@c.test",
-        "help@corp.test",
-        "On DC",
-        "",
-        "Plain body",
-    ));
-    mailbox.append(&mail(
-        "dc2@c.test",
-        "a@c.test",
-        "help@corp.test",
-        "Re: [HELP-1] On DC",
-        "",
-        "Reply",
-    ));
+    mailbox.append(&mail("dc@c.test", "a@c.test", "help@corp.test", "On DC", "", "Plain body"));
+    mailbox.append(&mail("dc2@c.test", "a@c.test", "help@corp.test", "Re: [HELP-1] On DC", "", "Reply"));
 
     pass(&p, &mailbox).await;
 
     let issue = jira.issue("HELP-1").expect("issue");
-    assert!(
-        issue
-            .description
-            .as_str()
-            .is_some_and(|d| d.contains("Plain body")),
-        "{:?}",
-        issue.description
-    );
+    assert!(issue.description.as_str().is_some_and(|d| d.contains("Plain body")), "{:?}", issue.description);
     assert_eq!(issue.comments.len(), 1);
-    assert!(
-        issue.comments[0]
-            .body
-            .as_str()
-            .is_some_and(|b| b.contains("Reply"))
-    );
+    assert!(issue.comments[0].body.as_str().is_some_and(|b| b.contains("Reply")));
     assert_eq!(jira.count_calls("POST /rest/api/2/issue"), 2);
     assert_eq!(jira.count_calls("POST /rest/api/3"), 0);
 }
@@ -345,11 +203,7 @@ async fn a_restart_after_the_issue_was_created_uploads_the_rest_without_a_second
     jira.fail_next(1, Fault::Status(502), Some("/attachments"));
 
     let first = pass(&p, &mailbox).await;
-    assert!(
-        matches!(first.outcomes.as_slice(), [RowOutcome::Retry(_)]),
-        "{:?}",
-        first.outcomes
-    );
+    assert!(matches!(first.outcomes.as_slice(), [RowOutcome::Retry(_)]), "{:?}", first.outcomes);
     p.store.close().await;
 
     // "Restart": a new pipeline on the same database.
@@ -358,10 +212,6 @@ async fn a_restart_after_the_issue_was_created_uploads_the_rest_without_a_second
 
     assert_eq!(jira.issues().len(), 1);
     assert_eq!(creates(&jira), 1, "one create across the restart");
-    assert_eq!(
-        jira.count_calls("POST /rest/api/3/issue/HELP-1/attachments"),
-        3,
-        "two uploads and the one that failed"
-    );
+    assert_eq!(jira.count_calls("POST /rest/api/3/issue/HELP-1/attachments"), 3, "two uploads and the one that failed");
     assert_eq!(jira.issues()[0].attachments.len(), 2);
 }

@@ -52,3 +52,11 @@ create table outbox_attempts (
     result text not null,
     error text
 );
+
+-- expiry warning thresholds already crossed, per token record
+create table token_warnings (
+    token_id text not null,
+    threshold_days bigint not null,
+    at bigint not null,
+    primary key (token_id, threshold_days)
+);

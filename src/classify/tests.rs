@@ -8,22 +8,19 @@ fn target(p: &str) -> RouteTarget {
         issue_type: "Task".into(),
         labels: vec![],
         components: vec![],
+        sender_policy: None,
+        groups: vec![],
+        service_desk: None,
+        request_type: None,
+        cc_watchers: false,
     }
 }
 
 fn routing() -> RoutingSettings {
     RoutingSettings {
         rules: vec![
-            RoutingRule {
-                recipient: Some(addr("sales@corp.test")),
-                domain: None,
-                target: target("SALES"),
-            },
-            RoutingRule {
-                recipient: None,
-                domain: Some("ops.test".into()),
-                target: target("OPS"),
-            },
+            RoutingRule { recipient: Some(addr("sales@corp.test")), domain: None, target: target("SALES") },
+            RoutingRule { recipient: None, domain: Some("ops.test".into()), target: target("OPS") },
         ],
         default: target("HELP"),
     }
@@ -35,14 +32,8 @@ fn addr(s: &str) -> EmailAddress {
 
 fn mail(subject: &str) -> InboundMessage {
     InboundMessage {
-        from: Some(Mailbox {
-            name: None,
-            address: addr("alice@customer.test"),
-        }),
-        to: vec![Mailbox {
-            name: None,
-            address: addr("help@corp.test"),
-        }],
+        from: Some(Mailbox { name: None, address: addr("alice@customer.test") }),
+        to: vec![Mailbox { name: None, address: addr("help@corp.test") }],
         subject: subject.into(),
         ..Default::default()
     }
@@ -52,53 +43,25 @@ fn mail(subject: &str) -> InboundMessage {
 fn a_new_mail_is_routed_by_recipient_then_domain_then_default() {
     let r = routing();
     let mut m = mail("Printer broken");
-    assert_eq!(
-        decide(&m, &[], &r, &HashMap::new()),
-        Decision::Create(target("HELP"))
-    );
-    m.cc.push(Mailbox {
-        name: None,
-        address: addr("sales@corp.test"),
-    });
-    assert_eq!(
-        decide(&m, &[], &r, &HashMap::new()),
-        Decision::Create(target("SALES"))
-    );
-    m.cc = vec![Mailbox {
-        name: None,
-        address: addr("x@OPS.test"),
-    }];
-    assert_eq!(
-        decide(&m, &[], &r, &HashMap::new()),
-        Decision::Create(target("OPS"))
-    );
+    assert_eq!(decide(&m, &[], &r, &HashMap::new()), Decision::Create(target("HELP")));
+    m.cc.push(Mailbox { name: None, address: addr("sales@corp.test") });
+    assert_eq!(decide(&m, &[], &r, &HashMap::new()), Decision::Create(target("SALES")));
+    m.cc = vec![Mailbox { name: None, address: addr("x@OPS.test") }];
+    assert_eq!(decide(&m, &[], &r, &HashMap::new()), Decision::Create(target("OPS")));
 }
 
 #[test]
 fn subject_key_after_prefixes_makes_a_comment() {
-    let d = decide(
-        &mail("AW: WG: Re[2]: [HELP-7] Printer"),
-        &[],
-        &routing(),
-        &HashMap::new(),
-    );
+    let d = decide(&mail("AW: WG: Re[2]: [HELP-7] Printer"), &[], &routing(), &HashMap::new());
     assert_eq!(
         d,
-        Decision::Comment {
-            issue: IssueKey::parse("HELP-7").expect("key"),
-            matched_by: ReplyMatch::SubjectKey
-        }
+        Decision::Comment { issue: IssueKey::parse("HELP-7").expect("key"), matched_by: ReplyMatch::SubjectKey }
     );
 }
 
 #[test]
 fn keys_of_unknown_projects_are_not_replies() {
-    let d = decide(
-        &mail("UTF-8 encoding broken"),
-        &[],
-        &routing(),
-        &HashMap::new(),
-    );
+    let d = decide(&mail("UTF-8 encoding broken"), &[], &routing(), &HashMap::new());
     assert_eq!(d.action_name(), "create");
 }
 
@@ -110,19 +73,13 @@ fn in_reply_to_and_references_find_the_thread() {
     m.in_reply_to = vec![known.clone()];
     assert!(matches!(
         decide(&m, &[], &routing(), &threads),
-        Decision::Comment {
-            matched_by: ReplyMatch::InReplyTo,
-            ..
-        }
+        Decision::Comment { matched_by: ReplyMatch::InReplyTo, .. }
     ));
     m.in_reply_to.clear();
     m.references = vec![MessageId::parse("<other@x>").expect("id"), known];
     assert!(matches!(
         decide(&m, &[], &routing(), &threads),
-        Decision::Comment {
-            matched_by: ReplyMatch::References,
-            ..
-        }
+        Decision::Comment { matched_by: ReplyMatch::References, .. }
     ));
 }
 
@@ -131,19 +88,13 @@ fn auto_replies_bounces_and_own_mail_are_ignored() {
     let own = [addr("help@corp.test")];
     let mut m = mail("Out of office");
     m.auto_submitted = Some("auto-replied".into());
-    assert!(matches!(
-        ignore_reason(&m, &own),
-        Some(IgnoreReason::AutoSubmitted(_))
-    ));
+    assert!(matches!(ignore_reason(&m, &own), Some(IgnoreReason::AutoSubmitted(_))));
     let mut m = mail("x");
     m.auto_submitted = Some("no".into());
     assert_eq!(ignore_reason(&m, &own), None);
     let mut m = mail("x");
     m.precedence = Some("Bulk".into());
-    assert!(matches!(
-        ignore_reason(&m, &own),
-        Some(IgnoreReason::Precedence(_))
-    ));
+    assert!(matches!(ignore_reason(&m, &own), Some(IgnoreReason::Precedence(_))));
     let mut m = mail("x");
     m.is_report = true;
     assert_eq!(ignore_reason(&m, &own), Some(IgnoreReason::DeliveryReport));
@@ -154,30 +105,20 @@ fn auto_replies_bounces_and_own_mail_are_ignored() {
     m.x_autoreply = true;
     assert_eq!(ignore_reason(&m, &own), Some(IgnoreReason::AutoReplyHeader));
     let mut m = mail("x");
-    m.from = Some(Mailbox {
-        name: None,
-        address: addr("Help@Corp.test"),
-    });
-    assert!(matches!(
-        ignore_reason(&m, &own),
-        Some(IgnoreReason::OwnAddress(_))
-    ));
+    m.from = Some(Mailbox { name: None, address: addr("Help@Corp.test") });
+    assert!(matches!(ignore_reason(&m, &own), Some(IgnoreReason::OwnAddress(_))));
 }
 
 #[test]
 fn quoted_text_is_stripped() {
-    let body =
-        "Thanks, fixed.\n\nOn Mon, 1 Jan 2026 at 10:00, Bob <b@x.test>\nwrote:\n> old text\n> more";
+    let body = "Thanks, fixed.\n\nOn Mon, 1 Jan 2026 at 10:00, Bob <b@x.test>\nwrote:\n> old text\n> more";
     assert_eq!(strip_quoted(body, None), "Thanks, fixed.");
     let outlook = "Yes\r\n\r\nFrom: Bob\r\nSent: Monday\r\nTo: x\r\nSubject: y\r\n\r\nold";
     assert_eq!(strip_quoted(outlook, None), "Yes");
     let orig = "Top\n-----Original Message-----\nold";
     assert_eq!(strip_quoted(orig, None), "Top");
     let marked = "New answer\n## reply above this line ##\nold notification";
-    assert_eq!(
-        strip_quoted(marked, Some("## reply above this line ##")),
-        "New answer"
-    );
+    assert_eq!(strip_quoted(marked, Some("## reply above this line ##")), "New answer");
     let inline = "> quoted\nmine\n> quoted again\nmore mine";
     assert_eq!(strip_quoted(inline, None), "mine\nmore mine");
 }

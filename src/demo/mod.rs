@@ -14,31 +14,13 @@ use crate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
 
 /// The sample mails, in delivery order.
 pub const SAMPLE_MAILS: &[(&str, &[u8])] = &[
-    (
-        "01-new-request.eml",
-        include_bytes!("mails/01-new-request.eml"),
-    ),
-    (
-        "02-reply-by-subject-key.eml",
-        include_bytes!("mails/02-reply-by-subject-key.eml"),
-    ),
-    (
-        "03-new-with-attachments.eml",
-        include_bytes!("mails/03-new-with-attachments.eml"),
-    ),
-    (
-        "04-reply-by-in-reply-to.eml",
-        include_bytes!("mails/04-reply-by-in-reply-to.eml"),
-    ),
-    (
-        "05-out-of-office.eml",
-        include_bytes!("mails/05-out-of-office.eml"),
-    ),
+    ("01-new-request.eml", include_bytes!("mails/01-new-request.eml")),
+    ("02-reply-by-subject-key.eml", include_bytes!("mails/02-reply-by-subject-key.eml")),
+    ("03-new-with-attachments.eml", include_bytes!("mails/03-new-with-attachments.eml")),
+    ("04-reply-by-in-reply-to.eml", include_bytes!("mails/04-reply-by-in-reply-to.eml")),
+    ("05-out-of-office.eml", include_bytes!("mails/05-out-of-office.eml")),
     ("06-bounce.eml", include_bytes!("mails/06-bounce.eml")),
-    (
-        "07-same-mail-again.eml",
-        include_bytes!("mails/07-same-mail-again.eml"),
-    ),
+    ("07-same-mail-again.eml", include_bytes!("mails/07-same-mail-again.eml")),
 ];
 
 fn demo_settings(jira_url: &str, db_url: &str) -> anyhow::Result<Settings> {
@@ -73,10 +55,7 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     let db_path = db.unwrap_or_else(|| tmp.path().join("demo.db"));
     let jira = FakeJira::start(
         &["HELP", "SALES"],
-        vec![FakeAuth::Basic {
-            user: "demo-bot@mailgate.example".into(),
-            secret: "demo-token".into(),
-        }],
+        vec![FakeAuth::Basic { user: "demo-bot@mailgate.example".into(), secret: "demo-token".into() }],
     )
     .await?;
     let settings = demo_settings(&jira.base_url(), &format!("sqlite://{}", db_path.display()))?;
@@ -86,20 +65,12 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     for (_, bytes) in SAMPLE_MAILS {
         mailbox.append(bytes);
     }
-    let connector =
-        MemoryConnector::new("demo", mailbox.clone(), Some("Processed"), Some("Failed"));
+    let connector = MemoryConnector::new("demo", mailbox.clone(), Some("Processed"), Some("Failed"));
     let mut source = connector.connect().await?;
     let stats = ingest::cycle(&pipeline, source.as_mut(), "demo").await?;
 
-    println!(
-        "mailgate demo: {} sample mails delivered to an in-memory IMAP inbox",
-        SAMPLE_MAILS.len()
-    );
-    println!(
-        "database: {} (SQLite), fake Jira: {}\n",
-        db_path.display(),
-        jira.base_url()
-    );
+    println!("mailgate demo: {} sample mails delivered to an in-memory IMAP inbox", SAMPLE_MAILS.len());
+    println!("database: {} (SQLite), fake Jira: {}\n", db_path.display(), jira.base_url());
     println!("Processing log:");
     let mut log = pipeline.store.recent_log(100).await?;
     log.reverse();
@@ -108,21 +79,12 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
             "  {file:<30} {:<8} {:<9} {}",
             entry.action,
             entry.issue_key.as_deref().unwrap_or("-"),
-            entry
-                .detail
-                .as_deref()
-                .or(entry.error.as_deref())
-                .unwrap_or("")
+            entry.detail.as_deref().or(entry.error.as_deref()).unwrap_or("")
         );
     }
     println!("\nIn Jira now:");
     for issue in jira.issues() {
-        println!(
-            "  {} [{}] {}",
-            issue.key,
-            issue.labels.join(","),
-            issue.summary
-        );
+        println!("  {} [{}] {}", issue.key, issue.labels.join(","), issue.summary);
         for line in adf_to_text(&issue.description).lines().take(3) {
             println!("      | {line}");
         }
@@ -131,18 +93,10 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         }
         for c in &issue.comments {
             let text = adf_to_text(&c.body);
-            println!(
-                "      comment {}: {}",
-                c.id,
-                text.lines().filter(|l| !l.is_empty()).nth(1).unwrap_or("")
-            );
+            println!("      comment {}: {}", c.id, text.lines().filter(|l| !l.is_empty()).nth(1).unwrap_or(""));
         }
     }
-    let in_processed = mailbox
-        .mails()
-        .iter()
-        .filter(|m| m.folder == "Processed" && m.seen)
-        .count();
+    let in_processed = mailbox.mails().iter().filter(|m| m.folder == "Processed" && m.seen).count();
     println!(
         "\n{} mails stored, {} processed, {} acknowledged (moved to Processed: {in_processed}).",
         stats.stored, stats.processed, stats.acknowledged

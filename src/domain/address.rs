@@ -11,18 +11,13 @@ pub struct InvalidEmail(pub String);
 
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, InvalidEmail> {
-        let s = raw
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>')
-            .trim();
+        let s = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
         let bad = || InvalidEmail(raw.to_string());
         let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
         if local.is_empty()
             || domain.is_empty()
             || s.len() > 320
-            || s.chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+            || s.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',')
             || domain.starts_with('.')
             || domain.ends_with('.')
         {

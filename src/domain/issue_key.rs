@@ -25,11 +25,7 @@ fn valid_project(s: &str) -> bool {
 impl ProjectKey {
     pub fn parse(raw: &str) -> Result<Self, InvalidKey> {
         let s = raw.trim();
-        if valid_project(s) {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(InvalidKey(raw.to_string()))
-        }
+        if valid_project(s) { Ok(Self(s.to_string())) } else { Err(InvalidKey(raw.to_string())) }
     }
 }
 
@@ -42,11 +38,7 @@ impl IssueKey {
             && number.len() <= 18
             && number.chars().all(|c| c.is_ascii_digit())
             && !number.starts_with('0');
-        if valid_project(project) && number_ok {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(bad())
-        }
+        if valid_project(project) && number_ok { Ok(Self(s.to_string())) } else { Err(bad()) }
     }
 
     pub fn project(&self) -> &str {
@@ -66,9 +58,7 @@ impl IssueKey {
                 let start = i;
                 let mut j = i;
                 while j < bytes.len()
-                    && (bytes[j].is_ascii_uppercase()
-                        || bytes[j].is_ascii_digit()
-                        || bytes[j] == b'_')
+                    && (bytes[j].is_ascii_uppercase() || bytes[j].is_ascii_digit() || bytes[j] == b'_')
                 {
                     j += 1;
                 }
@@ -79,8 +69,7 @@ impl IssueKey {
                     }
                     let boundary_after = k == bytes.len() || !is_key_char(bytes[k]);
                     if k > j + 1 && boundary_after {
-                        if let Some(key) = text.get(start..k).and_then(|s| IssueKey::parse(s).ok())
-                        {
+                        if let Some(key) = text.get(start..k).and_then(|s| IssueKey::parse(s).ok()) {
                             out.push(key);
                         }
                         i = k;
@@ -134,10 +123,8 @@ mod tests {
 
     #[test]
     fn keys_are_found_in_subjects() {
-        let keys: Vec<String> = IssueKey::find_all("Re: [HELP-12] printer (see OPS_2-7)")
-            .into_iter()
-            .map(|k| k.to_string())
-            .collect();
+        let keys: Vec<String> =
+            IssueKey::find_all("Re: [HELP-12] printer (see OPS_2-7)").into_iter().map(|k| k.to_string()).collect();
         assert_eq!(keys, vec!["HELP-12", "OPS_2-7"]);
     }
 

@@ -11,15 +11,10 @@ pub struct InvalidMessageId(pub String);
 
 impl MessageId {
     pub fn parse(raw: &str) -> Result<Self, InvalidMessageId> {
-        let s = raw
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>')
-            .trim();
+        let s = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
         if s.is_empty()
             || s.len() > 998
-            || s.chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+            || s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         {
             return Err(InvalidMessageId(raw.to_string()));
         }

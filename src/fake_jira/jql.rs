@@ -8,11 +8,7 @@ use super::FakeIssue;
 pub enum Clause {
     Project(String),
     Key(String),
-    Property {
-        name: String,
-        path: String,
-        value: String,
-    },
+    Property { name: String, path: String, value: String },
 }
 
 pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
@@ -28,9 +24,9 @@ pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
         if part.is_empty() {
             continue;
         }
-        let (lhs, rhs) = part.split_once('=').ok_or_else(|| {
-            format!("Error in the JQL Query: Expecting operator but got '{part}'.")
-        })?;
+        let (lhs, rhs) = part
+            .split_once('=')
+            .ok_or_else(|| format!("Error in the JQL Query: Expecting operator but got '{part}'."))?;
         let lhs = lhs.trim();
         let rhs = rhs.trim().trim_matches('"').replace("\\\"", "\"");
         let lhs_lower = lhs.to_lowercase();
@@ -39,18 +35,11 @@ pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
         } else if lhs_lower == "key" || lhs_lower == "issuekey" {
             out.push(Clause::Key(rhs));
         } else if let Some(rest) = lhs_lower.strip_prefix("issue.property[") {
-            let (name, path) = rest
-                .split_once("].")
-                .ok_or_else(|| format!("Error in the JQL Query: bad property '{lhs}'."))?;
-            out.push(Clause::Property {
-                name: name.to_string(),
-                path: path.to_string(),
-                value: rhs,
-            });
+            let (name, path) =
+                rest.split_once("].").ok_or_else(|| format!("Error in the JQL Query: bad property '{lhs}'."))?;
+            out.push(Clause::Property { name: name.to_string(), path: path.to_string(), value: rhs });
         } else {
-            return Err(format!(
-                "Field '{lhs}' does not exist or you do not have permission to view it."
-            ));
+            return Err(format!("Field '{lhs}' does not exist or you do not have permission to view it."));
         }
     }
     Ok(out)
@@ -76,12 +65,8 @@ pub fn matches(issue: &FakeIssue, clauses: &[Clause]) -> bool {
             .iter()
             .find(|(k, _)| k.to_lowercase() == *name)
             .and_then(|(_, v)| {
-                path.split('.').try_fold(v, |v, seg| {
-                    v.as_object()?
-                        .iter()
-                        .find(|(k, _)| k.to_lowercase() == seg)
-                        .map(|(_, v)| v)
-                })
+                path.split('.')
+                    .try_fold(v, |v, seg| v.as_object()?.iter().find(|(k, _)| k.to_lowercase() == seg).map(|(_, v)| v))
             })
             .and_then(|v| v.as_str())
             .is_some_and(|v| v == value),
@@ -94,10 +79,7 @@ mod tests {
 
     #[test]
     fn property_and_project_clauses_parse() {
-        let c = parse(
-            r#"project = HELP AND issue.property[mailgate].messageId = "a@b" ORDER BY created"#,
-        )
-        .expect("ok");
+        let c = parse(r#"project = HELP AND issue.property[mailgate].messageId = "a@b" ORDER BY created"#).expect("ok");
         assert_eq!(c.len(), 2);
         assert!(parse("summary ~ x").is_err());
     }

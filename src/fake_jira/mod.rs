@@ -84,11 +84,7 @@ impl FakeJira {
                 })
                 .await;
         });
-        Ok(Self {
-            addr,
-            state,
-            shutdown: Some(tx),
-        })
+        Ok(Self { addr, state, shutdown: Some(tx) })
     }
 
     pub fn base_url(&self) -> String {
@@ -102,11 +98,7 @@ impl FakeJira {
     /// Fail the next `times` calls (optionally only those matching `filter`,
     /// e.g. `"POST /rest/api/3/issue"`).
     pub fn fail_next(&self, times: u32, fault: Fault, filter: Option<&str>) {
-        self.lock().faults.push(PendingFault {
-            fault,
-            remaining: times,
-            filter: filter.map(String::from),
-        });
+        self.lock().faults.push(PendingFault { fault, remaining: times, filter: filter.map(String::from) });
     }
 
     /// Drop every pending injected fault.
@@ -134,25 +126,13 @@ impl FakeJira {
 
     /// Number of calls whose `METHOD /path` starts with `prefix`.
     pub fn count_calls(&self, prefix: &str) -> usize {
-        self.lock()
-            .calls
-            .iter()
-            .filter(|c| c.starts_with(prefix))
-            .count()
+        self.lock().calls.iter().filter(|c| c.starts_with(prefix)).count()
     }
 
     /// Create an issue directly (test set-up).
     pub fn seed_issue(&self, project: &str, summary: &str) -> String {
         let mut st = self.lock();
-        model::insert_issue(
-            &mut st,
-            project,
-            summary,
-            serde_json::Value::Null,
-            "Task",
-            Vec::new(),
-            Default::default(),
-        )
+        model::insert_issue(&mut st, project, summary, serde_json::Value::Null, "Task", Vec::new(), Default::default())
     }
 }
 

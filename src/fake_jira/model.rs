@@ -128,16 +128,8 @@ pub fn attachment_json(base: &str, api: &str, a: &FakeAttachment, created: &str)
 }
 
 pub fn issue_json(base: &str, api: &str, i: &FakeIssue) -> Value {
-    let comments: Vec<Value> = i
-        .comments
-        .iter()
-        .map(|c| comment_json(base, api, i, c))
-        .collect();
-    let attachments: Vec<Value> = i
-        .attachments
-        .iter()
-        .map(|a| attachment_json(base, api, a, &i.updated))
-        .collect();
+    let comments: Vec<Value> = i.comments.iter().map(|c| comment_json(base, api, i, c)).collect();
+    let attachments: Vec<Value> = i.attachments.iter().map(|a| attachment_json(base, api, a, &i.updated)).collect();
     json!({
         "id": i.id,
         "key": i.key,

@@ -16,29 +16,17 @@ use super::{FakeAuth, Fault, State, jql};
 type Shared = Arc<Mutex<State>>;
 
 pub fn router(state: Shared) -> Router {
-    Router::new().fallback(
-        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let state = state.clone();
-            async move { handle(state, method, uri, headers, body).await }
-        },
-    )
+    Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let state = state.clone();
+        async move { handle(state, method, uri, headers, body).await }
+    })
 }
 
 /// Atlassian's platform error body.
-pub fn error_collection(
-    status: StatusCode,
-    messages: &[&str],
-    errors: &[(&str, &str)],
-) -> Response {
-    let errors: serde_json::Map<String, Value> = errors
-        .iter()
-        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-        .collect();
-    (
-        status,
-        axum::Json(json!({"errorMessages": messages, "errors": errors})),
-    )
-        .into_response()
+pub fn error_collection(status: StatusCode, messages: &[&str], errors: &[(&str, &str)]) -> Response {
+    let errors: serde_json::Map<String, Value> =
+        errors.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    (status, axum::Json(json!({"errorMessages": messages, "errors": errors}))).into_response()
 }
 
 fn json_response(status: StatusCode, v: Value) -> Response {
@@ -60,10 +48,7 @@ fn authorised(st: &State, headers: &HeaderMap) -> bool {
 
 /// Take the first injected fault that applies to this call.
 fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
-    let idx = st
-        .faults
-        .iter()
-        .position(|f| f.remaining > 0 && f.filter.as_deref().is_none_or(|p| call.contains(p)))?;
+    let idx = st.faults.iter().position(|f| f.remaining > 0 && f.filter.as_deref().is_none_or(|p| call.contains(p)))?;
     let f = &mut st.faults[idx];
     f.remaining -= 1;
     let fault = f.fault.clone();
@@ -73,13 +58,7 @@ fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
     Some(fault)
 }
 
-async fn handle(
-    state: Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let call = format!("{method} {}", uri.path());
     let fault = {
         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -92,18 +71,11 @@ async fn handle(
             return error_collection(status, &["Internal server error"], &[]);
         }
         Some(Fault::RateLimit { retry_after_secs }) => {
-            let mut resp = error_collection(
-                StatusCode::TOO_MANY_REQUESTS,
-                &["Rate limit exceeded."],
-                &[],
-            );
+            let mut resp = error_collection(StatusCode::TOO_MANY_REQUESTS, &["Rate limit exceeded."], &[]);
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
             }
-            resp.headers_mut().insert(
-                "ratelimit-reason",
-                HeaderValue::from_static("jira-burst-based"),
-            );
+            resp.headers_mut().insert("ratelimit-reason", HeaderValue::from_static("jira-burst-based"));
             return resp;
         }
         _ => {}
@@ -158,13 +130,7 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn dispatch(
-    st: &mut State,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Response {
+fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
     let path = uri.path().trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').skip(1).collect();
     let (api, rest) = match segs.as_slice() {
@@ -189,36 +155,21 @@ fn dispatch(
 }
 
 fn issue_missing() -> Response {
-    error_collection(
-        StatusCode::NOT_FOUND,
-        &["Issue does not exist or you do not have permission to see it."],
-        &[],
-    )
+    error_collection(StatusCode::NOT_FOUND, &["Issue does not exist or you do not have permission to see it."], &[])
 }
 
 fn find(st: &State, key_or_id: &str) -> Option<usize> {
-    st.issues
-        .iter()
-        .position(|i| i.key == *key_or_id || i.id == *key_or_id)
+    st.issues.iter().position(|i| i.key == *key_or_id || i.id == *key_or_id)
 }
 
 fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return error_collection(
-            StatusCode::BAD_REQUEST,
-            &["Unexpected character in request body."],
-            &[],
-        );
+        return error_collection(StatusCode::BAD_REQUEST, &["Unexpected character in request body."], &[]);
     };
     let fields = &v["fields"];
     let project = fields["project"]["key"].as_str().unwrap_or("");
-    if project.is_empty() || (!st.projects.is_empty() && !st.projects.iter().any(|p| p == project))
-    {
-        return error_collection(
-            StatusCode::BAD_REQUEST,
-            &[],
-            &[("project", "valid project is required")],
-        );
+    if project.is_empty() || (!st.projects.is_empty() && !st.projects.iter().any(|p| p == project)) {
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("project", "valid project is required")]);
     }
     let summary = fields["summary"].as_str().unwrap_or("");
     if summary.trim().is_empty() {
@@ -240,27 +191,16 @@ fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
         return error_collection(
             StatusCode::BAD_REQUEST,
             &[],
-            &[(
-                "description",
-                "Operation value must be an Atlassian Document (see the Atlassian Document Format)",
-            )],
+            &[("description", "Operation value must be an Atlassian Document (see the Atlassian Document Format)")],
         );
     }
     if api == "2" && !(description.is_null() || description.is_string()) {
-        return error_collection(
-            StatusCode::BAD_REQUEST,
-            &[],
-            &[("description", "Operation value must be a string")],
-        );
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("description", "Operation value must be a string")]);
     }
     let issue_type = fields["issuetype"]["name"].as_str().unwrap_or("Task");
     let labels = fields["labels"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| l.as_str().map(String::from))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|l| l.as_str().map(String::from)).collect())
         .unwrap_or_default();
     let mut properties = BTreeMap::new();
     if let Some(props) = v["properties"].as_array() {
@@ -270,15 +210,7 @@ fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
             }
         }
     }
-    let key = model::insert_issue(
-        st,
-        project,
-        summary,
-        description,
-        issue_type,
-        labels,
-        properties,
-    );
+    let key = model::insert_issue(st, project, summary, description, issue_type, labels, properties);
     if let Some(i) = find(st, &key) {
         if !fields["reporter"].is_null() {
             st.issues[i].reporter = Some(fields["reporter"].clone());
@@ -298,11 +230,7 @@ fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Response {
         return issue_missing();
     };
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return error_collection(
-            StatusCode::BAD_REQUEST,
-            &["Unexpected character in request body."],
-            &[],
-        );
+        return error_collection(StatusCode::BAD_REQUEST, &["Unexpected character in request body."], &[]);
     };
     let comment_body = v["body"].clone();
     let ok = if api == "3" {
@@ -311,11 +239,7 @@ fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Response {
         comment_body.as_str().is_some_and(|s| !s.trim().is_empty())
     };
     if !ok {
-        return error_collection(
-            StatusCode::BAD_REQUEST,
-            &[],
-            &[("comment", "Comment body can not be empty!")],
-        );
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("comment", "Comment body can not be empty!")]);
     }
     st.next_comment_id += 1;
     let c = FakeComment {
@@ -326,10 +250,7 @@ fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Response {
     st.issues[i].updated = c.created.clone();
     st.issues[i].comments.push(c.clone());
     let base = st.base_url.clone();
-    json_response(
-        StatusCode::CREATED,
-        model::comment_json(&base, api, &st.issues[i], &c),
-    )
+    json_response(StatusCode::CREATED, model::comment_json(&base, api, &st.issues[i], &c))
 }
 
 fn list_comments(st: &State, api: &str, key: &str, uri: &Uri) -> Response {
@@ -341,73 +262,35 @@ fn list_comments(st: &State, api: &str, key: &str, uri: &Uri) -> Response {
     // Default page size per spec: Cloud v3 getComments declares 100; the
     // Cloud v2 spec (2024-02) declares 5000 for /rest/api/2.
     let default_max = if api == "3" { 100 } else { 5000 };
-    let max: usize = q
-        .get("maxResults")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default_max)
-        .min(5000);
+    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(default_max).min(5000);
     let issue = &st.issues[i];
-    let page: Vec<Value> = issue
-        .comments
-        .iter()
-        .skip(start)
-        .take(max)
-        .map(|c| model::comment_json(&st.base_url, api, issue, c))
-        .collect();
+    let page: Vec<Value> =
+        issue.comments.iter().skip(start).take(max).map(|c| model::comment_json(&st.base_url, api, issue, c)).collect();
     json_response(
         StatusCode::OK,
         json!({"startAt": start, "maxResults": max, "total": issue.comments.len(), "comments": page}),
     )
 }
 
-fn add_attachments(
-    st: &mut State,
-    api: &str,
-    key: &str,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Response {
-    if headers
-        .get("x-atlassian-token")
-        .and_then(|v| v.to_str().ok())
-        != Some("no-check")
-    {
+fn add_attachments(st: &mut State, api: &str, key: &str, headers: &HeaderMap, body: &Bytes) -> Response {
+    if headers.get("x-atlassian-token").and_then(|v| v.to_str().ok()) != Some("no-check") {
         return error_collection(StatusCode::FORBIDDEN, &["XSRF check failed"], &[]);
     }
     let Some(i) = find(st, key) else {
         return issue_missing();
     };
-    let ctype = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(boundary) = ctype
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))
-    else {
-        return error_collection(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &["Unsupported Media Type"],
-            &[],
-        );
+    let ctype = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some(boundary) = ctype.split(';').find_map(|p| p.trim().strip_prefix("boundary=")) else {
+        return error_collection(StatusCode::UNSUPPORTED_MEDIA_TYPE, &["Unsupported Media Type"], &[]);
     };
     let files: Vec<(String, String, Vec<u8>)> = parse_multipart(body, boundary.trim_matches('"'));
     if files.is_empty() {
-        return error_collection(
-            StatusCode::BAD_REQUEST,
-            &["No attachments were found in the request."],
-            &[],
-        );
+        return error_collection(StatusCode::BAD_REQUEST, &["No attachments were found in the request."], &[]);
     }
     let mut out = Vec::new();
     for (filename, mime_type, data) in files {
         st.next_attachment_id += 1;
-        let a = FakeAttachment {
-            id: st.next_attachment_id.to_string(),
-            filename,
-            mime_type,
-            data,
-        };
+        let a = FakeAttachment { id: st.next_attachment_id.to_string(), filename, mime_type, data };
         let created = model::jira_time(st.next_attachment_id);
         out.push(model::attachment_json(&st.base_url, api, &a, &created));
         st.issues[i].attachments.push(a);
@@ -439,19 +322,10 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, String, Vec<u8>)
         if !lower.contains("name=\"file\"") {
             continue;
         }
-        let filename = head
-            .split("filename=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap_or("file")
-            .to_string();
+        let filename = head.split("filename=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("file").to_string();
         let mime = head
             .lines()
-            .find_map(|l| {
-                l.to_lowercase()
-                    .strip_prefix("content-type:")
-                    .map(|v| v.trim().to_string())
-            })
+            .find_map(|l| l.to_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_string()))
             .unwrap_or_else(|| "application/octet-stream".into());
         out.push((filename, mime, data));
     }
@@ -471,13 +345,7 @@ fn search_matches(st: &State, uri: &Uri) -> Result<Vec<usize>, String> {
     let q = query_map(uri);
     let jql_text = q.get("jql").cloned().unwrap_or_default();
     let clauses = jql::parse(&jql_text)?;
-    Ok(st
-        .issues
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| jql::matches(i, &clauses))
-        .map(|(n, _)| n)
-        .collect())
+    Ok(st.issues.iter().enumerate().filter(|(_, i)| jql::matches(i, &clauses)).map(|(n, _)| n).collect())
 }
 
 fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
@@ -486,11 +354,7 @@ fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
         Ok(h) => h,
         Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
     };
-    let max: usize = q
-        .get("maxResults")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50)
-        .clamp(1, 5000);
+    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 5000);
     let start: usize = match q.get("nextPageToken") {
         Some(t) => match base64::engine::general_purpose::STANDARD
             .decode(t)
@@ -517,9 +381,7 @@ fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
     let next = start + page.len();
     let mut v = json!({"issues": page, "isLast": next >= hits.len()});
     if next < hits.len() {
-        v["nextPageToken"] = Value::String(
-            base64::engine::general_purpose::STANDARD.encode(format!("offset:{next}")),
-        );
+        v["nextPageToken"] = Value::String(base64::engine::general_purpose::STANDARD.encode(format!("offset:{next}")));
     }
     json_response(StatusCode::OK, v)
 }
@@ -531,11 +393,7 @@ fn search_paged(st: &State, api: &str, uri: &Uri) -> Response {
         Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
     };
     let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let max: usize = q
-        .get("maxResults")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50)
-        .clamp(1, 1000);
+    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 1000);
     let page: Vec<Value> = hits
         .iter()
         .skip(start)
@@ -545,8 +403,5 @@ fn search_paged(st: &State, api: &str, uri: &Uri) -> Response {
             json!({"id": i.id, "key": i.key, "self": format!("{}/rest/api/{api}/issue/{}", st.base_url, i.id), "fields": {"summary": i.summary}})
         })
         .collect();
-    json_response(
-        StatusCode::OK,
-        json!({"startAt": start, "maxResults": max, "total": hits.len(), "issues": page}),
-    )
+    json_response(StatusCode::OK, json!({"startAt": start, "maxResults": max, "total": hits.len(), "issues": page}))
 }

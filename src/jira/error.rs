@@ -26,10 +26,7 @@ pub enum JiraError {
 impl JiraError {
     /// Worth trying again later, unchanged.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::RateLimited { .. } | Self::Server { .. } | Self::Network(_)
-        )
+        matches!(self, Self::RateLimited { .. } | Self::Server { .. } | Self::Network(_))
     }
 
     /// The call may have taken effect although we got no answer.

@@ -9,7 +9,9 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::{CreatedIssue, IssueRef, JiraApi, JiraError, JiraUser, NewIssue, Upload, text_to_adf};
+use super::{
+    CreatedIssue, IdentityApi, IssueRef, JiraApi, JiraError, JiraUser, NewIssue, NewRequest, Upload, text_to_adf,
+};
 use crate::config::{JiraAuth, JiraFlavor, JiraSettings};
 use crate::domain::IssueKey;
 
@@ -32,26 +34,26 @@ enum Auth {
 
 impl std::fmt::Debug for HttpJira {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpJira")
-            .field("base", &self.base)
-            .field("flavor", &self.flavor)
-            .finish_non_exhaustive()
+        f.debug_struct("HttpJira").field("base", &self.base).field("flavor", &self.flavor).finish_non_exhaustive()
     }
 }
 
 impl HttpJira {
+    /// The client for the configured (app) credentials.
     pub fn new(settings: &JiraSettings) -> Result<Self, JiraError> {
+        Self::with_auth(settings, &settings.auth)
+    }
+
+    /// The same site with other credentials (the workaround user's token).
+    pub fn with_auth(settings: &JiraSettings, auth: &JiraAuth) -> Result<Self, JiraError> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.timeout_secs))
             .connect_timeout(Duration::from_secs(settings.timeout_secs.min(10)))
             .user_agent(concat!("mailgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| JiraError::Network(e.to_string()))?;
-        let auth = match &settings.auth {
-            JiraAuth::Basic { user, secret } => Auth::Basic {
-                user: user.clone(),
-                secret: secret.clone(),
-            },
+        let auth = match auth {
+            JiraAuth::Basic { user, secret } => Auth::Basic { user: user.clone(), secret: secret.clone() },
             JiraAuth::Bearer { token } => Auth::Bearer(token.clone()),
         };
         Ok(Self {
@@ -63,6 +65,18 @@ impl HttpJira {
         })
     }
 
+    fn jsm(&self) -> String {
+        format!("{}/rest/servicedeskapi", self.base)
+    }
+
+    /// Users (or customers) by account id on Cloud, by username on DC.
+    fn user_ids_body(&self, key_cloud: &str, ids: &[String]) -> Value {
+        match self.flavor {
+            JiraFlavor::Cloud => json!({ key_cloud: ids }),
+            JiraFlavor::Datacenter => json!({"usernames": ids}),
+        }
+    }
+
     fn api(&self) -> String {
         match self.flavor {
             JiraFlavor::Cloud => format!("{}/rest/api/3", self.base),
@@ -71,10 +85,7 @@ impl HttpJira {
     }
 
     fn request(&self, method: Method, url: &str) -> RequestBuilder {
-        let rb = self
-            .client
-            .request(method, url)
-            .header("Accept", "application/json");
+        let rb = self.client.request(method, url).header("Accept", "application/json");
         match &self.auth {
             Auth::Basic { user, secret } => rb.basic_auth(user, Some(secret.expose_secret())),
             Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
@@ -90,11 +101,7 @@ impl HttpJira {
 
     /// Send, retrying rate limits always and server/network errors only when
     /// `idempotent` (a POST that timed out may have taken effect).
-    async fn send(
-        &self,
-        build: impl Fn() -> RequestBuilder,
-        idempotent: bool,
-    ) -> Result<Response, JiraError> {
+    async fn send(&self, build: impl Fn() -> RequestBuilder, idempotent: bool) -> Result<Response, JiraError> {
         let mut attempt = 0u32;
         loop {
             let result = match build().send().await {
@@ -106,9 +113,7 @@ impl HttpJira {
                 Err(e) => e,
             };
             let retry = match &err {
-                JiraError::RateLimited { retry_after } => {
-                    retry_after.is_none_or(|d| d <= MAX_INLINE_WAIT)
-                }
+                JiraError::RateLimited { retry_after } => retry_after.is_none_or(|d| d <= MAX_INLINE_WAIT),
                 e if e.is_transient() => idempotent,
                 _ => false,
             };
@@ -117,9 +122,7 @@ impl HttpJira {
             }
             let backoff = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)));
             let wait = match &err {
-                JiraError::RateLimited {
-                    retry_after: Some(d),
-                } => *d,
+                JiraError::RateLimited { retry_after: Some(d) } => *d,
                 _ => backoff,
             };
             tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying Jira call");
@@ -148,14 +151,8 @@ async fn check(resp: Response) -> Result<Response, JiraError> {
         StatusCode::FORBIDDEN => JiraError::Forbidden(message),
         StatusCode::NOT_FOUND => JiraError::NotFound(message),
         StatusCode::TOO_MANY_REQUESTS => JiraError::RateLimited { retry_after },
-        s if s.is_server_error() => JiraError::Server {
-            status: s.as_u16(),
-            message,
-        },
-        s => JiraError::Rejected {
-            status: s.as_u16(),
-            message,
-        },
+        s if s.is_server_error() => JiraError::Server { status: s.as_u16(), message },
+        s => JiraError::Rejected { status: s.as_u16(), message },
     })
 }
 
@@ -170,25 +167,21 @@ pub fn error_message(body: &str) -> String {
         parts.extend(msgs.iter().filter_map(Value::as_str).map(String::from));
     }
     if let Some(errs) = v.get("errors").and_then(Value::as_object) {
-        parts.extend(
-            errs.iter()
-                .map(|(k, m)| format!("{k}: {}", m.as_str().unwrap_or_default())),
-        );
+        parts.extend(errs.iter().map(|(k, m)| format!("{k}: {}", m.as_str().unwrap_or_default())));
     }
     if let Some(m) = v.get("errorMessage").and_then(Value::as_str) {
         parts.push(m.to_string());
     }
-    if parts.is_empty() {
-        body.chars().take(300).collect()
-    } else {
-        parts.join("; ")
-    }
+    if parts.is_empty() { body.chars().take(300).collect() } else { parts.join("; ") }
 }
 
 async fn json_body(resp: Response) -> Result<Value, JiraError> {
-    resp.json::<Value>()
-        .await
-        .map_err(|e| JiraError::Decode(e.to_string()))
+    resp.json::<Value>().await.map_err(|e| JiraError::Decode(e.to_string()))
+}
+
+fn user_from(v: &Value) -> JiraUser {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+    JiraUser { account_id: s("accountId"), name: s("name"), display_name: s("displayName"), email: s("emailAddress") }
 }
 
 fn issue_ref(v: &Value) -> Option<IssueRef> {
@@ -224,13 +217,7 @@ impl JiraApi for HttpJira {
             fields["labels"] = json!(issue.labels);
         }
         if !issue.components.is_empty() {
-            fields["components"] = Value::Array(
-                issue
-                    .components
-                    .iter()
-                    .map(|c| json!({"name": c}))
-                    .collect(),
-            );
+            fields["components"] = Value::Array(issue.components.iter().map(|c| json!({"name": c})).collect());
         }
         if let Some(r) = &issue.reporter {
             fields["reporter"] = match self.flavor {
@@ -243,28 +230,16 @@ impl JiraApi for HttpJira {
             body["properties"] = json!([{"key": "mailgate", "value": {"messageId": mid}}]);
         }
         let url = format!("{}/issue", self.api());
-        let v = json_body(
-            self.send(|| self.request(Method::POST, &url).json(&body), false)
-                .await?,
-        )
-        .await?;
-        let r = issue_ref(&v)
-            .ok_or_else(|| JiraError::Decode(format!("create issue answer without id/key: {v}")))?;
-        Ok(CreatedIssue {
-            id: r.id,
-            key: r.key,
-        })
+        let v = json_body(self.send(|| self.request(Method::POST, &url).json(&body), false).await?).await?;
+        let r = issue_ref(&v).ok_or_else(|| JiraError::Decode(format!("create issue answer without id/key: {v}")))?;
+        Ok(CreatedIssue { id: r.id, key: r.key })
     }
 
     #[tracing::instrument(skip_all, fields(issue = %issue))]
     async fn add_comment(&self, issue: &IssueKey, body: &str) -> Result<String, JiraError> {
         let url = format!("{}/issue/{}/comment", self.api(), issue);
         let payload = json!({"body": self.body(body)});
-        let v = json_body(
-            self.send(|| self.request(Method::POST, &url).json(&payload), false)
-                .await?,
-        )
-        .await?;
+        let v = json_body(self.send(|| self.request(Method::POST, &url).json(&payload), false).await?).await?;
         v.get("id")
             .and_then(Value::as_str)
             .map(String::from)
@@ -275,12 +250,10 @@ impl JiraApi for HttpJira {
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError> {
         let url = format!("{}/issue/{}/attachments", self.api(), issue);
         let build = || {
-            let part = reqwest::multipart::Part::bytes(upload.data.clone())
-                .file_name(upload.filename.clone());
+            let part = reqwest::multipart::Part::bytes(upload.data.clone()).file_name(upload.filename.clone());
             let part = match part.mime_str(&upload.content_type) {
                 Ok(p) => p,
-                Err(_) => reqwest::multipart::Part::bytes(upload.data.clone())
-                    .file_name(upload.filename.clone()),
+                Err(_) => reqwest::multipart::Part::bytes(upload.data.clone()).file_name(upload.filename.clone()),
             };
             self.request(Method::POST, &url)
                 .header("X-Atlassian-Token", "no-check")
@@ -290,9 +263,7 @@ impl JiraApi for HttpJira {
         // Atlassian answers 200 with an array of the created attachments.
         let v = json_body(resp).await?;
         if v.as_array().is_none_or(|a| a.is_empty()) {
-            return Err(JiraError::Decode(format!(
-                "attachment answer is not a non-empty array: {v}"
-            )));
+            return Err(JiraError::Decode(format!("attachment answer is not a non-empty array: {v}")));
         }
         Ok(())
     }
@@ -305,33 +276,16 @@ impl JiraApi for HttpJira {
                 let url = format!("{}/search/jql", self.api());
                 let mut token: Option<String> = None;
                 loop {
-                    let mut q: Vec<(&str, String)> = vec![
-                        ("jql", jql.to_string()),
-                        ("maxResults", "100".into()),
-                        ("fields", "key".into()),
-                    ];
+                    let mut q: Vec<(&str, String)> =
+                        vec![("jql", jql.to_string()), ("maxResults", "100".into()), ("fields", "key".into())];
                     if let Some(t) = &token {
                         q.push(("nextPageToken", t.clone()));
                     }
-                    let v = json_body(
-                        self.send(|| self.request(Method::GET, &url).query(&q), true)
-                            .await?,
-                    )
-                    .await?;
-                    let issues = v
-                        .get("issues")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
+                    let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+                    let issues = v.get("issues").and_then(Value::as_array).cloned().unwrap_or_default();
                     out.extend(issues.iter().filter_map(issue_ref));
-                    token = v
-                        .get("nextPageToken")
-                        .and_then(Value::as_str)
-                        .map(String::from);
-                    let last = v
-                        .get("isLast")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(token.is_none());
+                    token = v.get("nextPageToken").and_then(Value::as_str).map(String::from);
+                    let last = v.get("isLast").and_then(Value::as_bool).unwrap_or(token.is_none());
                     if last || token.is_none() || out.len() >= max {
                         break;
                     }
@@ -347,16 +301,8 @@ impl JiraApi for HttpJira {
                         ("maxResults", "100".into()),
                         ("fields", "key".into()),
                     ];
-                    let v = json_body(
-                        self.send(|| self.request(Method::GET, &url).query(&q), true)
-                            .await?,
-                    )
-                    .await?;
-                    let issues = v
-                        .get("issues")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
+                    let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+                    let issues = v.get("issues").and_then(Value::as_array).cloned().unwrap_or_default();
                     let n = issues.len();
                     out.extend(issues.iter().filter_map(issue_ref));
                     let total = v.get("total").and_then(Value::as_u64).unwrap_or(0) as usize;
@@ -370,6 +316,186 @@ impl JiraApi for HttpJira {
         out.truncate(max);
         Ok(out)
     }
+
+    #[tracing::instrument(skip_all, fields(service_desk = %request.service_desk))]
+    async fn create_request(&self, request: &NewRequest) -> Result<CreatedIssue, JiraError> {
+        let mut body = json!({
+            "serviceDeskId": request.service_desk,
+            "requestTypeId": request.request_type,
+            "requestFieldValues": {"summary": request.summary, "description": request.description},
+        });
+        if let Some(who) = &request.on_behalf_of {
+            body["raiseOnBehalfOf"] = json!(who);
+        }
+        if !request.participants.is_empty() {
+            body["requestParticipants"] = json!(request.participants);
+        }
+        let url = format!("{}/request", self.jsm());
+        let v = json_body(self.send(|| self.request(Method::POST, &url).json(&body), false).await?).await?;
+        let key = v
+            .get("issueKey")
+            .and_then(Value::as_str)
+            .and_then(|k| IssueKey::parse(k).ok())
+            .ok_or_else(|| JiraError::Decode(format!("request answer without issueKey: {v}")))?;
+        let id = v.get("issueId").and_then(Value::as_str).unwrap_or_default().to_string();
+        Ok(CreatedIssue { id, key })
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn add_request_comment(&self, issue: &IssueKey, body: &str, public: bool) -> Result<String, JiraError> {
+        let url = format!("{}/request/{}/comment", self.jsm(), issue);
+        let payload = json!({"body": body, "public": public});
+        let v = json_body(self.send(|| self.request(Method::POST, &url).json(&payload), false).await?).await?;
+        Ok(v.get("id").and_then(Value::as_str).unwrap_or_default().to_string())
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn add_watcher(&self, issue: &IssueKey, user: &str) -> Result<(), JiraError> {
+        let url = format!("{}/issue/{}/watchers", self.api(), issue);
+        let payload = Value::String(user.to_string());
+        self.send(|| self.request(Method::POST, &url).json(&payload), true).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn add_request_participants(&self, issue: &IssueKey, users: &[String]) -> Result<(), JiraError> {
+        let url = format!("{}/request/{}/participant", self.jsm(), issue);
+        let payload = self.user_ids_body("accountIds", users);
+        self.send(|| self.request(Method::POST, &url).json(&payload), true).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl IdentityApi for HttpJira {
+    async fn myself(&self) -> Result<JiraUser, JiraError> {
+        JiraApi::myself(self).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<JiraUser>, JiraError> {
+        let url = format!("{}/user/search", self.api());
+        let param = match self.flavor {
+            JiraFlavor::Cloud => "query",
+            JiraFlavor::Datacenter => "username",
+        };
+        let page = 50usize;
+        for n in 0..10usize {
+            let q = [(param, email.to_string()), ("startAt", (n * page).to_string()), ("maxResults", page.to_string())];
+            let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+            let users = v.as_array().cloned().unwrap_or_default();
+            let found = users.iter().find(|u| {
+                u.get("emailAddress").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(email))
+                    && u.get("active").and_then(Value::as_bool).unwrap_or(true)
+            });
+            if let Some(u) = found {
+                return Ok(Some(user_from(u)));
+            }
+            if users.len() < page {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_user(&self, email: &str, display_name: &str) -> Result<JiraUser, JiraError> {
+        let url = format!("{}/user", self.api());
+        let body = match self.flavor {
+            JiraFlavor::Cloud => json!({"emailAddress": email, "products": []}),
+            JiraFlavor::Datacenter => json!({"name": email, "emailAddress": email, "displayName": display_name}),
+        };
+        let v = json_body(self.send(|| self.request(Method::POST, &url).json(&body), false).await?).await?;
+        Ok(user_from(&v))
+    }
+
+    #[tracing::instrument(skip_all, fields(group))]
+    async fn add_user_to_group(&self, user: &JiraUser, group: &str) -> Result<(), JiraError> {
+        let url = format!("{}/group/user", self.api());
+        let body = match self.flavor {
+            JiraFlavor::Cloud => json!({"accountId": user.account_id}),
+            JiraFlavor::Datacenter => json!({"name": user.name}),
+        };
+        let q = [("groupname", group)];
+        match self.send(|| self.request(Method::POST, &url).query(&q).json(&body), true).await {
+            Ok(_) => Ok(()),
+            // Already a member: the wanted state holds.
+            Err(JiraError::Rejected { status: 400, message }) if message.to_lowercase().contains("already") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_customer(&self, email: &str, display_name: &str) -> Result<JiraUser, JiraError> {
+        let url = format!("{}/customer", self.jsm());
+        let body = match self.flavor {
+            JiraFlavor::Cloud => json!({"email": email, "displayName": display_name}),
+            JiraFlavor::Datacenter => json!({"email": email, "fullName": display_name}),
+        };
+        let q = [("strictConflictStatusCode", "true")];
+        match self.send(|| self.request(Method::POST, &url).query(&q).json(&body), false).await {
+            Ok(resp) => Ok(user_from(&json_body(resp).await?)),
+            Err(JiraError::Rejected { status: 409, .. }) => self
+                .find_user_by_email(email)
+                .await?
+                .ok_or_else(|| JiraError::Decode(format!("customer {email} exists but cannot be found"))),
+            Err(e) => Err(e),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(service_desk))]
+    async fn add_customer_to_service_desk(&self, service_desk: &str, user: &JiraUser) -> Result<(), JiraError> {
+        let url = format!("{}/servicedesk/{}/customer", self.jsm(), service_desk);
+        let id = user.id().unwrap_or_default().to_string();
+        let body = self.user_ids_body("accountIds", &[id]);
+        self.send(|| self.request(Method::POST, &url).json(&body), true).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn my_permissions(
+        &self,
+        project: Option<&str>,
+        permissions: &[&str],
+    ) -> Result<Vec<(String, bool)>, JiraError> {
+        let url = format!("{}/mypermissions", self.api());
+        let mut q = vec![("permissions", permissions.join(","))];
+        if let Some(p) = project {
+            q.push(("projectKey", p.to_string()));
+        }
+        let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+        Ok(permissions
+            .iter()
+            .map(|p| {
+                let have = v["permissions"][*p]["havePermission"].as_bool().unwrap_or(false);
+                (p.to_string(), have)
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(group))]
+    async fn group_member_emails(&self, group: &str) -> Result<Vec<String>, JiraError> {
+        let url = format!("{}/group/member", self.api());
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        loop {
+            let q = [
+                ("groupname", group.to_string()),
+                ("startAt", start.to_string()),
+                ("maxResults", "50".to_string()),
+                ("includeInactiveUsers", "false".to_string()),
+            ];
+            let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+            let values = v.get("values").and_then(Value::as_array).cloned().unwrap_or_default();
+            out.extend(values.iter().filter_map(|u| u.get("emailAddress").and_then(Value::as_str)).map(String::from));
+            start += values.len();
+            let last = v.get("isLast").and_then(Value::as_bool).unwrap_or(values.is_empty());
+            if last || values.is_empty() || start > 100_000 {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -378,13 +504,8 @@ mod tests {
 
     #[test]
     fn atlassian_error_bodies_are_read() {
-        let m = error_message(
-            r#"{"errorMessages":["Issue does not exist"],"errors":{"summary":"required"}}"#,
-        );
+        let m = error_message(r#"{"errorMessages":["Issue does not exist"],"errors":{"summary":"required"}}"#);
         assert_eq!(m, "Issue does not exist; summary: required");
-        assert_eq!(
-            error_message(r#"{"errorMessage":"nope","i18nErrorMessage":{}}"#),
-            "nope"
-        );
+        assert_eq!(error_message(r#"{"errorMessage":"nope","i18nErrorMessage":{}}"#), "nope");
     }
 }

@@ -7,7 +7,7 @@ mod http;
 
 pub use adf::{adf_to_text, text_to_adf};
 pub use error::JiraError;
-pub use http::HttpJira;
+pub use http::{HttpJira, error_message};
 
 use async_trait::async_trait;
 
@@ -50,13 +50,33 @@ pub struct IssueRef {
     pub key: IssueKey,
 }
 
-/// The authenticated user.
+/// A Jira user or JSM customer: `account_id` on Cloud, `name` (username)
+/// on Data Center.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JiraUser {
     pub account_id: Option<String>,
     pub name: Option<String>,
     pub display_name: Option<String>,
     pub email: Option<String>,
+}
+
+impl JiraUser {
+    /// The identifier Jira wants in `reporter`, watchers and groups.
+    pub fn id(&self) -> Option<&str> {
+        self.account_id.as_deref().or(self.name.as_deref())
+    }
+}
+
+/// A JSM customer request to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    pub service_desk: String,
+    pub request_type: String,
+    pub summary: String,
+    pub description: String,
+    /// accountId (Cloud) / username (DC) of the customer.
+    pub on_behalf_of: Option<String>,
+    pub participants: Vec<String>,
 }
 
 #[async_trait]
@@ -68,4 +88,34 @@ pub trait JiraApi: Send + Sync {
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError>;
     /// Issues matching a JQL query, every page followed (bounded by `max`).
     async fn search(&self, jql: &str, max: usize) -> Result<Vec<IssueRef>, JiraError>;
+    /// JSM: a customer request, raised on behalf of the customer.
+    async fn create_request(&self, request: &NewRequest) -> Result<CreatedIssue, JiraError>;
+    /// JSM: a public (or internal) comment on a request.
+    async fn add_request_comment(&self, issue: &IssueKey, body: &str, public: bool) -> Result<String, JiraError>;
+    /// Add a watcher (accountId on Cloud, username on DC).
+    async fn add_watcher(&self, issue: &IssueKey, user: &str) -> Result<(), JiraError>;
+    /// JSM: add request participants.
+    async fn add_request_participants(&self, issue: &IssueKey, users: &[String]) -> Result<(), JiraError>;
+}
+
+/// What only the workaround (admin) user may do: find and create users and
+/// customers, groups, permissions.
+#[async_trait]
+pub trait IdentityApi: Send + Sync {
+    async fn myself(&self) -> Result<JiraUser, JiraError>;
+    /// The active user whose email is exactly `email`, if any.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<JiraUser>, JiraError>;
+    async fn create_user(&self, email: &str, display_name: &str) -> Result<JiraUser, JiraError>;
+    async fn add_user_to_group(&self, user: &JiraUser, group: &str) -> Result<(), JiraError>;
+    /// JSM: a portal customer (an existing customer with this email is returned).
+    async fn create_customer(&self, email: &str, display_name: &str) -> Result<JiraUser, JiraError>;
+    async fn add_customer_to_service_desk(&self, service_desk: &str, user: &JiraUser) -> Result<(), JiraError>;
+    /// Which of `permissions` the user has, globally or in `project`.
+    async fn my_permissions(
+        &self,
+        project: Option<&str>,
+        permissions: &[&str],
+    ) -> Result<Vec<(String, bool)>, JiraError>;
+    /// Email addresses of a group's active members, every page followed.
+    async fn group_member_emails(&self, group: &str) -> Result<Vec<String>, JiraError>;
 }

@@ -35,20 +35,14 @@ impl ImapConnector {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(path) = &s.ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| MailboxError::Tls(format!("cannot read ca_file {path}: {e}")))?;
+            let pem = std::fs::read(path).map_err(|e| MailboxError::Tls(format!("cannot read ca_file {path}: {e}")))?;
             use rustls_pki_types::pem::PemObject;
             for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
-                let cert =
-                    cert.map_err(|e| MailboxError::Tls(format!("bad certificate in {path}: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| MailboxError::Tls(format!("bad certificate in {path}: {e}")))?;
+                let cert = cert.map_err(|e| MailboxError::Tls(format!("bad certificate in {path}: {e}")))?;
+                roots.add(cert).map_err(|e| MailboxError::Tls(format!("bad certificate in {path}: {e}")))?;
             }
         }
-        let tls_config = rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let tls_config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
         Ok(Self {
             name: s.name.clone(),
             host: s.host.clone(),
@@ -78,9 +72,7 @@ impl ImapConnector {
 async fn greeting(client: &mut Client<ImapStream>) -> Result<(), MailboxError> {
     match client.read_response().await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(MailboxError::Connect(
-            "server closed the connection before its greeting".into(),
-        )),
+        Ok(None) => Err(MailboxError::Connect("server closed the connection before its greeting".into())),
         Err(e) => Err(MailboxError::Connect(e.to_string())),
     }
 }
@@ -93,13 +85,10 @@ impl MailConnector for ImapConnector {
 
     #[tracing::instrument(skip_all, fields(mailbox = %self.name, host = %self.host, port = self.port))]
     async fn connect(&self) -> Result<Box<dyn MailSource>, MailboxError> {
-        let tcp = tokio::time::timeout(
-            Duration::from_secs(30),
-            TcpStream::connect((self.host.as_str(), self.port)),
-        )
-        .await
-        .map_err(|_| MailboxError::Connect("timed out".into()))?
-        .map_err(|e| MailboxError::Connect(e.to_string()))?;
+        let tcp = tokio::time::timeout(Duration::from_secs(30), TcpStream::connect((self.host.as_str(), self.port)))
+            .await
+            .map_err(|_| MailboxError::Connect("timed out".into()))?
+            .map_err(|e| MailboxError::Connect(e.to_string()))?;
         let client = match self.tls {
             TlsMode::Implicit => {
                 let mut c = Client::new(self.tls_wrap(tcp).await?);
@@ -159,18 +148,13 @@ struct ImapSession {
 
 impl ImapSession {
     fn session(&mut self) -> Result<&mut Session<ImapStream>, MailboxError> {
-        self.session
-            .as_mut()
-            .ok_or_else(|| MailboxError::Protocol("session lost during IDLE".into()))
+        self.session.as_mut().ok_or_else(|| MailboxError::Protocol("session lost during IDLE".into()))
     }
 
     fn drain_unsolicited(&mut self) {
         if let Some(s) = self.session.as_mut() {
             while let Ok(r) = s.unsolicited_responses.try_recv() {
-                if matches!(
-                    r,
-                    UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
-                ) {
+                if matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)) {
                     self.pending_exists = true;
                 }
             }
@@ -187,28 +171,15 @@ impl MailSource for ImapSession {
     async fn unseen_uids(&mut self) -> Result<Vec<u32>, MailboxError> {
         self.drain_unsolicited();
         self.pending_exists = false;
-        let mut uids: Vec<u32> = self
-            .session()?
-            .uid_search("UNSEEN")
-            .await?
-            .into_iter()
-            .collect();
+        let mut uids: Vec<u32> = self.session()?.uid_search("UNSEEN").await?.into_iter().collect();
         uids.sort_unstable();
         Ok(uids)
     }
 
     async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, MailboxError> {
         let session = self.session()?;
-        let fetches: Vec<_> = session
-            .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
-            .await?
-            .try_collect()
-            .await?;
-        Ok(fetches
-            .iter()
-            .find(|f| f.uid == Some(uid))
-            .and_then(|f| f.body())
-            .map(<[u8]>::to_vec))
+        let fetches: Vec<_> = session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?.try_collect().await?;
+        Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body()).map(<[u8]>::to_vec))
     }
 
     async fn acknowledge(&mut self, uid: u32, target: AckTarget) -> Result<(), MailboxError> {
@@ -219,21 +190,13 @@ impl MailSource for ImapSession {
         let (has_move, has_uidplus) = (self.has_move, self.has_uidplus);
         let session = self.session()?;
         let set = uid.to_string();
-        let _: Vec<_> = session
-            .uid_store(&set, "+FLAGS.SILENT (\\Seen)")
-            .await?
-            .try_collect()
-            .await?;
+        let _: Vec<_> = session.uid_store(&set, "+FLAGS.SILENT (\\Seen)").await?.try_collect().await?;
         if let Some(folder) = folder {
             if has_move {
                 session.uid_mv(&set, &folder).await?;
             } else {
                 session.uid_copy(&set, &folder).await?;
-                let _: Vec<_> = session
-                    .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
-                    .await?
-                    .try_collect()
-                    .await?;
+                let _: Vec<_> = session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?.try_collect().await?;
                 if has_uidplus {
                     let _: Vec<_> = session.uid_expunge(&set).await?.try_collect().await?;
                 } else {
@@ -253,10 +216,7 @@ impl MailSource for ImapSession {
             tokio::time::sleep(timeout).await;
             return self.session()?.noop().await.map_err(Into::into);
         }
-        let session = self
-            .session
-            .take()
-            .ok_or_else(|| MailboxError::Protocol("no session".into()))?;
+        let session = self.session.take().ok_or_else(|| MailboxError::Protocol("no session".into()))?;
         let mut handle = session.idle();
         handle.init().await?;
         // Servers drop IDLE after 30 minutes; re-enter well before.

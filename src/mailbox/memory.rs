@@ -47,12 +47,7 @@ impl MemoryMailbox {
             g.next_uid += 1;
             g.generation += 1;
             let uid = g.next_uid;
-            g.mails.push(StoredMail {
-                uid,
-                bytes: bytes.to_vec(),
-                seen: false,
-                folder: "INBOX".into(),
-            });
+            g.mails.push(StoredMail { uid, bytes: bytes.to_vec(), seen: false, folder: "INBOX".into() });
             uid
         };
         self.notify.notify_waiters();
@@ -72,18 +67,8 @@ pub struct MemoryConnector {
 }
 
 impl MemoryConnector {
-    pub fn new(
-        name: &str,
-        mailbox: MemoryMailbox,
-        processed: Option<&str>,
-        failed: Option<&str>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            mailbox,
-            processed: processed.map(String::from),
-            failed: failed.map(String::from),
-        }
+    pub fn new(name: &str, mailbox: MemoryMailbox, processed: Option<&str>, failed: Option<&str>) -> Self {
+        Self { name: name.into(), mailbox, processed: processed.map(String::from), failed: failed.map(String::from) }
     }
 }
 
@@ -119,21 +104,11 @@ impl MailSource for MemorySession {
     async fn unseen_uids(&mut self) -> Result<Vec<u32>, MailboxError> {
         let g = self.mailbox.lock();
         self.generation = g.generation;
-        Ok(g.mails
-            .iter()
-            .filter(|m| !m.seen && m.folder == "INBOX")
-            .map(|m| m.uid)
-            .collect())
+        Ok(g.mails.iter().filter(|m| !m.seen && m.folder == "INBOX").map(|m| m.uid).collect())
     }
 
     async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, MailboxError> {
-        Ok(self
-            .mailbox
-            .lock()
-            .mails
-            .iter()
-            .find(|m| m.uid == uid && m.folder == "INBOX")
-            .map(|m| m.bytes.clone()))
+        Ok(self.mailbox.lock().mails.iter().find(|m| m.uid == uid && m.folder == "INBOX").map(|m| m.bytes.clone()))
     }
 
     async fn acknowledge(&mut self, uid: u32, target: AckTarget) -> Result<(), MailboxError> {
@@ -142,11 +117,7 @@ impl MailSource for MemorySession {
             AckTarget::Failed => self.failed.clone(),
         };
         let mut g = self.mailbox.lock();
-        if let Some(m) = g
-            .mails
-            .iter_mut()
-            .find(|m| m.uid == uid && m.folder == "INBOX")
-        {
+        if let Some(m) = g.mails.iter_mut().find(|m| m.uid == uid && m.folder == "INBOX") {
             m.seen = true;
             if let Some(f) = folder {
                 m.folder = f;

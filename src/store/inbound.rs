@@ -60,16 +60,13 @@ pub struct Finish<'a> {
     pub detail: Option<&'a str>,
 }
 
-const ROW_COLUMNS: &str = "id, mailbox, uidvalidity, uid, source, message_id, raw, status, attempts, action, issue_key, attachments_done";
+const ROW_COLUMNS: &str =
+    "id, mailbox, uidvalidity, uid, source, message_id, raw, status, attempts, action, issue_key, attachments_done";
 
 impl Store {
     /// Store a raw mail. Returns its id, or `None` when this IMAP UID was
     /// stored before.
-    pub async fn insert_inbound(
-        &self,
-        new: &NewInbound<'_>,
-        now_ms: i64,
-    ) -> Result<Option<i64>, StoreError> {
+    pub async fn insert_inbound(&self, new: &NewInbound<'_>, now_ms: i64) -> Result<Option<i64>, StoreError> {
         let sql = self.sql(
             "insert into inbound_messages (mailbox, uidvalidity, uid, source, raw, raw_size, created_at, updated_at)
              values (?, ?, ?, ?, ?, ?, ?, ?)
@@ -90,62 +87,34 @@ impl Store {
     }
 
     /// The UIDs among `uids` already stored for this mailbox and UIDVALIDITY.
-    pub async fn known_uids(
-        &self,
-        mailbox: &str,
-        uidvalidity: u32,
-        uids: &[u32],
-    ) -> Result<Vec<u32>, StoreError> {
-        let sql = self.sql("select uid from inbound_messages where mailbox = ? and uidvalidity = ? and uid is not null");
-        let rows: Vec<(i64,)> = sqlx::query_as(sql)
-            .bind(mailbox)
-            .bind(i64::from(uidvalidity))
-            .fetch_all(self.pool())
-            .await?;
+    pub async fn known_uids(&self, mailbox: &str, uidvalidity: u32, uids: &[u32]) -> Result<Vec<u32>, StoreError> {
+        let sql =
+            self.sql("select uid from inbound_messages where mailbox = ? and uidvalidity = ? and uid is not null");
+        let rows: Vec<(i64,)> =
+            sqlx::query_as(sql).bind(mailbox).bind(i64::from(uidvalidity)).fetch_all(self.pool()).await?;
         let known: std::collections::HashSet<i64> = rows.into_iter().map(|(u,)| u).collect();
-        Ok(uids
-            .iter()
-            .copied()
-            .filter(|u| known.contains(&i64::from(*u)))
-            .collect())
+        Ok(uids.iter().copied().filter(|u| known.contains(&i64::from(*u))).collect())
     }
 
     pub async fn inbound(&self, id: i64) -> Result<Option<InboundRow>, StoreError> {
-        let sql = self.sql(&format!(
-            "select {ROW_COLUMNS} from inbound_messages where id = ?"
-        ));
-        Ok(sqlx::query_as(sql)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?)
+        let sql = self.sql(&format!("select {ROW_COLUMNS} from inbound_messages where id = ?"));
+        Ok(sqlx::query_as(sql).bind(id).fetch_optional(self.pool()).await?)
     }
 
     /// Pending mails of a mailbox whose next attempt is due, oldest first.
-    pub async fn due_inbound(
-        &self,
-        mailbox: &str,
-        now_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<InboundRow>, StoreError> {
+    pub async fn due_inbound(&self, mailbox: &str, now_ms: i64, limit: i64) -> Result<Vec<InboundRow>, StoreError> {
         let sql = self.sql(&format!(
             "select {ROW_COLUMNS} from inbound_messages
              where mailbox = ? and status = 'pending' and next_attempt_at <= ? order by id limit ?"
         ));
-        Ok(sqlx::query_as(sql)
-            .bind(mailbox)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_as(sql).bind(mailbox).bind(now_ms).bind(limit).fetch_all(self.pool()).await?)
     }
 
     /// When the next pending mail of a mailbox is due, if any.
     pub async fn next_due_at(&self, mailbox: &str) -> Result<Option<i64>, StoreError> {
-        let sql = self.sql("select min(next_attempt_at) from inbound_messages where mailbox = ? and status = 'pending'");
-        let row: (Option<i64>,) = sqlx::query_as(sql)
-            .bind(mailbox)
-            .fetch_one(self.pool())
-            .await?;
+        let sql =
+            self.sql("select min(next_attempt_at) from inbound_messages where mailbox = ? and status = 'pending'");
+        let row: (Option<i64>,) = sqlx::query_as(sql).bind(mailbox).fetch_one(self.pool()).await?;
         Ok(row.0)
     }
 
@@ -155,30 +124,18 @@ impl Store {
             "select id, uidvalidity, uid, status from inbound_messages
              where mailbox = ? and status <> 'pending' and imap_acked = 0 and uid is not null order by id",
         );
-        Ok(sqlx::query_as(sql)
-            .bind(mailbox)
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_as(sql).bind(mailbox).fetch_all(self.pool()).await?)
     }
 
     pub async fn mark_acked(&self, id: i64, now_ms: i64) -> Result<(), StoreError> {
-        let sql =
-            self.sql("update inbound_messages set imap_acked = 1, updated_at = ? where id = ?");
-        sqlx::query(sql)
-            .bind(now_ms)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        let sql = self.sql("update inbound_messages set imap_acked = 1, updated_at = ? where id = ?");
+        sqlx::query(sql).bind(now_ms).bind(id).execute(self.pool()).await?;
         Ok(())
     }
 
     pub async fn set_message_id(&self, id: i64, message_id: &MessageId) -> Result<(), StoreError> {
         let sql = self.sql("update inbound_messages set message_id = ? where id = ?");
-        sqlx::query(sql)
-            .bind(message_id.as_ref())
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(sql).bind(message_id.as_ref()).bind(id).execute(self.pool()).await?;
         Ok(())
     }
 
@@ -190,71 +147,32 @@ impl Store {
         inbound_id: i64,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
-        let insert = self.sql("insert into message_claims (message_id, inbound_id, created_at) values (?, ?, ?) on conflict do nothing");
-        sqlx::query(insert)
-            .bind(message_id.as_ref())
-            .bind(inbound_id)
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?;
+        let insert = self.sql(
+            "insert into message_claims (message_id, inbound_id, created_at) values (?, ?, ?) on conflict do nothing",
+        );
+        sqlx::query(insert).bind(message_id.as_ref()).bind(inbound_id).bind(now_ms).execute(self.pool()).await?;
         let select = self.sql("select inbound_id from message_claims where message_id = ?");
-        let (owner,): (i64,) = sqlx::query_as(select)
-            .bind(message_id.as_ref())
-            .fetch_one(self.pool())
-            .await?;
+        let (owner,): (i64,) = sqlx::query_as(select).bind(message_id.as_ref()).fetch_one(self.pool()).await?;
         Ok(owner)
     }
 
     /// Release a claim (a failed mail may be replayed as a new row).
-    pub async fn release_claim(
-        &self,
-        message_id: &MessageId,
-        inbound_id: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn release_claim(&self, message_id: &MessageId, inbound_id: i64) -> Result<(), StoreError> {
         let sql = self.sql("delete from message_claims where message_id = ? and inbound_id = ?");
-        sqlx::query(sql)
-            .bind(message_id.as_ref())
-            .bind(inbound_id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(sql).bind(message_id.as_ref()).bind(inbound_id).execute(self.pool()).await?;
         Ok(())
     }
 
     /// Record that Jira holds the issue or comment, before attachments.
-    pub async fn record_posted(
-        &self,
-        id: i64,
-        action: &str,
-        key: &IssueKey,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let sql = self.sql(
-            "update inbound_messages set action = ?, issue_key = ?, updated_at = ? where id = ?",
-        );
-        sqlx::query(sql)
-            .bind(action)
-            .bind(key.as_ref())
-            .bind(now_ms)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+    pub async fn record_posted(&self, id: i64, action: &str, key: &IssueKey, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql("update inbound_messages set action = ?, issue_key = ?, updated_at = ? where id = ?");
+        sqlx::query(sql).bind(action).bind(key.as_ref()).bind(now_ms).bind(id).execute(self.pool()).await?;
         Ok(())
     }
 
-    pub async fn record_attachments_done(
-        &self,
-        id: i64,
-        done: i64,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let sql = self
-            .sql("update inbound_messages set attachments_done = ?, updated_at = ? where id = ?");
-        sqlx::query(sql)
-            .bind(done)
-            .bind(now_ms)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+    pub async fn record_attachments_done(&self, id: i64, done: i64, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql("update inbound_messages set attachments_done = ?, updated_at = ? where id = ?");
+        sqlx::query(sql).bind(done).bind(now_ms).bind(id).execute(self.pool()).await?;
         Ok(())
     }
 
@@ -284,12 +202,7 @@ impl Store {
 
     /// Commit a mail's outcome: status, the thread link and a processing
     /// log row, in one transaction.
-    pub async fn finish(
-        &self,
-        row: &InboundRow,
-        f: &Finish<'_>,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn finish(&self, row: &InboundRow, f: &Finish<'_>, now_ms: i64) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         let sql = self.sql(
             "update inbound_messages set status = ?, action = ?, reason = ?, issue_key = ?, last_error = ?, updated_at = ?
@@ -307,22 +220,13 @@ impl Store {
             .await?;
         if let (Some(key), Some(mid), Status::Done) = (f.issue_key, f.message_id, f.status) {
             let sql = self.sql("insert into message_threads (message_id, issue_key, created_at) values (?, ?, ?) on conflict do nothing");
-            sqlx::query(sql)
-                .bind(mid.as_ref())
-                .bind(key.as_ref())
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(sql).bind(mid.as_ref()).bind(key.as_ref()).bind(now_ms).execute(&mut *tx).await?;
         }
         let sql = self.sql(
             "insert into processing_log (at, mailbox, inbound_id, message_id, action, issue_key, status, error, detail)
              values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
-        let log_status = if f.status == Status::Failed {
-            "failed"
-        } else {
-            "ok"
-        };
+        let log_status = if f.status == Status::Failed { "failed" } else { "ok" };
         sqlx::query(sql)
             .bind(now_ms)
             .bind(row.mailbox.as_str())
@@ -340,34 +244,20 @@ impl Store {
     }
 
     /// Record a Message-ID as part of an issue's thread (e.g. a mail we sent).
-    pub async fn link_thread(
-        &self,
-        message_id: &MessageId,
-        key: &IssueKey,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let sql = self.sql("insert into message_threads (message_id, issue_key, created_at) values (?, ?, ?) on conflict do nothing");
-        sqlx::query(sql)
-            .bind(message_id.as_ref())
-            .bind(key.as_ref())
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?;
+    pub async fn link_thread(&self, message_id: &MessageId, key: &IssueKey, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "insert into message_threads (message_id, issue_key, created_at) values (?, ?, ?) on conflict do nothing",
+        );
+        sqlx::query(sql).bind(message_id.as_ref()).bind(key.as_ref()).bind(now_ms).execute(self.pool()).await?;
         Ok(())
     }
 
     /// The issues of those `ids` that belong to a known thread.
-    pub async fn threads_for(
-        &self,
-        ids: &[MessageId],
-    ) -> Result<HashMap<MessageId, IssueKey>, StoreError> {
+    pub async fn threads_for(&self, ids: &[MessageId]) -> Result<HashMap<MessageId, IssueKey>, StoreError> {
         let mut out = HashMap::new();
         for id in ids {
             let sql = self.sql("select issue_key from message_threads where message_id = ?");
-            let row: Option<(String,)> = sqlx::query_as(sql)
-                .bind(id.as_ref())
-                .fetch_optional(self.pool())
-                .await?;
+            let row: Option<(String,)> = sqlx::query_as(sql).bind(id.as_ref()).fetch_optional(self.pool()).await?;
             if let Some(key) = row.and_then(|(k,)| IssueKey::parse(&k).ok()) {
                 out.insert(id.clone(), key);
             }
@@ -378,10 +268,7 @@ impl Store {
     /// Count rows by status (for tests, `mailgate log` and the demo).
     pub async fn count_by_status(&self, status: Status) -> Result<i64, StoreError> {
         let sql = self.sql("select count(*) from inbound_messages where status = ?");
-        let (n,): (i64,) = sqlx::query_as(sql)
-            .bind(status.as_str())
-            .fetch_one(self.pool())
-            .await?;
+        let (n,): (i64,) = sqlx::query_as(sql).bind(status.as_str()).fetch_one(self.pool()).await?;
         Ok(n)
     }
 }

@@ -52,9 +52,6 @@ impl Store {
             "select id, at, mailbox, message_id, action, issue_key, status, error, detail
              from processing_log order by id desc limit ?",
         );
-        Ok(sqlx::query_as(sql)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_as(sql).bind(limit).fetch_all(self.pool()).await?)
     }
 }

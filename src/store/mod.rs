@@ -2,11 +2,17 @@
 //! runtime `Any` driver: queries are written with `?` placeholders and turned
 //! into `$n` for PostgreSQL. Migrations are embedded, one folder per dialect.
 
+mod identities;
 mod inbound;
 mod log;
+mod outbox;
+mod token;
 
+pub use identities::CachedIdentity;
 pub use inbound::{Finish, InboundRow, NewInbound, Status};
 pub use log::{LogEntry, NewLogEntry};
+pub use outbox::{NewOutgoing, OutgoingRow};
+pub use token::TokenRecord;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, AssertSqlSafe};
@@ -58,10 +64,7 @@ impl Store {
             .max_connections(max)
             .connect(&url)
             .await
-            .map_err(|source| StoreError::Connect {
-                url: redact(&url),
-                source,
-            })?;
+            .map_err(|source| StoreError::Connect { url: redact(&url), source })?;
         let store = Self { pool, dialect };
         store.migrate().await?;
         Ok(store)
@@ -69,16 +72,8 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.dialect {
-            Dialect::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            Dialect::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
     }

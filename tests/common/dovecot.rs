@@ -18,19 +18,12 @@ pub struct Dovecot {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("command runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn chmod(path: &Path, mode: &str) {
@@ -45,16 +38,10 @@ impl Dovecot {
     /// Start on a chosen plain-IMAP port (for tests that connect before the server is up).
     pub fn start_on(port: u16) -> Self {
         assert!(
-            Command::new("dovecot")
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success()),
+            Command::new("dovecot").arg("--version").output().is_ok_and(|o| o.status.success()),
             "dovecot is not installed: run `apt-get install -y dovecot-imapd` (scripts/test.sh does)"
         );
-        let dir = tempfile::Builder::new()
-            .prefix("mailgate-dovecot-")
-            .tempdir()
-            .expect("tempdir");
+        let dir = tempfile::Builder::new().prefix("mailgate-dovecot-").tempdir().expect("tempdir");
         let root = dir.path().to_path_buf();
         chmod(&root, "755");
         for sub in ["run", "state", "mail", "home"] {
@@ -66,54 +53,23 @@ impl Dovecot {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
             .unwrap_or(false);
         let (login_user, internal_user, internal_group, uid, gid) = if is_root {
-            run(Command::new("chown")
-                .arg("nobody:nogroup")
-                .arg(root.join("mail"))
-                .arg(root.join("home")));
-            let uid = String::from_utf8_lossy(
-                &Command::new("id")
-                    .args(["-u", "nobody"])
-                    .output()
-                    .expect("id")
-                    .stdout,
-            )
-            .trim()
-            .to_string();
-            let gid = String::from_utf8_lossy(
-                &Command::new("id")
-                    .args(["-g", "nobody"])
-                    .output()
-                    .expect("id")
-                    .stdout,
-            )
-            .trim()
-            .to_string();
-            (
-                "dovenull".to_string(),
-                "dovecot".to_string(),
-                "dovecot".to_string(),
-                uid,
-                gid,
-            )
+            run(Command::new("chown").arg("nobody:nogroup").arg(root.join("mail")).arg(root.join("home")));
+            let uid = String::from_utf8_lossy(&Command::new("id").args(["-u", "nobody"]).output().expect("id").stdout)
+                .trim()
+                .to_string();
+            let gid = String::from_utf8_lossy(&Command::new("id").args(["-g", "nobody"]).output().expect("id").stdout)
+                .trim()
+                .to_string();
+            ("dovenull".to_string(), "dovecot".to_string(), "dovecot".to_string(), uid, gid)
         } else {
-            let me = String::from_utf8_lossy(
-                &Command::new("id").arg("-un").output().expect("id").stdout,
-            )
-            .trim()
-            .to_string();
-            let group = String::from_utf8_lossy(
-                &Command::new("id").arg("-gn").output().expect("id").stdout,
-            )
-            .trim()
-            .to_string();
+            let me =
+                String::from_utf8_lossy(&Command::new("id").arg("-un").output().expect("id").stdout).trim().to_string();
+            let group =
+                String::from_utf8_lossy(&Command::new("id").arg("-gn").output().expect("id").stdout).trim().to_string();
             let uid =
-                String::from_utf8_lossy(&Command::new("id").arg("-u").output().expect("id").stdout)
-                    .trim()
-                    .to_string();
+                String::from_utf8_lossy(&Command::new("id").arg("-u").output().expect("id").stdout).trim().to_string();
             let gid =
-                String::from_utf8_lossy(&Command::new("id").arg("-g").output().expect("id").stdout)
-                    .trim()
-                    .to_string();
+                String::from_utf8_lossy(&Command::new("id").arg("-g").output().expect("id").stdout).trim().to_string();
             (me.clone(), me, group, uid, gid)
         };
         let tls_port = free_port();
@@ -183,32 +139,15 @@ service stats {{
         std::fs::write(root.join("dovecot.conf"), conf).expect("write conf");
         std::fs::write(
             root.join("passwd"),
-            format!(
-                "{USER}:{{PLAIN}}{PASSWORD}::::::\nother@example.test:{{PLAIN}}secret2::::::\n"
-            ),
+            format!("{USER}:{{PLAIN}}{PASSWORD}::::::\nother@example.test:{{PLAIN}}secret2::::::\n"),
         )
         .expect("write passwd");
         chmod(&root.join("passwd"), "644");
         // rustls refuses a CA:TRUE certificate as a server certificate.
         run(Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-            ])
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
             .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-            .args([
-                "-addext",
-                "basicConstraints=critical,CA:FALSE",
-                "-addext",
-                "extendedKeyUsage=serverAuth",
-            ])
+            .args(["-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth"])
             .arg("-keyout")
             .arg(root.join("key.pem"))
             .arg("-out")
@@ -230,13 +169,7 @@ service stats {{
             );
             std::thread::sleep(Duration::from_millis(30));
         }
-        Self {
-            _dir: dir,
-            root,
-            port,
-            tls_port,
-            child,
-        }
+        Self { _dir: dir, root, port, tls_port, child }
     }
 
     pub fn cert_path(&self) -> PathBuf {
@@ -246,10 +179,7 @@ service stats {{
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

@@ -32,8 +32,7 @@ pub struct TestDb {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("MAILGATE_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("MAILGATE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 static PG_SEQ: AtomicU32 = AtomicU32::new(0);
@@ -42,12 +41,7 @@ impl TestDb {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("mailgate.db").display());
-        Self {
-            url,
-            label: "sqlite",
-            _dir: Some(dir),
-            pg_name: None,
-        }
+        Self { url, label: "sqlite", _dir: Some(dir), pg_name: None }
     }
 
     /// A new PostgreSQL database, or `None` (with a visible message) when
@@ -62,32 +56,15 @@ impl TestDb {
                 return None;
             }
         };
-        let name = format!(
-            "mailgate_test_{}_{}",
-            std::process::id(),
-            PG_SEQ.fetch_add(1, Ordering::SeqCst)
-        );
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "drop database if exists {name}"
-        )))
-        .execute(&pool)
-        .await
-        .expect("drop db");
-        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+        let name = format!("mailgate_test_{}_{}", std::process::id(), PG_SEQ.fetch_add(1, Ordering::SeqCst));
+        sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {name}")))
             .execute(&pool)
             .await
-            .expect("create db");
+            .expect("drop db");
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}"))).execute(&pool).await.expect("create db");
         pool.close().await;
-        let base = admin
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_string())
-            .unwrap_or(admin);
-        Some(Self {
-            url: format!("{base}/{name}"),
-            label: "postgres",
-            _dir: None,
-            pg_name: Some(name),
-        })
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+        Some(Self { url: format!("{base}/{name}"), label: "postgres", _dir: None, pg_name: Some(name) })
     }
 
     /// SQLite always, PostgreSQL when reachable: the same test runs on both.
@@ -110,15 +87,9 @@ impl TestDb {
 }
 
 pub async fn fake_jira() -> FakeJira {
-    FakeJira::start(
-        &["HELP", "SALES"],
-        vec![FakeAuth::Basic {
-            user: JIRA_USER.into(),
-            secret: JIRA_TOKEN.into(),
-        }],
-    )
-    .await
-    .expect("fake jira starts")
+    FakeJira::start(&["HELP", "SALES"], vec![FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() }])
+        .await
+        .expect("fake jira starts")
 }
 
 /// Settings for a test: one mailbox on the given Dovecot (plain IMAP on
@@ -173,9 +144,7 @@ default = {{ project = "HELP", issue_type = "Task", labels = ["email"] }}
 }
 
 pub async fn pipeline(settings: &Settings) -> Pipeline {
-    mailgate::app::build_pipeline(settings, Arc::new(SystemClock))
-        .await
-        .expect("pipeline builds")
+    mailgate::app::build_pipeline(settings, Arc::new(SystemClock)).await.expect("pipeline builds")
 }
 
 /// A test fixture mail from tests/fixtures/.
@@ -190,14 +159,7 @@ pub fn shared(rel: &str) -> Vec<u8> {
 }
 
 /// A simple mail.
-pub fn mail(
-    message_id: &str,
-    from: &str,
-    to: &str,
-    subject: &str,
-    extra_headers: &str,
-    body: &str,
-) -> Vec<u8> {
+pub fn mail(message_id: &str, from: &str, to: &str, subject: &str, extra_headers: &str, body: &str) -> Vec<u8> {
     format!(
         "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n{extra_headers}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     )
@@ -211,40 +173,22 @@ pub struct Imap {
 
 impl Imap {
     pub async fn connect(port: u16) -> Self {
-        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .expect("connect imap");
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect imap");
         let mut client = async_imap::Client::new(tcp);
-        client
-            .read_response()
-            .await
-            .expect("greeting")
-            .expect("greeting");
-        let session = client
-            .login(dovecot::USER, dovecot::PASSWORD)
-            .await
-            .map_err(|e| e.0)
-            .expect("login");
+        client.read_response().await.expect("greeting").expect("greeting");
+        let session = client.login(dovecot::USER, dovecot::PASSWORD).await.map_err(|e| e.0).expect("login");
         Self { session }
     }
 
     pub async fn append(&mut self, raw: &[u8]) {
-        self.session
-            .append("INBOX", None, None, raw)
-            .await
-            .expect("append");
+        self.session.append("INBOX", None, None, raw).await.expect("append");
     }
 
     /// (messages, unseen) in a folder.
     pub async fn counts(&mut self, folder: &str) -> (u32, u32) {
         self.session.select(folder).await.expect("select");
         let all = self.session.uid_search("ALL").await.expect("search").len() as u32;
-        let unseen = self
-            .session
-            .uid_search("UNSEEN")
-            .await
-            .expect("search")
-            .len() as u32;
+        let unseen = self.session.uid_search("UNSEEN").await.expect("search").len() as u32;
         (all, unseen)
     }
 
@@ -259,18 +203,9 @@ impl Imap {
 
     pub async fn flags(&mut self, folder: &str) -> Vec<String> {
         self.session.select(folder).await.expect("select");
-        let fetches: Vec<_> = self
-            .session
-            .fetch("1:*", "FLAGS")
-            .await
-            .expect("fetch")
-            .try_collect()
-            .await
-            .expect("fetch");
-        fetches
-            .iter()
-            .map(|f| format!("{:?}", f.flags().collect::<Vec<_>>()))
-            .collect()
+        let fetches: Vec<_> =
+            self.session.fetch("1:*", "FLAGS").await.expect("fetch").try_collect().await.expect("fetch");
+        fetches.iter().map(|f| format!("{:?}", f.flags().collect::<Vec<_>>())).collect()
     }
 }
 

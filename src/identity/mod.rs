@@ -1,0 +1,10 @@
+//! The workaround (admin) user: its encrypted token, expiry warnings, and
+//! what it is used for: sender lookup and user/customer creation.
+
+mod expiry;
+mod resolve;
+mod token;
+
+pub use expiry::{check_expiry, notify_admins, outbox_message_id};
+pub use resolve::{Resolution, ResolveError, known_users, resolve_sender};
+pub use token::{TokenService, TokenState, TokenStatus, Unavailable};

@@ -1,0 +1,194 @@
+//! Sender resolution: who the issue is filed for. Lookup by email with the
+//! workaround token, then the rule's policy when there is no account.
+//! Results are cached with a TTL so a repeat sender costs no lookup.
+
+use crate::config::{RouteTarget, SenderPolicy};
+use crate::domain::Mailbox;
+use crate::jira::{JiraError, JiraUser};
+use crate::store::{CachedIdentity, StoreError};
+
+use super::{TokenService, Unavailable};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// File as / on behalf of this user or customer.
+    User { user: JiraUser, detail: String },
+    /// No lookup wanted, or no account and the policy says so.
+    DefaultReporter(String),
+    /// Policy `reject`: keep the mail, create nothing.
+    Reject(String),
+    /// The token is missing, expired or rejected: try again later.
+    Hold(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Transient or unexpected Jira failure.
+    #[error(transparent)]
+    Jira(#[from] JiraError),
+}
+
+fn to_user(c: &CachedIdentity) -> JiraUser {
+    JiraUser {
+        account_id: c.account_id.clone(),
+        name: c.username.clone(),
+        display_name: c.display_name.clone(),
+        email: Some(c.email.clone()),
+    }
+}
+
+fn cache_row(email: &str, user: Option<&JiraUser>, kind: &str, now: i64) -> CachedIdentity {
+    CachedIdentity {
+        email: email.to_string(),
+        account_id: user.and_then(|u| u.account_id.clone()),
+        username: user.and_then(|u| u.name.clone()),
+        display_name: user.and_then(|u| u.display_name.clone()),
+        kind: kind.to_string(),
+        resolved_at: now,
+    }
+}
+
+/// Resolve `sender` under the rule's policy.
+#[tracing::instrument(skip_all, fields(policy = ?target.sender_policy))]
+pub async fn resolve_sender(
+    tokens: Option<&TokenService>,
+    ttl_secs: i64,
+    sender: &Mailbox,
+    target: &RouteTarget,
+) -> Result<Resolution, ResolveError> {
+    let Some(policy) = target.sender_policy else {
+        return Ok(Resolution::DefaultReporter("no sender lookup configured".into()));
+    };
+    let Some(tokens) = tokens else {
+        return Ok(Resolution::Hold(
+            "held: sender lookup needs the workaround token, and no master key is configured".into(),
+        ));
+    };
+    let email = sender.address.as_ref();
+    let now = tokens.clock_now();
+    if let Some(c) = tokens.store().cached_identity(email, now - ttl_secs * 1000).await? {
+        return Ok(match c.kind.as_str() {
+            "none" if policy == SenderPolicy::Reject => {
+                Resolution::Reject(format!("{email} has no Jira account (cached)"))
+            }
+            "none" => Resolution::DefaultReporter(format!("{email} has no Jira account (cached)")),
+            _ => Resolution::User { user: to_user(&c), detail: format!("sender {email} resolved from cache") },
+        });
+    }
+    let (client, token_id) = match tokens.client().await {
+        Ok(c) => c,
+        Err(
+            e @ (Unavailable::Missing
+            | Unavailable::Expired(_)
+            | Unavailable::Failed(_)
+            | Unavailable::NoMasterKey
+            | Unavailable::Undecryptable(_)),
+        ) => {
+            return Ok(Resolution::Hold(format!("held: {e}")));
+        }
+    };
+    let display = sender.name.clone().unwrap_or_else(|| email.to_string());
+    let outcome: Result<Resolution, JiraError> = async {
+        if let Some(user) = client.find_user_by_email(email).await? {
+            if policy == SenderPolicy::CreateCustomer {
+                if let Some(sd) = &target.service_desk {
+                    client.add_customer_to_service_desk(sd, &user).await?;
+                }
+            }
+            tokens
+                .store()
+                .cache_identity(&cache_row(email, Some(&user), "user", now))
+                .await
+                .map_err(|e| JiraError::Decode(e.to_string()))?;
+            return Ok(Resolution::User { user, detail: format!("sender {email} found in Jira") });
+        }
+        match policy {
+            SenderPolicy::CreateUser => {
+                let user = client.create_user(email, &display).await?;
+                for group in &target.groups {
+                    client.add_user_to_group(&user, group).await?;
+                }
+                tokens
+                    .store()
+                    .cache_identity(&cache_row(email, Some(&user), "user", now))
+                    .await
+                    .map_err(|e| JiraError::Decode(e.to_string()))?;
+                let groups = if target.groups.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and added to {}", target.groups.join(", "))
+                };
+                Ok(Resolution::User { user, detail: format!("created Jira user for {email}{groups}") })
+            }
+            SenderPolicy::CreateCustomer => {
+                let user = client.create_customer(email, &display).await?;
+                if let Some(sd) = &target.service_desk {
+                    client.add_customer_to_service_desk(sd, &user).await?;
+                }
+                tokens
+                    .store()
+                    .cache_identity(&cache_row(email, Some(&user), "customer", now))
+                    .await
+                    .map_err(|e| JiraError::Decode(e.to_string()))?;
+                Ok(Resolution::User {
+                    user,
+                    detail: format!(
+                        "created customer {email} in service desk {}",
+                        target.service_desk.as_deref().unwrap_or("-")
+                    ),
+                })
+            }
+            SenderPolicy::DefaultReporter => {
+                tokens
+                    .store()
+                    .cache_identity(&cache_row(email, None, "none", now))
+                    .await
+                    .map_err(|e| JiraError::Decode(e.to_string()))?;
+                Ok(Resolution::DefaultReporter(format!("{email} has no Jira account; default reporter")))
+            }
+            SenderPolicy::Reject => {
+                tokens
+                    .store()
+                    .cache_identity(&cache_row(email, None, "none", now))
+                    .await
+                    .map_err(|e| JiraError::Decode(e.to_string()))?;
+                Ok(Resolution::Reject(format!("{email} has no Jira account and the rule rejects unknown senders")))
+            }
+        }
+    }
+    .await;
+    match outcome {
+        Ok(r) => Ok(r),
+        Err(e @ (JiraError::Unauthorized | JiraError::Forbidden(_))) => {
+            tokens.report_rejection(&token_id, &e).await?;
+            Ok(Resolution::Hold(format!("held: the workaround token was rejected: {e}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Jira ids of Cc'd addresses that have accounts (cache, then lookup; no creation).
+pub async fn known_users(tokens: &TokenService, ttl_secs: i64, addresses: &[&str]) -> Vec<JiraUser> {
+    let mut out = Vec::new();
+    let now = tokens.clock_now();
+    let Ok((client, _)) = tokens.client().await else { return out };
+    for email in addresses {
+        if let Ok(Some(c)) = tokens.store().cached_identity(email, now - ttl_secs * 1000).await {
+            if c.kind != "none" {
+                out.push(to_user(&c));
+            }
+            continue;
+        }
+        match client.find_user_by_email(email).await {
+            Ok(Some(u)) => {
+                let _ = tokens.store().cache_identity(&cache_row(email, Some(&u), "user", now)).await;
+                out.push(u);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(email, error = %e, "watcher lookup failed"),
+        }
+    }
+    out
+}

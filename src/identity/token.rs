@@ -1,0 +1,314 @@
+//! Setting, reading, verifying and rotating the workaround token. The
+//! plaintext exists only as `SecretString`, between decryption and the
+//! HTTP client that sends it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::{JiraAuth, JiraSettings, TokenAuthKind};
+use crate::domain::EmailAddress;
+use crate::jira::{HttpJira, IdentityApi, JiraError};
+use crate::secrets::{SecretsError, TokenCipher};
+use crate::store::{Store, StoreError, TokenRecord};
+
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    Missing,
+    Ok,
+    Expiring,
+    Expired,
+    Failed,
+}
+
+/// What `token status` and the admin API show. Never the token.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenStatus {
+    pub state: TokenState,
+    pub user: Option<String>,
+    pub set_on: Option<String>,
+    pub expires_on: Option<String>,
+    pub days_left: Option<i64>,
+    pub last_verified: Option<String>,
+    pub last_failure: Option<String>,
+    pub last_failure_at: Option<String>,
+}
+
+/// Why the token cannot be used now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    #[error("no workaround token is set (mailgate token set)")]
+    Missing,
+    #[error("no master key is configured")]
+    NoMasterKey,
+    #[error("the workaround token was rejected by Jira: {0}")]
+    Failed(String),
+    #[error("the workaround token expired on {0}")]
+    Expired(String),
+    #[error("{0}")]
+    Undecryptable(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error(transparent)]
+    Jira(#[from] JiraError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn day(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).map(|t| t.date_naive().to_string()).unwrap_or_default()
+}
+
+fn instant(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+pub struct TokenService {
+    store: Store,
+    cipher: Option<Arc<TokenCipher>>,
+    clock: Arc<dyn Clock>,
+    jira: JiraSettings,
+    auth_kind: TokenAuthKind,
+    warn_days: i64,
+    notify: Vec<EmailAddress>,
+}
+
+impl TokenService {
+    /// Admin addresses told at once when Jira rejects the token.
+    pub fn with_notify(mut self, notify: Vec<EmailAddress>) -> Self {
+        self.notify = notify;
+        self
+    }
+
+    pub fn new(
+        store: Store,
+        cipher: Option<Arc<TokenCipher>>,
+        clock: Arc<dyn Clock>,
+        jira: JiraSettings,
+        auth_kind: TokenAuthKind,
+        warn_days: &[i64],
+    ) -> Self {
+        let warn_days = warn_days.iter().copied().max().unwrap_or(30);
+        Self { store, cipher, clock, jira, auth_kind, warn_days, notify: Vec::new() }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    fn cipher(&self) -> Result<&TokenCipher, TokenError> {
+        self.cipher.as_deref().ok_or(TokenError::Secrets(SecretsError::MissingKey))
+    }
+
+    /// Encrypt and store a token. Expiry defaults to one year after today
+    /// (Atlassian's maximum). Mail held for want of a token is released.
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    pub async fn set(
+        &self,
+        user: &EmailAddress,
+        token: &SecretString,
+        expires: Option<NaiveDate>,
+    ) -> Result<TokenStatus, TokenError> {
+        use secrecy::ExposeSecret;
+        if token.expose_secret().trim().is_empty() {
+            return Err(TokenError::Invalid("the token is empty".into()));
+        }
+        let now = self.clock.now_ms();
+        let expires_at = match expires {
+            Some(d) => d
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc().timestamp_millis())
+                .ok_or_else(|| TokenError::Invalid("bad expiry date".into()))?,
+            None => now + 365 * DAY_MS,
+        };
+        if expires_at <= now {
+            return Err(TokenError::Invalid("the expiry date is in the past".into()));
+        }
+        let cipher = self.cipher()?;
+        let id = format!("wt-{now}");
+        let secret = SecretString::from(token.expose_secret().trim().to_string());
+        let rec = TokenRecord {
+            ciphertext: cipher.encrypt(&secret, &id),
+            id,
+            user_email: user.to_string(),
+            key_id: cipher.key_id().to_string(),
+            set_at: now,
+            expires_at,
+            last_verified_at: None,
+            last_failure_at: None,
+            last_failure: None,
+            failed: 0,
+        };
+        self.store.put_token(&rec, now).await?;
+        let released = self.store.release_held().await?;
+        tracing::info!(released, expires_on = %day(expires_at), "workaround token set");
+        self.status().await
+    }
+
+    pub async fn clear(&self) -> Result<bool, TokenError> {
+        Ok(self.store.clear_token().await?)
+    }
+
+    pub async fn status(&self) -> Result<TokenStatus, TokenError> {
+        let Some(rec) = self.store.token().await? else {
+            return Ok(TokenStatus {
+                state: TokenState::Missing,
+                user: None,
+                set_on: None,
+                expires_on: None,
+                days_left: None,
+                last_verified: None,
+                last_failure: None,
+                last_failure_at: None,
+            });
+        };
+        let now = self.clock.now_ms();
+        let days_left = days_left(rec.expires_at, now);
+        let state = if rec.failed != 0 {
+            TokenState::Failed
+        } else if days_left <= 0 {
+            TokenState::Expired
+        } else if days_left <= self.warn_days {
+            TokenState::Expiring
+        } else {
+            TokenState::Ok
+        };
+        Ok(TokenStatus {
+            state,
+            user: Some(rec.user_email.clone()),
+            set_on: Some(day(rec.set_at)),
+            expires_on: Some(day(rec.expires_at)),
+            days_left: Some(days_left),
+            last_verified: rec.last_verified_at.map(instant),
+            last_failure: rec.last_failure.clone(),
+            last_failure_at: rec.last_failure_at.map(instant),
+        })
+    }
+
+    /// Decrypt the stored token (if any) to prove the master key fits.
+    /// A wrong key is an error; the stored token is left as it is.
+    pub async fn check_key(&self) -> Result<(), TokenError> {
+        if let Some(rec) = self.store.token().await? {
+            self.cipher()?.decrypt(&rec.ciphertext, &rec.id, &rec.key_id)?;
+        }
+        Ok(())
+    }
+
+    /// Re-encrypt the stored token under `new`.
+    pub async fn rotate_key(&self, new: &TokenCipher) -> Result<bool, TokenError> {
+        let Some(rec) = self.store.token().await? else { return Ok(false) };
+        let plain = self.cipher()?.decrypt(&rec.ciphertext, &rec.id, &rec.key_id)?;
+        let blob = new.encrypt(&plain, &rec.id);
+        self.store.update_token_ciphertext(&rec.id, blob, new.key_id(), self.clock.now_ms()).await?;
+        Ok(true)
+    }
+
+    /// A Jira client authenticated as the workaround user, or why not.
+    pub async fn client(&self) -> Result<(Arc<dyn IdentityApi>, String), Unavailable> {
+        let rec = self
+            .store
+            .token()
+            .await
+            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?
+            .ok_or(Unavailable::Missing)?;
+        if rec.failed != 0 {
+            return Err(Unavailable::Failed(rec.last_failure.unwrap_or_default()));
+        }
+        if rec.expires_at <= self.clock.now_ms() {
+            return Err(Unavailable::Expired(day(rec.expires_at)));
+        }
+        let cipher = self.cipher.as_deref().ok_or(Unavailable::NoMasterKey)?;
+        let token = cipher
+            .decrypt(&rec.ciphertext, &rec.id, &rec.key_id)
+            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?;
+        let auth = match self.auth_kind {
+            TokenAuthKind::Basic => JiraAuth::Basic { user: rec.user_email.clone(), secret: token },
+            TokenAuthKind::Bearer => JiraAuth::Bearer { token },
+        };
+        let client = HttpJira::with_auth(&self.jira, &auth).map_err(|e| Unavailable::Undecryptable(e.to_string()))?;
+        Ok((Arc::new(client), rec.id))
+    }
+
+    /// Jira rejected the token (401/403): mark it failed and warn at once.
+    pub async fn report_rejection(&self, token_id: &str, error: &JiraError) -> Result<(), StoreError> {
+        let first = self.store.mark_token_failed(token_id, &error.to_string(), self.clock.now_ms()).await?;
+        if first {
+            tracing::warn!(error = %error, "the workaround token was rejected by Jira; mail that needs it is held until a working token is set");
+            let body = format!(
+                "Jira rejected the workaround user's API token: {error}\n\nMail that needs a sender lookup is held, not dropped, until a working token is set:\n  mailgate token set --user EMAIL --expires YYYY-MM-DD < token.txt\n"
+            );
+            let key = format!("token-rejected:{token_id}");
+            super::notify_admins(
+                &self.store,
+                &self.notify,
+                &key,
+                "mailgate: the Jira workaround token was rejected",
+                &body,
+                self.clock.now_ms(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// `token verify`: who the token belongs to; clears a failed mark.
+    pub async fn verify(&self) -> Result<String, TokenError> {
+        let (client, id) = match self.client().await {
+            Ok(c) => c,
+            Err(Unavailable::Failed(_)) => {
+                // A failed token may work again (e.g. the admin fixed permissions): try it.
+                self.store.mark_token_verified_pending().await?;
+                self.client().await.map_err(|e| TokenError::Invalid(e.to_string()))?
+            }
+            Err(e) => return Err(TokenError::Invalid(e.to_string())),
+        };
+        match client.myself().await {
+            Ok(me) => {
+                self.store.mark_token_verified(&id, self.clock.now_ms()).await?;
+                Ok(me.display_name.or(me.email).or(me.account_id).or(me.name).unwrap_or_default())
+            }
+            Err(e) => {
+                if matches!(e, JiraError::Unauthorized | JiraError::Forbidden(_)) {
+                    self.report_rejection(&id, &e).await?;
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// Whole days from `now` until `expires_at`, rounded up (0 or less: expired).
+pub fn days_left(expires_at: i64, now: i64) -> i64 {
+    let diff = expires_at - now;
+    if diff <= 0 { diff / DAY_MS } else { (diff + DAY_MS - 1) / DAY_MS }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_left;
+
+    #[test]
+    fn days_left_rounds_up() {
+        let day = 86_400_000;
+        assert_eq!(days_left(30 * day, 0), 30);
+        assert_eq!(days_left(30 * day, 1), 30);
+        assert_eq!(days_left(day, day - 1), 1);
+        assert_eq!(days_left(day, day), 0);
+    }
+}
