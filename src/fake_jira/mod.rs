@@ -6,6 +6,7 @@
 
 mod jql;
 mod model;
+mod people;
 mod routes;
 
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use model::{FakeAttachment, FakeComment, FakeIssue};
+pub use people::{FakeRequest, FakeServiceDesk, FakeUser};
 
 /// A failure the fake injects into upcoming calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,11 @@ pub(crate) struct State {
     pub faults: Vec<PendingFault>,
     pub calls: Vec<String>,
     pub base_url: String,
+    pub users: Vec<FakeUser>,
+    pub next_user_id: u64,
+    pub groups: Vec<String>,
+    pub service_desks: Vec<FakeServiceDesk>,
+    pub denied_permissions: Vec<String>,
 }
 
 /// A running fake Jira. Dropping it stops the server.
@@ -127,6 +134,49 @@ impl FakeJira {
     /// Number of calls whose `METHOD /path` starts with `prefix`.
     pub fn count_calls(&self, prefix: &str) -> usize {
         self.lock().calls.iter().filter(|c| c.starts_with(prefix)).count()
+    }
+
+    /// Add an existing Jira user; returns its accountId.
+    pub fn add_user(&self, email: &str, display_name: &str) -> String {
+        people::new_user(&mut self.lock(), email, display_name, "atlassian").account_id
+    }
+
+    /// Add a group (empty).
+    pub fn add_group(&self, name: &str) {
+        let mut st = self.lock();
+        if !st.groups.iter().any(|g| g == name) {
+            st.groups.push(name.to_string());
+        }
+    }
+
+    /// Put a user in a group.
+    pub fn add_member(&self, group: &str, account_id: &str) {
+        let mut st = self.lock();
+        if let Some(u) = st.users.iter_mut().find(|u| u.account_id == account_id) {
+            u.groups.push(group.to_string());
+        }
+    }
+
+    /// Add a JSM service desk for a project.
+    pub fn add_service_desk(&self, id: &str, project: &str) {
+        self.lock().service_desks.push(FakeServiceDesk {
+            id: id.into(),
+            project: project.into(),
+            customers: Vec::new(),
+        });
+    }
+
+    /// Make `mypermissions` answer `havePermission: false` for these keys.
+    pub fn deny_permissions(&self, keys: &[&str]) {
+        self.lock().denied_permissions = keys.iter().map(|k| k.to_string()).collect();
+    }
+
+    pub fn users(&self) -> Vec<FakeUser> {
+        self.lock().users.clone()
+    }
+
+    pub fn service_desks(&self) -> Vec<FakeServiceDesk> {
+        self.lock().service_desks.clone()
     }
 
     /// Create an issue directly (test set-up).

@@ -9,6 +9,8 @@ pub struct FakeComment {
     pub id: String,
     pub body: Value,
     pub created: String,
+    /// JSM comments: public (customer-visible) or internal.
+    pub public: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +34,9 @@ pub struct FakeIssue {
     pub properties: BTreeMap<String, Value>,
     pub comments: Vec<FakeComment>,
     pub attachments: Vec<FakeAttachment>,
+    pub watchers: Vec<String>,
+    /// Set for issues created as JSM customer requests.
+    pub request: Option<super::people::FakeRequest>,
     pub created: String,
     pub updated: String,
 }
@@ -67,6 +72,8 @@ pub fn insert_issue(
         properties,
         comments: Vec::new(),
         attachments: Vec::new(),
+        watchers: Vec::new(),
+        request: None,
         created: now.clone(),
         updated: now,
     });

@@ -11,7 +11,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::model::{self, FakeAttachment, FakeComment};
-use super::{FakeAuth, Fault, State, jql};
+use super::{FakeAuth, Fault, State, jql, people};
 
 type Shared = Arc<Mutex<State>>;
 
@@ -98,7 +98,7 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
     resp
 }
 
-fn query_map(uri: &Uri) -> BTreeMap<String, String> {
+pub(crate) fn query_map(uri: &Uri) -> BTreeMap<String, String> {
     uri.query()
         .map(|q| {
             q.split('&')
@@ -134,6 +134,7 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
     let path = uri.path().trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').skip(1).collect();
     let (api, rest) = match segs.as_slice() {
+        ["rest", "servicedeskapi", rest @ ..] => return people::servicedesk(st, method.as_str(), rest, uri, body),
         ["rest", "api", v @ ("2" | "3"), rest @ ..] => (*v, rest),
         _ => return error_collection(StatusCode::NOT_FOUND, &["null for uri"], &[]),
     };
@@ -150,6 +151,12 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
         ("POST", ["issue", key, "attachments"]) => add_attachments(st, api, key, headers, body),
         ("GET", ["search", "jql"]) if api == "3" => search_jql(st, api, uri),
         ("GET", ["search"]) if api == "2" => search_paged(st, api, uri),
+        ("GET", ["user", "search"]) => people::user_search(st, api, uri),
+        ("POST", ["user"]) => people::create_user(st, api, body),
+        ("POST", ["group", "user"]) => people::add_to_group(st, api, uri, body),
+        ("GET", ["group", "member"]) => people::group_members(st, api, uri),
+        ("GET", ["mypermissions"]) => people::my_permissions(st, uri),
+        ("POST", ["issue", key, "watchers"]) => people::add_watcher(st, key, body),
         _ => error_collection(StatusCode::NOT_FOUND, &["null for uri"], &[]),
     }
 }
@@ -246,6 +253,7 @@ fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Response {
         id: st.next_comment_id.to_string(),
         body: comment_body,
         created: model::jira_time(st.next_comment_id),
+        public: None,
     };
     st.issues[i].updated = c.created.clone();
     st.issues[i].comments.push(c.clone());

@@ -1,0 +1,491 @@
+//! Users, groups, permissions, watchers and Jira Service Management
+//! (customers, service desks, requests) for the fake.
+
+use axum::body::Bytes;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::State;
+use super::model::{self, FakeComment};
+use super::routes::{error_collection, query_map};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeUser {
+    pub account_id: String,
+    /// Data Center username.
+    pub name: String,
+    pub email: String,
+    pub display_name: String,
+    pub active: bool,
+    /// `atlassian` or `customer`.
+    pub account_type: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeServiceDesk {
+    pub id: String,
+    pub project: String,
+    pub customers: Vec<String>,
+}
+
+/// Request details of an issue created through JSM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeRequest {
+    pub service_desk: String,
+    pub request_type: String,
+    pub on_behalf_of: Option<String>,
+    pub participants: Vec<String>,
+}
+
+fn json_response(status: StatusCode, v: Value) -> Response {
+    (status, axum::Json(v)).into_response()
+}
+
+/// JSM's error body (differs from the platform's ErrorCollection).
+pub fn jsm_error(status: StatusCode, message: &str) -> Response {
+    json_response(
+        status,
+        json!({"errorMessage": message, "i18nErrorMessage": {"i18nKey": "sd.error", "parameters": []}}),
+    )
+}
+
+pub fn user_json(base: &str, api: &str, u: &FakeUser) -> Value {
+    let mut v = json!({
+        "self": format!("{base}/rest/api/{api}/user?accountId={}", u.account_id),
+        "accountId": u.account_id,
+        "accountType": u.account_type,
+        "emailAddress": u.email,
+        "displayName": u.display_name,
+        "active": u.active,
+        "timeZone": "Etc/UTC",
+        "avatarUrls": {
+            "16x16": format!("{base}/avatar/16"), "24x24": format!("{base}/avatar/24"),
+            "32x32": format!("{base}/avatar/32"), "48x48": format!("{base}/avatar/48")
+        }
+    });
+    if api == "2" {
+        v["name"] = json!(u.name);
+        v["key"] = json!(u.name);
+        v["self"] = json!(format!("{base}/rest/api/2/user?username={}", u.name));
+        if let Some(o) = v.as_object_mut() {
+            o.remove("accountId");
+            o.remove("accountType");
+        }
+    }
+    v
+}
+
+fn user_dto(base: &str, u: &FakeUser) -> Value {
+    json!({
+        "accountId": u.account_id,
+        "emailAddress": u.email,
+        "displayName": u.display_name,
+        "active": u.active,
+        "timeZone": "Etc/UTC",
+        "_links": {
+            "jiraRest": format!("{base}/rest/api/2/user?accountId={}", u.account_id),
+            "avatarUrls": {"16x16": format!("{base}/avatar/16"), "24x24": format!("{base}/avatar/24"), "32x32": format!("{base}/avatar/32"), "48x48": format!("{base}/avatar/48")},
+            "self": format!("{base}/rest/api/2/user?accountId={}", u.account_id)
+        }
+    })
+}
+
+fn date_dto(n: u64) -> Value {
+    let iso = model::jira_time(n);
+    json!({"iso8601": iso, "jira": iso, "friendly": "Today", "epochMillis": (1_790_000_000 + n) * 1000})
+}
+
+pub fn new_user(st: &mut State, email: &str, display: &str, account_type: &str) -> FakeUser {
+    st.next_user_id += 1;
+    let account_id = if account_type == "customer" {
+        format!("qm:{:08x}-0000-4000-8000-{:012x}:{:x}", st.next_user_id, st.next_user_id, st.next_user_id)
+    } else {
+        format!("712020:{:08x}-aaaa-4bbb-8ccc-{:012x}", st.next_user_id, st.next_user_id)
+    };
+    let u = FakeUser {
+        account_id,
+        name: email.to_string(),
+        email: email.to_string(),
+        display_name: display.to_string(),
+        active: true,
+        account_type: account_type.to_string(),
+        groups: Vec::new(),
+    };
+    st.users.push(u.clone());
+    u
+}
+
+fn find_user(st: &State, id: &str) -> Option<usize> {
+    st.users.iter().position(|u| u.account_id == id || u.name == id)
+}
+
+fn parse_json(body: &Bytes) -> Option<Value> {
+    serde_json::from_slice(body).ok()
+}
+
+/// `GET /rest/api/{2,3}/user/search`: a bare array; `query` (Cloud) or
+/// `username` (DC) prefix-matches display name or email.
+pub fn user_search(st: &State, api: &str, uri: &Uri) -> Response {
+    let q = query_map(uri);
+    let needle = q.get("query").or_else(|| q.get("username")).cloned().unwrap_or_default().to_lowercase();
+    if needle.is_empty() {
+        return error_collection(StatusCode::BAD_REQUEST, &["The query parameter 'query' is required."], &[]);
+    }
+    let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 1000);
+    let hits: Vec<Value> = st
+        .users
+        .iter()
+        .filter(|u| u.active)
+        .filter(|u| u.email.to_lowercase().starts_with(&needle) || u.display_name.to_lowercase().starts_with(&needle))
+        .skip(start)
+        .take(max)
+        .map(|u| user_json(&st.base_url, api, u))
+        .collect();
+    json_response(StatusCode::OK, Value::Array(hits))
+}
+
+/// `POST /rest/api/{2,3}/user`.
+pub fn create_user(st: &mut State, api: &str, body: &Bytes) -> Response {
+    let Some(v) = parse_json(body) else {
+        return error_collection(StatusCode::BAD_REQUEST, &["Unexpected character in request body."], &[]);
+    };
+    let Some(email) = v["emailAddress"].as_str().filter(|e| e.contains('@')) else {
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &[],
+            &[("emailAddress", "You must specify a valid email address.")],
+        );
+    };
+    if api == "3" && !v["products"].is_array() {
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("products", "products is required")]);
+    }
+    if let Some(existing) =
+        st.users.iter().find(|u| u.email.eq_ignore_ascii_case(email) && u.account_type == "atlassian")
+    {
+        if api == "2" {
+            return error_collection(
+                StatusCode::BAD_REQUEST,
+                &[],
+                &[("username", "A user with that username already exists.")],
+            );
+        }
+        return json_response(StatusCode::CREATED, user_json(&st.base_url, api, existing));
+    }
+    let display = v["displayName"].as_str().unwrap_or(email).to_string();
+    let u = new_user(st, email, &display, "atlassian");
+    if let Some(name) = v["name"].as_str() {
+        if let Some(i) = find_user(st, &u.account_id) {
+            st.users[i].name = name.to_string();
+        }
+    }
+    let u = st.users.last().cloned().unwrap_or(u);
+    json_response(StatusCode::CREATED, user_json(&st.base_url, api, &u))
+}
+
+/// `POST /rest/api/{2,3}/group/user?groupname=`.
+pub fn add_to_group(st: &mut State, api: &str, uri: &Uri, body: &Bytes) -> Response {
+    let q = query_map(uri);
+    let Some(group) = q.get("groupname").or_else(|| q.get("groupName")).cloned() else {
+        return error_collection(StatusCode::BAD_REQUEST, &["You must specify a group name or group id."], &[]);
+    };
+    if !st.groups.contains(&group) {
+        return error_collection(StatusCode::NOT_FOUND, &["Specified group does not exist."], &[]);
+    }
+    let v = parse_json(body).unwrap_or(Value::Null);
+    let id = v["accountId"].as_str().or_else(|| v["name"].as_str()).unwrap_or_default().to_string();
+    let Some(i) = find_user(st, &id) else {
+        return error_collection(StatusCode::BAD_REQUEST, &["The user does not exist."], &[]);
+    };
+    if st.users[i].groups.contains(&group) {
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &[format!("Cannot add user. User is already a member of '{group}'").as_str()],
+            &[],
+        );
+    }
+    st.users[i].groups.push(group.clone());
+    let base = st.base_url.clone();
+    json_response(
+        StatusCode::CREATED,
+        json!({
+            "name": group,
+            "groupId": format!("g-{group}"),
+            "self": format!("{base}/rest/api/{api}/group?groupId=g-{group}"),
+            "users": {"size": 1, "items": [], "max-results": 50, "start-index": 0, "end-index": 0},
+            "expand": "users"
+        }),
+    )
+}
+
+/// `GET /rest/api/{2,3}/group/member`: `PageBeanUserDetails`.
+pub fn group_members(st: &State, api: &str, uri: &Uri) -> Response {
+    let q = query_map(uri);
+    let Some(group) = q.get("groupname").or_else(|| q.get("groupName")).cloned() else {
+        return error_collection(StatusCode::BAD_REQUEST, &["You must specify a group name or group id."], &[]);
+    };
+    if !st.groups.contains(&group) {
+        return error_collection(StatusCode::NOT_FOUND, &["Specified group does not exist."], &[]);
+    }
+    let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 50);
+    let inactive = q.get("includeInactiveUsers").is_some_and(|v| v == "true");
+    let members: Vec<&FakeUser> =
+        st.users.iter().filter(|u| u.groups.contains(&group) && (inactive || u.active)).collect();
+    let base = &st.base_url;
+    let values: Vec<Value> = members
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|u| {
+            let mut v = json!({
+                "self": format!("{base}/rest/api/{api}/user?accountId={}", u.account_id),
+                "accountId": u.account_id,
+                "emailAddress": u.email,
+                "displayName": u.display_name,
+                "active": u.active,
+                "timeZone": "Etc/UTC",
+                "accountType": u.account_type
+            });
+            if api == "2" {
+                v["name"] = json!(u.name);
+                v["key"] = json!(u.name);
+            }
+            v
+        })
+        .collect();
+    let is_last = start + values.len() >= members.len();
+    let mut page = json!({
+        "self": format!("{base}/rest/api/{api}/group/member?groupname={group}&startAt={start}&maxResults={max}"),
+        "maxResults": max,
+        "startAt": start,
+        "total": members.len(),
+        "isLast": is_last,
+        "values": values
+    });
+    if !is_last {
+        page["nextPage"] = json!(format!(
+            "{base}/rest/api/{api}/group/member?groupname={group}&startAt={}&maxResults={max}",
+            start + max
+        ));
+    }
+    json_response(StatusCode::OK, page)
+}
+
+/// `GET /rest/api/{2,3}/mypermissions`.
+pub fn my_permissions(st: &State, uri: &Uri) -> Response {
+    let q = query_map(uri);
+    let Some(wanted) = q.get("permissions").filter(|p| !p.is_empty()) else {
+        return error_collection(StatusCode::BAD_REQUEST, &["The permissions query parameter is required."], &[]);
+    };
+    let mut perms = serde_json::Map::new();
+    for (n, key) in wanted.split(',').map(str::trim).filter(|k| !k.is_empty()).enumerate() {
+        let have = !st.denied_permissions.iter().any(|d| d == key);
+        perms.insert(
+            key.to_string(),
+            json!({"id": (n + 1).to_string(), "key": key, "name": key, "type": "PROJECT", "description": key, "havePermission": have}),
+        );
+    }
+    json_response(StatusCode::OK, json!({"permissions": perms}))
+}
+
+/// `POST /rest/api/{2,3}/issue/{key}/watchers` with a JSON string body.
+pub fn add_watcher(st: &mut State, key: &str, body: &Bytes) -> Response {
+    let Some(i) = st.issues.iter().position(|x| x.key == key || x.id == key) else {
+        return error_collection(
+            StatusCode::NOT_FOUND,
+            &["Issue does not exist or you do not have permission to see it."],
+            &[],
+        );
+    };
+    let Some(id) = parse_json(body).and_then(|v| v.as_str().map(String::from)) else {
+        return error_collection(StatusCode::BAD_REQUEST, &["The request body must be a JSON string."], &[]);
+    };
+    if find_user(st, &id).is_none() {
+        return error_collection(StatusCode::NOT_FOUND, &["The user does not exist."], &[]);
+    }
+    if !st.issues[i].watchers.contains(&id) {
+        st.issues[i].watchers.push(id);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Everything under `/rest/servicedeskapi`.
+pub fn servicedesk(st: &mut State, method: &str, rest: &[&str], uri: &Uri, body: &Bytes) -> Response {
+    match (method, rest) {
+        ("POST", ["customer"]) => create_customer(st, uri, body),
+        ("POST", ["servicedesk", sd, "customer"]) => add_customers(st, sd, body),
+        ("POST", ["request"]) => create_request(st, body),
+        ("POST", ["request", key, "comment"]) => request_comment(st, key, body),
+        ("POST", ["request", key, "participant"]) => add_participants(st, key, body),
+        _ => jsm_error(StatusCode::NOT_FOUND, "null for uri"),
+    }
+}
+
+fn create_customer(st: &mut State, uri: &Uri, body: &Bytes) -> Response {
+    let strict = query_map(uri).get("strictConflictStatusCode").is_some_and(|v| v == "true");
+    let Some(v) = parse_json(body) else { return jsm_error(StatusCode::BAD_REQUEST, "Bad request body") };
+    let Some(email) = v["email"].as_str().filter(|e| e.contains('@')) else {
+        return jsm_error(StatusCode::BAD_REQUEST, "The email address is not valid.");
+    };
+    if st.users.iter().any(|u| u.email.eq_ignore_ascii_case(email)) {
+        let status = if strict { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
+        return jsm_error(status, &format!("An account already exists for this email: {email}"));
+    }
+    let display = v["displayName"].as_str().or_else(|| v["fullName"].as_str()).unwrap_or(email).to_string();
+    let u = new_user(st, email, &display, "customer");
+    json_response(StatusCode::CREATED, user_dto(&st.base_url, &u))
+}
+
+fn account_ids(v: &Value) -> Vec<String> {
+    v["accountIds"]
+        .as_array()
+        .or_else(|| v["usernames"].as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+fn add_customers(st: &mut State, sd: &str, body: &Bytes) -> Response {
+    let ids = account_ids(&parse_json(body).unwrap_or(Value::Null));
+    let Some(d) = st.service_desks.iter().position(|s| s.id == sd || s.project == sd) else {
+        return jsm_error(StatusCode::NOT_FOUND, "The service desk does not exist.");
+    };
+    if ids.iter().any(|id| find_user(st, id).is_none()) {
+        return jsm_error(StatusCode::BAD_REQUEST, "One or more customers do not exist.");
+    }
+    for id in ids {
+        if !st.service_desks[d].customers.contains(&id) {
+            st.service_desks[d].customers.push(id);
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn create_request(st: &mut State, body: &Bytes) -> Response {
+    let Some(v) = parse_json(body) else { return jsm_error(StatusCode::BAD_REQUEST, "Bad request body") };
+    let sd_id = v["serviceDeskId"].as_str().unwrap_or_default().to_string();
+    let Some(sd) = st.service_desks.iter().find(|s| s.id == sd_id || s.project == sd_id).cloned() else {
+        return jsm_error(StatusCode::BAD_REQUEST, "The service desk does not exist.");
+    };
+    let Some(request_type) = v["requestTypeId"].as_str().map(String::from) else {
+        return jsm_error(StatusCode::BAD_REQUEST, "The request type is required.");
+    };
+    let summary = v["requestFieldValues"]["summary"].as_str().unwrap_or_default().to_string();
+    if summary.trim().is_empty() {
+        return jsm_error(StatusCode::BAD_REQUEST, "Summary: You must specify a summary of the issue.");
+    }
+    let description = v["requestFieldValues"]["description"].clone();
+    let on_behalf_of = v["raiseOnBehalfOf"].as_str().map(String::from);
+    if let Some(who) = &on_behalf_of {
+        if find_user(st, who).is_none() {
+            return jsm_error(StatusCode::BAD_REQUEST, "The user in raiseOnBehalfOf does not exist.");
+        }
+    }
+    let participants = account_ids(&json!({"accountIds": v["requestParticipants"]}));
+    let key = model::insert_issue(
+        st,
+        &sd.project,
+        &summary,
+        description.clone(),
+        "Service Request",
+        Vec::new(),
+        Default::default(),
+    );
+    let Some(i) = st.issues.iter().position(|x| x.key == key) else {
+        return jsm_error(StatusCode::INTERNAL_SERVER_ERROR, "lost");
+    };
+    st.issues[i].request = Some(FakeRequest {
+        service_desk: sd.id.clone(),
+        request_type: request_type.clone(),
+        on_behalf_of: on_behalf_of.clone(),
+        participants: participants.clone(),
+    });
+    let base = st.base_url.clone();
+    let issue = &st.issues[i];
+    let reporter = on_behalf_of
+        .as_deref()
+        .and_then(|id| find_user(st, id))
+        .map(|u| user_dto(&base, &st.users[u]))
+        .unwrap_or_else(|| model::user_ref(&base));
+    let n = st.next_issue_id;
+    json_response(
+        StatusCode::CREATED,
+        json!({
+            "issueId": issue.id,
+            "issueKey": issue.key,
+            "requestTypeId": request_type,
+            "serviceDeskId": sd.id,
+            "createdDate": date_dto(n),
+            "reporter": reporter,
+            "requestFieldValues": [
+                {"fieldId": "summary", "label": "Summary", "value": summary},
+                {"fieldId": "description", "label": "Description", "value": description}
+            ],
+            "currentStatus": {"status": "Waiting for support", "statusCategory": "NEW", "statusDate": date_dto(n)},
+            "_links": {
+                "jiraRest": format!("{base}/rest/api/2/issue/{}", issue.id),
+                "web": format!("{base}/servicedesk/customer/portal/{}/{}", sd.id, issue.key),
+                "self": format!("{base}/rest/servicedeskapi/request/{}", issue.id),
+                "agent": format!("{base}/browse/{}", issue.key)
+            }
+        }),
+    )
+}
+
+fn request_comment(st: &mut State, key: &str, body: &Bytes) -> Response {
+    let Some(i) = st.issues.iter().position(|x| x.key == key || x.id == key) else {
+        return jsm_error(StatusCode::NOT_FOUND, "The request does not exist.");
+    };
+    let Some(v) = parse_json(body) else { return jsm_error(StatusCode::BAD_REQUEST, "Bad request body") };
+    let Some(text) = v["body"].as_str().filter(|t| !t.trim().is_empty()) else {
+        return jsm_error(StatusCode::BAD_REQUEST, "The comment body is required.");
+    };
+    let Some(public) = v["public"].as_bool() else {
+        return jsm_error(StatusCode::BAD_REQUEST, "The 'public' field is required.");
+    };
+    st.next_comment_id += 1;
+    let c = FakeComment {
+        id: st.next_comment_id.to_string(),
+        body: json!(text),
+        created: model::jira_time(st.next_comment_id),
+        public: Some(public),
+    };
+    st.issues[i].comments.push(c.clone());
+    let base = st.base_url.clone();
+    json_response(
+        StatusCode::CREATED,
+        json!({
+            "id": c.id,
+            "body": text,
+            "public": public,
+            "author": model::user_ref(&base),
+            "created": date_dto(st.next_comment_id),
+            "_links": {"self": format!("{base}/rest/servicedeskapi/request/{}/comment/{}", st.issues[i].id, c.id)}
+        }),
+    )
+}
+
+fn add_participants(st: &mut State, key: &str, body: &Bytes) -> Response {
+    let Some(i) = st.issues.iter().position(|x| x.key == key || x.id == key) else {
+        return jsm_error(StatusCode::NOT_FOUND, "The request does not exist.");
+    };
+    let ids = account_ids(&parse_json(body).unwrap_or(Value::Null));
+    let base = st.base_url.clone();
+    let mut values = Vec::new();
+    for id in ids {
+        let Some(u) = find_user(st, &id) else { return jsm_error(StatusCode::BAD_REQUEST, "The user does not exist.") };
+        values.push(user_dto(&base, &st.users[u]));
+        if let Some(r) = st.issues[i].request.as_mut() {
+            if !r.participants.contains(&id) {
+                r.participants.push(id);
+            }
+        }
+    }
+    let size = values.len();
+    json_response(
+        StatusCode::OK,
+        json!({"size": size, "start": 0, "limit": 50, "isLastPage": true, "values": values, "_links": {"base": base, "context": "", "self": format!("{base}/rest/servicedeskapi/request/{key}/participant")}}),
+    )
+}
