@@ -8,7 +8,8 @@ use tokio::task::JoinSet;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::identity::TokenService;
+use crate::domain::EmailAddress;
+use crate::identity::{TokenService, check_expiry};
 use crate::ingest;
 use crate::jira::{HttpJira, JiraApi};
 use crate::mailbox::{ImapConnector, MailConnector};
@@ -64,11 +65,20 @@ pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn Clock>) -> anyho
 pub struct Service {
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    admin_addr: Option<std::net::SocketAddr>,
 }
 
 impl Service {
     pub async fn start(settings: &Settings) -> anyhow::Result<Self> {
-        let pipeline = Arc::new(build_pipeline(settings, Arc::new(SystemClock)).await?);
+        Self::start_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let pipeline = Arc::new(build_pipeline(settings, clock.clone()).await?);
+        let tokens = pipeline.identity.clone().ok_or_else(|| anyhow::anyhow!("token service missing"))?;
+        // A stored token that this master key cannot open is a start-up error;
+        // the stored token is left as it is.
+        tokens.check_key().await?;
         let (stop, rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         for mb in &settings.mailboxes {
@@ -79,12 +89,50 @@ impl Service {
         if settings.mailboxes.is_empty() {
             tracing::warn!("no mailboxes configured; nothing to watch");
         }
-        Ok(Self { stop, tasks })
+        tasks.spawn(expiry_loop(
+            tokens.clone(),
+            settings.identity.warn_days.clone(),
+            settings.admin.notify.clone(),
+            rx.clone(),
+        ));
+        let mut admin_addr = None;
+        if let (Some(listen), Some(key)) = (&settings.admin.listen, &settings.admin.api_key) {
+            let state = crate::http::AdminState { tokens: tokens.clone(), api_key: Arc::new(key.clone()) };
+            let (addr, handle) = crate::http::serve(listen, state, rx.clone()).await?;
+            admin_addr = Some(addr);
+            tasks.spawn(async move {
+                let _ = handle.await;
+            });
+        }
+        Ok(Self { stop, tasks, admin_addr })
+    }
+
+    /// Where the admin API listens, when configured.
+    pub fn admin_addr(&self) -> Option<std::net::SocketAddr> {
+        self.admin_addr
     }
 
     /// Ask every loop to stop and wait for them.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Check token expiry at start and every hour.
+async fn expiry_loop(
+    tokens: Arc<TokenService>,
+    warn_days: Vec<i64>,
+    admins: Vec<EmailAddress>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(e) = check_expiry(&tokens, &warn_days, &admins).await {
+            tracing::error!(error = %e, "token expiry check failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.changed() => return,
+        }
     }
 }

@@ -50,6 +50,43 @@ pub enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// The workaround (admin) user's API token: stored encrypted, used only
+    /// for user lookup and creation.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check, with the workaround token, the Jira permissions the configured
+    /// features need, and print what is missing.
+    Doctor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Store a token read from standard input (never from the command line).
+    Set {
+        /// The workaround user's email (Cloud) or username (Data Center).
+        #[arg(long)]
+        user: String,
+        /// Expiry date, YYYY-MM-DD (default: one year from today, Atlassian's maximum).
+        #[arg(long)]
+        expires: Option<chrono::NaiveDate>,
+    },
+    /// User, set on, expires on, days left, last verified, last failure.
+    Status {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Call Jira with the token (myself) and report who it belongs to.
+    Verify,
+    /// Delete the stored token.
+    Clear,
+    /// Re-encrypt the stored token under a new master key, read from
+    /// MAILGATE_NEW_MASTER_KEY or --new-key-file.
+    RotateKey {
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+    },
+    /// Print a fresh random master key (hex) to put in a key file.
+    GenKey,
 }
 
 #[cfg(test)]

@@ -7,4 +7,4 @@ mod token;
 
 pub use expiry::{check_expiry, notify_admins, outbox_message_id};
 pub use resolve::{Resolution, ResolveError, known_users, resolve_sender};
-pub use token::{TokenService, TokenState, TokenStatus, Unavailable};
+pub use token::{TokenError, TokenService, TokenState, TokenStatus, Unavailable};

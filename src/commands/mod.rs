@@ -1,5 +1,7 @@
 //! What each CLI subcommand does.
 
+pub mod token;
+
 use std::sync::Arc;
 
 use crate::app::{Service, build_pipeline};
@@ -11,6 +13,14 @@ use crate::store::Store;
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo { db } => crate::demo::run(db).await,
+        Command::Token(cmd) => {
+            let settings = Settings::load(&cli.config)?;
+            token::run(&settings, cmd).await
+        }
+        Command::Doctor => {
+            let settings = Settings::load(&cli.config)?;
+            if token::doctor(&settings).await? { Ok(()) } else { anyhow::bail!("permissions are missing") }
+        }
         Command::Run => {
             let settings = Settings::load(&cli.config)?;
             let service = Service::start(&settings).await?;

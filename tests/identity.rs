@@ -1,0 +1,326 @@
+//! The workaround user: sender lookup and creation, JSM customers, the
+//! identity cache, holding mail on a rejected token, expiry warnings.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::{JIRA_TOKEN, JIRA_USER, TestDb, mail};
+use mailgate::clock::{Clock, ManualClock};
+use mailgate::config::Settings;
+use mailgate::domain::EmailAddress;
+use mailgate::fake_jira::{FakeAuth, FakeJira};
+use mailgate::ingest;
+use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
+use mailgate::pipeline::{Pipeline, RowOutcome};
+use secrecy::SecretString;
+
+const ADMIN_USER: &str = "admin@example.test";
+const ADMIN_TOKEN: &str = "ATATT-workaround-7d1c0ffee";
+
+struct Env {
+    jira: FakeJira,
+    settings: Settings,
+    _key_dir: tempfile::TempDir,
+}
+
+/// Fake Jira that accepts the app credentials and the workaround token; a
+/// master key file; `rules` TOML for routing.
+async fn env(db: &TestDb, rules: &str) -> Env {
+    let jira = FakeJira::start(
+        &["HELP", "SD"],
+        vec![
+            FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() },
+            FakeAuth::Basic { user: ADMIN_USER.into(), secret: ADMIN_TOKEN.into() },
+        ],
+    )
+    .await
+    .expect("fake jira");
+    jira.add_group("jira-users");
+    jira.add_group("customers-team");
+    jira.add_service_desk("7", "SD");
+    let key_dir = tempfile::tempdir().expect("tempdir");
+    let key_file = key_dir.path().join("master.key");
+    std::fs::write(&key_file, "ab".repeat(32)).expect("key");
+    let text = format!(
+        r#"
+[database]
+url = "{}"
+[jira]
+flavor = "cloud"
+base_url = "{}"
+auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
+timeout_secs = 5
+max_retries = 0
+[secrets]
+master_key_file = "{}"
+[identity]
+cache_ttl_secs = 3600
+[inbound]
+own_addresses = ["help@corp.test"]
+retry_base_ms = 50
+{rules}
+"#,
+        db.url,
+        jira.base_url(),
+        key_file.display()
+    );
+    let settings = Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
+    Env { jira, settings, _key_dir: key_dir }
+}
+
+async fn pipeline_at(settings: &Settings, clock: Arc<dyn Clock>) -> Pipeline {
+    mailgate::app::build_pipeline(settings, clock).await.expect("pipeline")
+}
+
+async fn set_token(p: &Pipeline, token: &str) {
+    let tokens = p.identity.as_ref().expect("identity");
+    tokens
+        .set(&EmailAddress::parse(ADMIN_USER).expect("email"), &SecretString::from(token.to_string()), None)
+        .await
+        .expect("token set");
+}
+
+async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) -> ingest::CycleStats {
+    let c = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), Some("Failed"));
+    let mut source = c.connect().await.expect("connect");
+    ingest::cycle(p, source.as_mut(), "support").await.expect("cycle")
+}
+
+const CREATE_USER_RULES: &str = r#"
+[routing]
+default = { project = "HELP", sender_policy = "create-user", groups = ["jira-users", "customers-team"] }
+"#;
+
+#[tokio::test]
+async fn an_unknown_sender_becomes_exactly_one_user_in_each_group() {
+    common::init();
+    for db in TestDb::all().await {
+        let e = env(&db, CREATE_USER_RULES).await;
+        let p = pipeline_at(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
+        set_token(&p, ADMIN_TOKEN).await;
+        let mailbox = MemoryMailbox::new();
+        mailbox.append(&mail("u1@c.test", "Nora New <nora@newco.test>", "help@corp.test", "First", "", "one"));
+        mailbox.append(&mail("u2@c.test", "Nora New <nora@newco.test>", "help@corp.test", "Second", "", "two"));
+
+        pass(&p, &mailbox).await;
+
+        let users = e.jira.users();
+        let nora: Vec<_> = users.iter().filter(|u| u.email == "nora@newco.test").collect();
+        assert_eq!(nora.len(), 1, "exactly one user ({})", db.label);
+        let mut groups = nora[0].groups.clone();
+        groups.sort();
+        assert_eq!(groups, vec!["customers-team".to_string(), "jira-users".to_string()]);
+        assert_eq!(e.jira.calls().iter().filter(|c| *c == "POST /rest/api/3/user").count(), 1);
+        assert_eq!(e.jira.count_calls("POST /rest/api/3/group/user"), 2);
+        let issues = e.jira.issues();
+        assert_eq!(issues.len(), 2);
+        for i in &issues {
+            assert_eq!(i.reporter.as_ref().and_then(|r| r["accountId"].as_str()), Some(nora[0].account_id.as_str()));
+        }
+        p.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_known_sender_is_looked_up_once_within_the_ttl() {
+    common::init();
+    let db = TestDb::sqlite();
+    let e = env(&db, CREATE_USER_RULES).await;
+    let account = e.jira.add_user("olga@known.test", "Olga Known");
+    let clock = Arc::new(ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).single().expect("time")));
+    let p = pipeline_at(&e.settings, clock.clone()).await;
+    set_token(&p, ADMIN_TOKEN).await;
+    let mailbox = MemoryMailbox::new();
+    mailbox.append(&mail("k1@c.test", "olga@known.test", "help@corp.test", "One", "", "x"));
+    mailbox.append(&mail("k2@c.test", "olga@known.test", "help@corp.test", "Two", "", "x"));
+
+    pass(&p, &mailbox).await;
+
+    assert_eq!(e.jira.count_calls("GET /rest/api/3/user/search"), 1, "the second mail used the cache");
+    assert_eq!(
+        e.jira.calls().iter().filter(|c| *c == "POST /rest/api/3/user").count(),
+        0,
+        "known users are not created"
+    );
+    for i in e.jira.issues() {
+        assert_eq!(i.reporter.as_ref().and_then(|r| r["accountId"].as_str()), Some(account.as_str()));
+    }
+    // After the TTL the sender is looked up again.
+    clock.advance(Duration::seconds(3601));
+    mailbox.append(&mail("k3@c.test", "olga@known.test", "help@corp.test", "Three", "", "x"));
+    pass(&p, &mailbox).await;
+    assert_eq!(e.jira.count_calls("GET /rest/api/3/user/search"), 2);
+}
+
+#[tokio::test]
+async fn a_jsm_rule_files_the_request_for_a_new_customer() {
+    common::init();
+    for db in TestDb::all().await {
+        let rules = r#"
+[[routing.rules]]
+recipient = "support@corp.test"
+project = "SD"
+service_desk = "7"
+request_type = "25"
+sender_policy = "create-customer"
+[routing]
+default = { project = "HELP" }
+"#;
+        let e = env(&db, rules).await;
+        let p = pipeline_at(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
+        set_token(&p, ADMIN_TOKEN).await;
+        let mailbox = MemoryMailbox::new();
+        mailbox.append(&mail(
+            "j1@c.test",
+            "Pia Portal <pia@outside.test>",
+            "support@corp.test",
+            "Need access",
+            "",
+            "Please.",
+        ));
+
+        pass(&p, &mailbox).await;
+
+        let customers: Vec<_> = e.jira.users().into_iter().filter(|u| u.email == "pia@outside.test").collect();
+        assert_eq!(customers.len(), 1, "{}", db.label);
+        assert_eq!(customers[0].account_type, "customer");
+        assert_eq!(e.jira.count_calls("POST /rest/servicedeskapi/customer"), 1);
+        let desk = e.jira.service_desks().into_iter().find(|d| d.id == "7").expect("desk");
+        assert_eq!(desk.customers, vec![customers[0].account_id.clone()]);
+        let issues = e.jira.issues();
+        assert_eq!(issues.len(), 1);
+        let request = issues[0].request.clone().expect("filed as a customer request");
+        assert_eq!(request.on_behalf_of.as_deref(), Some(customers[0].account_id.as_str()));
+        assert_eq!(request.request_type, "25");
+        assert_eq!(e.jira.count_calls("POST /rest/api/3/issue"), 0, "not a plain issue");
+
+        // A reply becomes a public request comment.
+        mailbox.append(&mail(
+            "j2@c.test",
+            "pia@outside.test",
+            "support@corp.test",
+            "Re: [SD-1] Need access",
+            "",
+            "Thanks!",
+        ));
+        pass(&p, &mailbox).await;
+        let issue = e.jira.issue("SD-1").expect("issue");
+        assert_eq!(issue.comments.len(), 1);
+        assert_eq!(issue.comments[0].public, Some(true));
+        p.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_token_holds_mail_until_a_working_token_is_set() {
+    common::init();
+    let db = TestDb::sqlite();
+    let mut e = env(&db, CREATE_USER_RULES).await;
+    e.settings.admin.notify = vec![EmailAddress::parse("ops@corp.test").expect("email")];
+    let p = pipeline_at(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
+    set_token(&p, "ATATT-revoked-token").await;
+    let mailbox = MemoryMailbox::new();
+    mailbox.append(&mail("h1@c.test", "quinn@newco.test", "help@corp.test", "Held", "", "x"));
+
+    let first = pass(&p, &mailbox).await;
+
+    assert!(
+        matches!(first.outcomes.as_slice(), [RowOutcome::Retry(r)] if r.starts_with("held:")),
+        "{:?}",
+        first.outcomes
+    );
+    assert!(e.jira.issues().is_empty());
+    assert!(mailbox.mails().iter().all(|m| !m.seen), "held mail is not acknowledged");
+    let tokens = p.identity.as_ref().expect("identity");
+    let status = tokens.status().await.expect("status");
+    assert_eq!(status.state, mailgate::identity::TokenState::Failed);
+    let warnings = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
+    assert_eq!(warnings.len(), 1, "admins are warned once, at once");
+    // Still held on the next pass, without a new warning.
+    pass(&p, &mailbox).await;
+    assert!(e.jira.issues().is_empty());
+    assert_eq!(p.store.outgoing_of_kind("admin-warning").await.expect("outbox").len(), 1);
+
+    set_token(&p, ADMIN_TOKEN).await;
+    pass(&p, &mailbox).await;
+
+    assert_eq!(e.jira.issues().len(), 1, "processed after token set");
+    assert!(mailbox.mails().iter().all(|m| m.seen));
+}
+
+#[tokio::test]
+async fn expiry_warnings_go_out_once_at_each_threshold() {
+    common::init();
+    let db = TestDb::sqlite();
+    let e = env(&db, CREATE_USER_RULES).await;
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("time");
+    let clock = Arc::new(ManualClock::at(start));
+    let p = pipeline_at(&e.settings, clock.clone()).await;
+    let tokens = p.identity.clone().expect("identity");
+    let expires = (start + Duration::days(40)).date_naive();
+    tokens
+        .set(&EmailAddress::parse(ADMIN_USER).expect("email"), &SecretString::from(ADMIN_TOKEN), Some(expires))
+        .await
+        .expect("set");
+    let admins =
+        vec![EmailAddress::parse("ops@corp.test").expect("a"), EmailAddress::parse("cto@corp.test").expect("b")];
+    let days = [30, 14, 7, 3, 1];
+    let expiry = expires.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+
+    assert!(
+        mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check").is_empty(),
+        "40 days left: quiet"
+    );
+    for d in days {
+        clock.set(expiry - Duration::days(d) + Duration::hours(1));
+        let newly = mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check");
+        assert_eq!(newly, vec![d], "threshold {d}");
+        assert!(
+            mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check").is_empty(),
+            "once at {d}"
+        );
+        let status = tokens.status().await.expect("status");
+        assert_eq!(status.state, mailgate::identity::TokenState::Expiring);
+        assert_eq!(status.days_left, Some(d));
+    }
+    clock.set(expiry + Duration::hours(1));
+    assert_eq!(mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check"), vec![0]);
+    assert_eq!(tokens.status().await.expect("status").state, mailgate::identity::TokenState::Expired);
+
+    let mails = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
+    assert_eq!(mails.len(), 2 * 6, "five thresholds and expiry, for each of two admins");
+    for d in days {
+        let subject = format!("expires in {d} day(s)");
+        assert_eq!(mails.iter().filter(|m| m.subject.contains(&subject)).count(), 2, "{subject}");
+    }
+    assert_eq!(mails.iter().filter(|m| m.subject.contains("has expired")).count(), 2);
+}
+
+#[tokio::test]
+async fn a_late_start_sends_only_the_most_urgent_warning() {
+    common::init();
+    let db = TestDb::sqlite();
+    let e = env(&db, CREATE_USER_RULES).await;
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("time");
+    let clock = Arc::new(ManualClock::at(start));
+    let p = pipeline_at(&e.settings, clock.clone()).await;
+    let tokens = p.identity.clone().expect("identity");
+    tokens
+        .set(
+            &EmailAddress::parse(ADMIN_USER).expect("email"),
+            &SecretString::from(ADMIN_TOKEN),
+            Some((start + Duration::days(5)).date_naive()),
+        )
+        .await
+        .expect("set");
+    let admins = vec![EmailAddress::parse("ops@corp.test").expect("a")];
+    let newly = mailgate::identity::check_expiry(&tokens, &[30, 14, 7, 3, 1], &admins).await.expect("check");
+    assert_eq!(newly, vec![30, 14, 7]);
+    let mails = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("expires in 5 day(s)"), "{}", mails[0].subject);
+}
