@@ -95,6 +95,18 @@ impl Service {
             settings.admin.notify.clone(),
             rx.clone(),
         ));
+        if let Some(smtp) = &settings.smtp {
+            let mailer = Arc::new(crate::outbox::Mailer::new(smtp)?);
+            let store = pipeline.store.clone();
+            let own: Vec<EmailAddress> =
+                settings.inbound.own_addresses.iter().cloned().chain(std::iter::once(smtp.from.clone())).collect();
+            let clock = clock.clone();
+            let stop = rx.clone();
+            tasks.spawn(async move {
+                let policy = crate::outbox::RetryPolicy::default();
+                crate::outbox::run_outbox(&store, &mailer, clock.as_ref(), &policy, &own, stop).await;
+            });
+        }
         let mut admin_addr = None;
         if let (Some(listen), Some(key)) = (&settings.admin.listen, &settings.admin.api_key) {
             let state = crate::http::AdminState { tokens: tokens.clone(), api_key: Arc::new(key.clone()) };

@@ -366,7 +366,10 @@ impl Settings {
         let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
         for (name, raw) in env {
             if let Some(path) = name.strip_prefix("MAILGATE_") {
-                if matches!(path, "CONFIG" | "LOG" | "MASTER_KEY") {
+                // Only settings sections; other MAILGATE_* variables (CONFIG,
+                // LOG, MASTER_KEY, TEST_PG, …) are not configuration keys.
+                let section = path.split("__").next().unwrap_or("").to_ascii_lowercase();
+                if !SECTIONS.contains(&section.as_str()) || !path.contains("__") {
                     continue;
                 }
                 apply_override(&mut value, path, &raw)?;
@@ -439,13 +442,11 @@ impl Settings {
         if !self.admin.notify.is_empty() && self.smtp.is_none() {
             return Err(invalid("smtp", "required when admin.notify is set (warnings are sent by mail)"));
         }
-        if let Some(smtp) = &self.smtp {
-            if smtp.tls == TlsMode::None && !is_loopback(&smtp.host) {
-                return Err(invalid(
-                    "smtp.tls",
-                    "\"none\" is only allowed for loopback hosts (127.0.0.1, ::1, localhost)",
-                ));
-            }
+        if let Some(smtp) = &self.smtp
+            && smtp.tls == TlsMode::None
+            && !is_loopback(&smtp.host)
+        {
+            return Err(invalid("smtp.tls", "\"none\" is only allowed for loopback hosts (127.0.0.1, ::1, localhost)"));
         }
         if self.inbound.max_attempts == 0 {
             return Err(invalid("inbound.max_attempts", "must be at least 1"));
@@ -453,6 +454,9 @@ impl Settings {
         Ok(())
     }
 }
+
+const SECTIONS: &[&str] =
+    &["database", "jira", "mailboxes", "inbound", "routing", "secrets", "identity", "admin", "smtp"];
 
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())

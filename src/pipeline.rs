@@ -272,10 +272,10 @@ impl Pipeline {
                 }
                 let created = self.jira.create_issue(&self.new_issue(target, msg, body, reporter)).await?;
                 for user in self.cc_users(msg, target).await {
-                    if let Some(id) = user.id() {
-                        if let Err(e) = self.jira.add_watcher(&created.key, id).await {
-                            tracing::warn!(error = %e, "could not add a watcher");
-                        }
+                    if let Some(id) = user.id()
+                        && let Err(e) = self.jira.add_watcher(&created.key, id).await
+                    {
+                        tracing::warn!(error = %e, "could not add a watcher");
                     }
                 }
                 Ok(("create", created.key))

@@ -92,10 +92,10 @@ pub async fn resolve_sender(
     let display = sender.name.clone().unwrap_or_else(|| email.to_string());
     let outcome: Result<Resolution, JiraError> = async {
         if let Some(user) = client.find_user_by_email(email).await? {
-            if policy == SenderPolicy::CreateCustomer {
-                if let Some(sd) = &target.service_desk {
-                    client.add_customer_to_service_desk(sd, &user).await?;
-                }
+            if policy == SenderPolicy::CreateCustomer
+                && let Some(sd) = &target.service_desk
+            {
+                client.add_customer_to_service_desk(sd, &user).await?;
             }
             tokens
                 .store()

@@ -1,0 +1,441 @@
+//! Outbound mail: drains the durable outbox over SMTP. Every attempt is
+//! recorded. Connection failures, timeouts and 4xx replies are retried with
+//! exponential backoff; 5xx replies give up at once. Mail to one of our own
+//! addresses is never sent (loop guard), and every mail carries
+//! `Auto-Submitted` and `X-Mailgate-Loop` so that auto-responders and our own
+//! inbound side leave it alone.
+
+use std::error::Error as _;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::config::{SmtpSettings, TlsMode};
+use crate::domain::{EmailAddress, MessageId};
+use crate::store::{OutgoingRow, Store, StoreError};
+
+/// The error recorded for a row refused by the loop guard.
+pub const LOOP_GUARD_ERROR: &str = "loop guard: recipient is one of our own addresses";
+
+/// How long `run_outbox` waits after the queue ran dry.
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailerError {
+    #[error("config key `smtp.ca_file`: {path}: {reason}")]
+    CaFile { path: String, reason: String },
+    #[error("config key `smtp`: TLS set-up failed: {0}")]
+    Tls(#[source] lettre::transport::smtp::Error),
+    #[error("config key `smtp.user`: `user` and `password` go together")]
+    Credentials,
+    #[error("config key `smtp.from`: {0}")]
+    From(#[source] lettre::address::AddressError),
+}
+
+/// Why a row could not be turned into a mail; the row is given up.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("invalid recipient {0:?}")]
+    Recipient(String),
+    #[error("invalid Message-ID {0:?}")]
+    MessageId(String),
+    #[error("cannot build the message: {0}")]
+    Message(#[from] lettre::error::Error),
+}
+
+/// The SMTP client. One connection per mail (no pool): the outbox sends few.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer").field("from", &self.from).finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    pub fn new(s: &SmtpSettings) -> Result<Self, MailerError> {
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str())
+            .port(s.port)
+            .timeout(Some(Duration::from_secs(s.timeout_secs.max(1))));
+        let builder = match s.tls {
+            TlsMode::Implicit => builder.tls(Tls::Wrapper(tls_parameters(s)?)),
+            TlsMode::Starttls => builder.tls(Tls::Required(tls_parameters(s)?)),
+            TlsMode::None => builder.tls(Tls::None),
+        };
+        let builder = match (&s.user, &s.password) {
+            (Some(user), Some(password)) => {
+                builder.credentials(Credentials::new(user.clone(), password.expose_secret().to_string()))
+            }
+            (None, None) => builder,
+            _ => return Err(MailerError::Credentials),
+        };
+        let address: Address = s.from.as_ref().parse().map_err(MailerError::From)?;
+        let name = s.from_name.as_deref().map(one_line).filter(|n| !n.trim().is_empty());
+        Ok(Self { transport: builder.build(), from: Mailbox::new(name, address) })
+    }
+
+    /// The From of every mail sent.
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+
+    async fn send(&self, message: Message) -> Result<(), lettre::transport::smtp::Error> {
+        self.transport.send(message).await.map(|_| ())
+    }
+}
+
+fn tls_parameters(s: &SmtpSettings) -> Result<TlsParameters, MailerError> {
+    let mut builder = TlsParameters::builder(s.host.clone());
+    if let Some(path) = &s.ca_file {
+        let ca_error = |reason: String| MailerError::CaFile { path: path.clone(), reason };
+        let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(ca_error("no PEM certificate in the file".into()));
+        }
+        let cert = Certificate::from_pem(&pem).map_err(|e| ca_error(e.to_string()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build_rustls().map_err(MailerError::Tls)
+}
+
+/// A header value taken from data: control characters (CR, LF, …) become
+/// spaces, so a value can never start a new header line.
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+macro_rules! text_header {
+    ($(#[$doc:meta])* $ty:ident, $name:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $ty(String);
+
+        impl Header for $ty {
+            fn name() -> HeaderName {
+                HeaderName::new_from_ascii_str($name)
+            }
+
+            fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok(Self(s.to_string()))
+            }
+
+            fn display(&self) -> HeaderValue {
+                HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
+}
+
+text_header!(
+    /// RFC 3834: tells auto-responders not to answer.
+    AutoSubmitted,
+    "Auto-Submitted"
+);
+text_header!(
+    /// Our own marker: the inbound parser ignores mail carrying it.
+    XMailgateLoop,
+    "X-Mailgate-Loop"
+);
+
+/// The mail for an outbox row. No I/O; `now` becomes the Date header.
+pub fn build_message(row: &OutgoingRow, from: &Mailbox, now: DateTime<Utc>) -> Result<Message, BuildError> {
+    let to: Address = EmailAddress::parse(&row.recipient)
+        .ok()
+        .and_then(|a| a.as_ref().parse().ok())
+        .ok_or_else(|| BuildError::Recipient(row.recipient.clone()))?;
+    let message_id = MessageId::parse(&row.message_id).map_err(|_| BuildError::MessageId(row.message_id.clone()))?;
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(Mailbox::new(None, to))
+        .subject(one_line(&row.subject))
+        .message_id(Some(message_id.bracketed()))
+        .date(SystemTime::from(now))
+        .header(AutoSubmitted("auto-generated".into()))
+        .header(XMailgateLoop("yes".into()));
+    if let Some(parent) = &row.in_reply_to {
+        let parent = MessageId::parse(parent).map_err(|_| BuildError::MessageId(parent.clone()))?;
+        builder = builder.in_reply_to(parent.bracketed()).references(parent.bracketed());
+    }
+    let message = match &row.body_html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(row.body_text.clone(), html.clone()))?,
+        None => builder.singlepart(SinglePart::plain(row.body_text.clone()))?,
+    };
+    Ok(message)
+}
+
+/// Backoff for transient failures: `base_ms * 2^attempts`, at most `max_ms`;
+/// a row is given up after `max_attempts` attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub base_ms: i64,
+    pub max_ms: i64,
+    pub max_attempts: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { base_ms: 5_000, max_ms: 15 * 60 * 1_000, max_attempts: 12 }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after a failed attempt, given the attempts made before it.
+    pub fn delay_ms(&self, attempts_before: i64) -> i64 {
+        let exp = u32::try_from(attempts_before.clamp(0, 62)).unwrap_or(62);
+        self.base_ms.saturating_mul(2i64.saturating_pow(exp)).min(self.max_ms)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The SMTP server accepted the mail.
+    Delivered,
+    /// A transient failure; the row stays pending for a later attempt.
+    Retried,
+    /// The row is `failed` for good (5xx, too many attempts, loop guard, bad data).
+    GaveUp,
+    /// No row is due.
+    Empty,
+}
+
+/// Send the next due row, if any, and record the attempt.
+#[tracing::instrument(skip_all, fields(outbox_id = tracing::field::Empty, kind = tracing::field::Empty))]
+pub async fn try_deliver_one(
+    store: &Store,
+    mailer: &Mailer,
+    clock: &dyn Clock,
+    policy: &RetryPolicy,
+    own: &[EmailAddress],
+) -> Result<DeliveryOutcome, StoreError> {
+    let now = clock.now();
+    let Some(row) = store.next_outgoing(now.timestamp_millis()).await? else {
+        return Ok(DeliveryOutcome::Empty);
+    };
+    let span = tracing::Span::current();
+    span.record("outbox_id", row.id);
+    span.record("kind", row.kind.as_str());
+
+    if EmailAddress::parse(&row.recipient).is_ok_and(|r| own.contains(&r)) {
+        tracing::warn!("not sent: {LOOP_GUARD_ERROR}");
+        return give_up(store, &row, LOOP_GUARD_ERROR, clock.now_ms()).await;
+    }
+    let message = match build_message(&row, mailer.from(), now) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error.message = %e, "outbox row cannot be sent");
+            return give_up(store, &row, &e.to_string(), clock.now_ms()).await;
+        }
+    };
+    let result = mailer.send(message).await;
+    let now_ms = clock.now_ms();
+    match result {
+        Ok(()) => {
+            store.record_attempt(row.id, "sent", None, now_ms, now_ms).await?;
+            tracing::info!("mail sent");
+            Ok(DeliveryOutcome::Delivered)
+        }
+        Err(e) => {
+            let error = cause_chain(&e);
+            if e.is_permanent() {
+                tracing::error!(error.message = %error, "SMTP server refused the mail; giving up");
+                give_up(store, &row, &error, now_ms).await
+            } else if row.attempts + 1 >= policy.max_attempts {
+                tracing::error!(error.message = %error, attempts = row.attempts + 1, "sending failed too often; giving up");
+                give_up(store, &row, &error, now_ms).await
+            } else {
+                let next = now_ms.saturating_add(policy.delay_ms(row.attempts));
+                tracing::warn!(error.message = %error, retry_in_ms = next - now_ms, "sending failed; will retry");
+                store.record_attempt(row.id, "pending", Some(&error), next, now_ms).await?;
+                Ok(DeliveryOutcome::Retried)
+            }
+        }
+    }
+}
+
+async fn give_up(store: &Store, row: &OutgoingRow, error: &str, now_ms: i64) -> Result<DeliveryOutcome, StoreError> {
+    store.record_attempt(row.id, "failed", Some(error), now_ms, now_ms).await?;
+    Ok(DeliveryOutcome::GaveUp)
+}
+
+fn cause_chain(e: &lettre::transport::smtp::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// The outbox worker: drain due rows, then wait about a second (or until
+/// `stop` turns true or its sender is dropped), and repeat.
+pub async fn run_outbox(
+    store: &Store,
+    mailer: &Mailer,
+    clock: &dyn Clock,
+    policy: &RetryPolicy,
+    own: &[EmailAddress],
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match try_deliver_one(store, mailer, clock, policy, own).await {
+                Ok(DeliveryOutcome::Empty) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error.message = %e, "outbox store error");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(IDLE_WAIT) => {}
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> OutgoingRow {
+        OutgoingRow {
+            id: 1,
+            kind: "test".into(),
+            recipient: "Alice@Example.test".into(),
+            subject: "Hello".into(),
+            body_text: "plain body".into(),
+            body_html: None,
+            message_id: "abc123@mailgate.local".into(),
+            in_reply_to: None,
+            issue_key: None,
+            attempts: 0,
+            status: "pending".into(),
+        }
+    }
+
+    fn from() -> Mailbox {
+        Mailbox::new(Some("Help Desk".into()), "help@example.test".parse().expect("address"))
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).expect("time")
+    }
+
+    fn formatted(row: &OutgoingRow) -> (Message, String) {
+        let m = build_message(row, &from(), now()).expect("message builds");
+        let text = String::from_utf8(m.formatted()).expect("utf-8");
+        (m, text)
+    }
+
+    fn header_block(text: &str) -> &str {
+        text.split("\r\n\r\n").next().expect("headers")
+    }
+
+    #[test]
+    fn crlf_in_the_subject_cannot_add_a_header() {
+        let mut r = row();
+        r.subject = "Hello\r\nBcc: evil@x".into();
+        let (m, text) = formatted(&r);
+        let headers = header_block(&text);
+        assert!(!headers.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{headers}");
+        assert_eq!(m.headers().get_raw("Subject"), Some("Hello  Bcc: evil@x"));
+        let rcpts: Vec<String> = m.envelope().to().iter().map(ToString::to_string).collect();
+        assert_eq!(rcpts, ["alice@example.test"]);
+    }
+
+    #[test]
+    fn mail_is_marked_auto_generated_and_carries_our_message_id() {
+        let (m, text) = formatted(&row());
+        let headers = header_block(&text);
+        assert_eq!(m.headers().get_raw("Auto-Submitted"), Some("auto-generated"));
+        assert_eq!(m.headers().get_raw("X-Mailgate-Loop"), Some("yes"));
+        assert_eq!(m.headers().get_raw("Message-ID"), Some("<abc123@mailgate.local>"));
+        assert!(headers.contains("From: \"Help Desk\" <help@example.test>"), "{headers}");
+        assert!(headers.contains("To: alice@example.test"), "{headers}");
+        assert!(headers.contains("Date: Tue, 14 Nov 2023 22:13:20 +0000"), "{headers}");
+        assert!(headers.contains("Content-Type: text/plain; charset=utf-8"), "{headers}");
+        assert!(!headers.contains("In-Reply-To"), "{headers}");
+    }
+
+    #[test]
+    fn replies_are_threaded_and_html_goes_into_an_alternative() {
+        let mut r = row();
+        r.in_reply_to = Some("<parent@host>".into());
+        r.body_html = Some("<p>html body</p>".into());
+        let (m, text) = formatted(&r);
+        assert_eq!(m.headers().get_raw("In-Reply-To"), Some("<parent@host>"));
+        assert_eq!(m.headers().get_raw("References"), Some("<parent@host>"));
+        assert!(header_block(&text).contains("multipart/alternative"), "{text}");
+        assert!(text.contains("plain body") && text.contains("<p>html body</p>"), "{text}");
+    }
+
+    #[test]
+    fn a_message_id_with_line_breaks_is_refused() {
+        let mut r = row();
+        r.message_id = "a@b>\r\nBcc: evil@x".into();
+        assert!(matches!(build_message(&r, &from(), now()), Err(BuildError::MessageId(_))));
+        let mut r = row();
+        r.recipient = "alice@example.test\r\nBcc: evil@x".into();
+        assert!(matches!(build_message(&r, &from(), now()), Err(BuildError::Recipient(_))));
+    }
+
+    #[test]
+    fn mailer_settings_are_checked_when_it_is_built() {
+        let settings = |tls, ca_file: Option<String>, user: Option<&str>| SmtpSettings {
+            host: "smtp.example.test".into(),
+            port: 465,
+            tls,
+            user: user.map(Into::into),
+            password: None,
+            from: EmailAddress::parse("help@example.test").expect("from"),
+            from_name: Some("Help\r\nBcc: evil@x".into()),
+            ca_file,
+            timeout_secs: 5,
+        };
+        let mailer = Mailer::new(&settings(TlsMode::Implicit, None, None)).expect("implicit TLS");
+        assert_eq!(mailer.from().name.as_deref(), Some("Help  Bcc: evil@x"));
+        assert!(Mailer::new(&settings(TlsMode::Starttls, None, None)).is_ok());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let not_pem = dir.path().join("ca.pem");
+        std::fs::write(&not_pem, "not a certificate").expect("write");
+        let bad = settings(TlsMode::Implicit, Some(not_pem.display().to_string()), None);
+        assert!(matches!(Mailer::new(&bad), Err(MailerError::CaFile { .. })));
+        let missing = settings(TlsMode::Starttls, Some(dir.path().join("nope.pem").display().to_string()), None);
+        assert!(matches!(Mailer::new(&missing), Err(MailerError::CaFile { .. })));
+        let half = settings(TlsMode::None, None, Some("user"));
+        assert!(matches!(Mailer::new(&half), Err(MailerError::Credentials)));
+    }
+
+    #[test]
+    fn backoff_doubles_per_attempt_up_to_the_cap() {
+        let p = RetryPolicy { base_ms: 100, max_ms: 1_000, max_attempts: 5 };
+        let delays: Vec<i64> = (0..6).map(|a| p.delay_ms(a)).collect();
+        assert_eq!(delays, [100, 200, 400, 800, 1_000, 1_000]);
+        assert_eq!(p.delay_ms(500), 1_000);
+        assert_eq!(RetryPolicy::default().delay_ms(0), 5_000);
+    }
+}
