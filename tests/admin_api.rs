@@ -1,0 +1,176 @@
+//! The admin HTTP API (token set/status/verify/clear behind a bearer key,
+//! health) and `mailgate doctor`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{JIRA_TOKEN, JIRA_USER, TestDb};
+use mailgate::fake_jira::{FakeAuth, FakeJira};
+use mailgate::http::AdminState;
+use secrecy::SecretString;
+
+const ADMIN_USER: &str = "admin@example.test";
+const ADMIN_TOKEN: &str = "ATATT-admin-api-5e6f7a8b";
+const API_KEY: &str = "admin-api-key-0123456789";
+
+fn config_text(db_url: &str, jira_url: &str, key_file: &std::path::Path) -> String {
+    format!(
+        r#"
+[database]
+url = "{db_url}"
+[jira]
+flavor = "cloud"
+base_url = "{jira_url}"
+auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
+timeout_secs = 5
+[secrets]
+master_key_file = "{}"
+[[routing.rules]]
+domain = "vip.test"
+project = "VIP"
+sender_policy = "create-user"
+[routing]
+default = {{ project = "HELP", sender_policy = "default-reporter" }}
+"#,
+        key_file.display()
+    )
+}
+
+async fn jira() -> FakeJira {
+    FakeJira::start(
+        &["HELP", "VIP"],
+        vec![
+            FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() },
+            FakeAuth::Basic { user: ADMIN_USER.into(), secret: ADMIN_TOKEN.into() },
+        ],
+    )
+    .await
+    .expect("jira")
+}
+
+#[tokio::test]
+async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
+    common::init();
+    let db = TestDb::sqlite();
+    let jira = jira().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("k");
+    std::fs::write(&key_file, "cd".repeat(32)).expect("key");
+    let settings =
+        mailgate::config::Settings::from_toml_with_env(&config_text(&db.url, &jira.base_url(), &key_file), Vec::new())
+            .expect("settings");
+    let store = mailgate::store::Store::connect(&db.url).await.expect("store");
+    let tokens =
+        mailgate::app::token_service(&settings, store, Arc::new(mailgate::clock::SystemClock)).expect("tokens");
+    let state = AdminState { tokens: Arc::new(tokens), api_key: Arc::new(SecretString::from(API_KEY)) };
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let (addr, _h) = mailgate::http::serve("127.0.0.1:0", state, rx).await.expect("serve");
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+
+    let health: serde_json::Value =
+        http.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["token"]["state"], "missing");
+
+    let unauth = http.get(format!("{base}/api/token")).send().await.expect("call");
+    assert_eq!(unauth.status(), 401);
+    let wrong = http.get(format!("{base}/api/token")).bearer_auth("nope").send().await.expect("call");
+    assert_eq!(wrong.status(), 401);
+    let bad = http
+        .put(format!("{base}/api/token"))
+        .bearer_auth(API_KEY)
+        .json(&serde_json::json!({"user": "not an email", "token": ADMIN_TOKEN}))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(bad.status(), 400);
+
+    let set = http
+        .put(format!("{base}/api/token"))
+        .bearer_auth(API_KEY)
+        .json(&serde_json::json!({"user": ADMIN_USER, "token": ADMIN_TOKEN, "expires": "2027-09-30"}))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(set.status(), 200);
+    let body = set.text().await.expect("body");
+    assert!(!body.contains(ADMIN_TOKEN), "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["user"], ADMIN_USER);
+    assert_eq!(v["expires_on"], "2027-09-30");
+
+    let verify = http.post(format!("{base}/api/token/verify")).bearer_auth(API_KEY).send().await.expect("call");
+    assert_eq!(verify.status(), 200);
+    let status = http
+        .get(format!("{base}/api/token"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .expect("call")
+        .text()
+        .await
+        .expect("body");
+    assert!(!status.contains(ADMIN_TOKEN));
+    let status: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert!(status["last_verified"].is_string(), "{status}");
+
+    // Revoked in Jira: verify reports it, the token is marked failed, health degrades.
+    jira.set_auth(vec![FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() }]);
+    let verify = http.post(format!("{base}/api/token/verify")).bearer_auth(API_KEY).send().await.expect("call");
+    assert_eq!(verify.status(), 502);
+    let health: serde_json::Value =
+        http.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["token"]["state"], "failed");
+
+    let cleared = http.delete(format!("{base}/api/token")).bearer_auth(API_KEY).send().await.expect("call");
+    assert_eq!(cleared.status(), 200);
+    let health: serde_json::Value =
+        http.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+    assert_eq!(health["token"]["state"], "missing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_prints_what_is_missing() {
+    common::init();
+    let db = TestDb::sqlite();
+    let jira = jira().await;
+    jira.deny_permissions(&["ADMINISTER", "MODIFY_REPORTER"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("k");
+    std::fs::write(&key_file, "cd".repeat(32)).expect("key");
+    let config = dir.path().join("mailgate.toml");
+    std::fs::write(&config, config_text(&db.url, &jira.base_url(), &key_file)).expect("config");
+    let bin = env!("CARGO_BIN_EXE_mailgate");
+    let mut set = std::process::Command::new(bin)
+        .arg("--config")
+        .arg(&config)
+        .args(["token", "set", "--user", ADMIN_USER])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    set.stdin.take().expect("stdin").write_all(ADMIN_TOKEN.as_bytes()).expect("write");
+    assert!(set.wait().expect("wait").success());
+
+    let out = std::process::Command::new(bin).arg("--config").arg(&config).arg("doctor").output().expect("doctor");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "missing permissions fail the doctor: {text}");
+    let line =
+        |scope: &str, perm: &str| text.lines().find(|l| l.starts_with(scope) && l.contains(perm)).map(String::from);
+    assert!(line("global", "ADMINISTER").is_some_and(|l| l.contains("MISSING")), "{text}");
+    assert!(line("global", "USER_PICKER").is_some_and(|l| l.contains(" ok ")), "{text}");
+    for project in ["HELP", "VIP"] {
+        assert!(line(project, "CREATE_ISSUES").is_some_and(|l| l.contains(" ok ")), "{text}");
+        assert!(line(project, "MODIFY_REPORTER").is_some_and(|l| l.contains("MISSING")), "{text}");
+    }
+    assert!(text.contains("some permissions are missing"), "{text}");
+    assert!(!text.contains(ADMIN_TOKEN));
+
+    jira.deny_permissions(&[]);
+    let out = std::process::Command::new(bin).arg("--config").arg(&config).arg("doctor").output().expect("doctor");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
