@@ -324,3 +324,86 @@ async fn a_late_start_sends_only_the_most_urgent_warning() {
     assert_eq!(mails.len(), 1);
     assert!(mails[0].subject.contains("expires in 5 day(s)"), "{}", mails[0].subject);
 }
+
+#[tokio::test]
+async fn cc_addresses_with_accounts_become_watchers() {
+    common::init();
+    let db = TestDb::sqlite();
+    let rules = r#"
+[routing]
+default = { project = "HELP", sender_policy = "default-reporter", cc_watchers = true }
+"#;
+    let e = env(&db, rules).await;
+    let boss = e.jira.add_user("boss@corp.test", "The Boss");
+    let p = pipeline_at(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
+    set_token(&p, ADMIN_TOKEN).await;
+    let mailbox = MemoryMailbox::new();
+    mailbox.append(&mail(
+        "w1@c.test",
+        "rita@outside.test",
+        "help@corp.test",
+        "Watch this",
+        "Cc: The Boss <boss@corp.test>, nobody@nowhere.test, help@corp.test\r\n",
+        "x",
+    ));
+
+    pass(&p, &mailbox).await;
+
+    let issues = e.jira.issues();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].watchers, vec![boss], "only Cc'd people with accounts, never our own address");
+    assert!(issues[0].reporter.is_none(), "unknown sender: default reporter (the API user)");
+}
+
+#[tokio::test]
+async fn data_center_resolution_uses_usernames_and_a_bearer_token() {
+    common::init();
+    let db = TestDb::sqlite();
+    let jira =
+        FakeJira::start(&["HELP"], vec![FakeAuth::Bearer("app-pat".into()), FakeAuth::Bearer("admin-pat".into())])
+            .await
+            .expect("jira");
+    jira.add_group("jira-software-users");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("k"), "ef".repeat(32)).expect("key");
+    let text = format!(
+        r#"
+[database]
+url = "{}"
+[jira]
+flavor = "datacenter"
+base_url = "{}"
+auth = {{ kind = "bearer", token = "app-pat" }}
+[secrets]
+master_key_file = "{}"
+[identity]
+token_auth = "bearer"
+[routing]
+default = {{ project = "HELP", sender_policy = "create-user", groups = ["jira-software-users"] }}
+"#,
+        db.url,
+        jira.base_url(),
+        dir.path().join("k").display()
+    );
+    let settings = Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
+    let p = pipeline_at(&settings, Arc::new(mailgate::clock::SystemClock)).await;
+    set_token(&p, "admin-pat").await;
+    let mailbox = MemoryMailbox::new();
+    mailbox.append(&mail("dc1@c.test", "Sam Server <sam@dc.test>", "help@corp.test", "On prem", "", "x"));
+
+    pass(&p, &mailbox).await;
+
+    assert_eq!(jira.count_calls("GET /rest/api/2/user/search"), 1);
+    let admin = FakeAuth::Bearer("admin-pat".into());
+    let app = FakeAuth::Bearer("app-pat".into());
+    assert_eq!(jira.count_calls_by("GET /rest/api/2/user/search", &admin), 1, "lookups use the workaround token");
+    assert_eq!(jira.count_calls_by("POST /rest/api/2/user", &admin), 1, "user creation too");
+    assert_eq!(jira.count_calls_by("POST /rest/api/2/group/user", &admin), 1, "and group membership");
+    assert_eq!(jira.count_calls_by("POST /rest/api/2/issue", &app), 1, "issues use the app credentials");
+    assert_eq!(jira.count_calls_by("POST /rest/api/2/issue", &admin), 0);
+    assert_eq!(jira.calls().iter().filter(|c| *c == "POST /rest/api/2/user").count(), 1);
+    let sam = jira.users().into_iter().find(|u| u.email == "sam@dc.test").expect("created");
+    assert_eq!(sam.groups, vec!["jira-software-users".to_string()]);
+    let issue = jira.issue("HELP-1").expect("issue");
+    assert_eq!(issue.reporter.as_ref().and_then(|r| r["name"].as_str()), Some(sam.name.as_str()));
+}

@@ -52,6 +52,8 @@ pub(crate) struct State {
     pub next_attachment_id: u64,
     pub faults: Vec<PendingFault>,
     pub calls: Vec<String>,
+    /// Authenticated calls with the credentials that were accepted.
+    pub calls_by: Vec<(String, Option<FakeAuth>)>,
     pub base_url: String,
     pub users: Vec<FakeUser>,
     pub next_user_id: u64,
@@ -129,6 +131,11 @@ impl FakeJira {
     /// Every call received so far, as `METHOD /path`.
     pub fn calls(&self) -> Vec<String> {
         self.lock().calls.clone()
+    }
+
+    /// Calls starting with `prefix` that authenticated as `auth`.
+    pub fn count_calls_by(&self, prefix: &str, auth: &FakeAuth) -> usize {
+        self.lock().calls_by.iter().filter(|(c, a)| c.starts_with(prefix) && a.as_ref() == Some(auth)).count()
     }
 
     /// Number of calls whose `METHOD /path` starts with `prefix`.

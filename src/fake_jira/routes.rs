@@ -33,17 +33,19 @@ fn json_response(status: StatusCode, v: Value) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
-fn authorised(st: &State, headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    st.auth.iter().any(|a| match a {
-        FakeAuth::Bearer(t) => value == format!("Bearer {t}"),
-        FakeAuth::Basic { user, secret } => {
-            let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
-            value == format!("Basic {enc}")
-        }
-    })
+/// The accepted credentials this call carries, if any.
+fn principal(st: &State, headers: &HeaderMap) -> Option<FakeAuth> {
+    let value = headers.get("authorization").and_then(|v| v.to_str().ok())?;
+    st.auth
+        .iter()
+        .find(|a| match a {
+            FakeAuth::Bearer(t) => value == format!("Bearer {t}"),
+            FakeAuth::Basic { user, secret } => {
+                let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+                value == format!("Basic {enc}")
+            }
+        })
+        .cloned()
 }
 
 /// Take the first injected fault that applies to this call.
@@ -82,7 +84,9 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
     }
     let resp = {
         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-        if !authorised(&st, &headers) {
+        let who = principal(&st, &headers);
+        st.calls_by.push((call.clone(), who.clone()));
+        if who.is_none() {
             error_collection(
                 StatusCode::UNAUTHORIZED,
                 &["You are not authenticated. Authentication required to perform this operation."],
