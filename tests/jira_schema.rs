@@ -10,20 +10,34 @@
 //! schema, the body is checked against the spec's own `ErrorCollection`,
 //! which is what Jira sends for platform errors.
 //!
+//! Requests are held to the spec too: query strings against the declared
+//! parameters, JSON bodies against the declared request schema. mailgate's
+//! own client (`HttpJira`) is driven through a recording proxy, so the
+//! requests it really builds are what gets validated. Platform calls are
+//! checked against Cloud v3 (`/rest/api/3`) or Data Center 10.3
+//! (`/rest/api/2`), `/rest/servicedeskapi` against the JSM Cloud spec.
+//!
 //! Run: `cargo test --test jira_schema -- --nocapture` to see what was
 //! validated against what.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
+use axum::body::Bytes;
+use axum::http::Uri;
+use mailgate::config::{JiraAuth, JiraFlavor, JiraSettings};
+use mailgate::domain::IssueKey;
 use mailgate::fake_jira::{FakeAuth, FakeJira};
+use mailgate::jira::{HttpJira, IdentityApi, JiraApi, JiraError, NewRequest};
 use reqwest::Method;
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderValue};
+use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
 const SPEC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/jira-openapi");
 const CLOUD_V3_FILE: &str = "jira-cloud-platform-v3.swagger-v3.v3.json";
 const DC_FILE: &str = "jira-software-dc-10.3.swagger.v3.json";
+const JSM_FILE: &str = "jira-service-management-cloud.swagger.v3.json";
 
 const USER: &str = "mailgate-bot@example.test";
 const SECRET: &str = "api-token-0123";
@@ -259,6 +273,29 @@ const DC_DEFECTS: &[KnownDefect] = &[
         why: "addAttachment answers a JSON array (one entry per `file` part); \
               the DC spec declares the item schema instead of an array",
     },
+    KnownDefect {
+        pointer: "/paths/~1api~12~1user~1search/get/responses/200/content/application~1json/schema",
+        declared: r##"{"$ref":"#/components/schemas/UserBean"}"##,
+        replacement: r##"{"type":"array","items":{"$ref":"#/components/schemas/UserBean"}}"##,
+        why: "findUsers answers a JSON array of users (\"Returns a list of users\"); \
+              the DC spec declares the item schema instead of an array",
+    },
+    KnownDefect {
+        pointer: "/paths/~1api~12~1group~1member/get/parameters/2",
+        declared: r#"{"name":"groupname","in":"path","required":true,"schema":{"type":"string"}}"#,
+        replacement: r#"{"name":"groupname","in":"query","required":true,"schema":{"type":"string"}}"#,
+        why: "getUsersFromGroup takes the group as a query parameter (`/group/member?groupname=`); \
+              the DC spec declares it `in: path` although the path has no {groupname}",
+    },
+    KnownDefect {
+        pointer: "/paths/~1api~12~1group~1member/get/responses/200/content/application~1json/schema",
+        declared: r##"{"$ref":"#/components/schemas/UserJsonBean"}"##,
+        replacement: r##"{"allOf":[{"$ref":"#/components/schemas/PageBean"},
+            {"type":"object","properties":{"values":{"type":"array","items":{"$ref":"#/components/schemas/UserJsonBean"}}}}]}"##,
+        why: "getUsersFromGroup answers a page of users (startAt, maxResults, total, isLast, nextPage, \
+              values), \"a paginated list of users\" as its description says; the DC spec declares a \
+              single UserJsonBean, which every page object would pass vacuously",
+    },
 ];
 
 struct Spec {
@@ -325,6 +362,26 @@ fn cloud_v3() -> &'static Spec {
 fn data_center() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| load_spec(DC_FILE, "DC 10.3", DC_DEFECTS))
+}
+
+/// Jira Service Management Cloud. Its server URL has no path and its paths
+/// are written in full (`/rest/servicedeskapi/...`), so the base path is "".
+fn jsm() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| load_spec(JSM_FILE, "JSM Cloud", &[]))
+}
+
+/// The spec that describes a request path the way mailgate uses it: JSM
+/// for `/rest/servicedeskapi`, Cloud v3 for `/rest/api/3`, Data Center for
+/// `/rest/api/2` (mailgate speaks v2 only to Data Center).
+fn spec_for(path: &str) -> &'static Spec {
+    if path.starts_with("/rest/servicedeskapi/") {
+        jsm()
+    } else if path.starts_with("/rest/api/3/") {
+        cloud_v3()
+    } else {
+        data_center()
+    }
 }
 
 struct Operation<'s> {
@@ -415,16 +472,68 @@ impl Operation<'_> {
         self.op["responses"].as_object().map(|r| r.keys().cloned().collect()).unwrap_or_default()
     }
 
+    /// The declared parameters, `$ref`s resolved.
+    fn parameters(&self) -> Vec<&Value> {
+        let validator = self.spec.validator();
+        self.op["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().map(|p| p.get("$ref").and_then(|r| validator.resolve(r).ok()).unwrap_or(p)).collect())
+            .unwrap_or_default()
+    }
+
     /// The declared default of a query/path parameter, if the spec gives one.
     fn param_default(&self, name: &str) -> Option<&Value> {
-        let validator = self.spec.validator();
-        self.op["parameters"].as_array()?.iter().find_map(|p| {
-            let p = match p.get("$ref") {
-                Some(r) => validator.resolve(r).ok()?,
-                None => p,
+        self.parameters().into_iter().find_map(|p| (p["name"] == name).then(|| p["schema"].get("default"))?)
+    }
+
+    /// Check the query string of a request against the declared parameters:
+    /// every parameter sent is declared `in: query`, scalar values parse as
+    /// the declared type, required query parameters are present, and every
+    /// declared path parameter occurs in the path template (a spec that
+    /// declares a query parameter `in: path` fails here).
+    fn check_query(&self, query: &[(String, String)]) -> Result<(), String> {
+        let params = self.parameters();
+        let mut problems = Vec::new();
+        for p in &params {
+            let name = p["name"].as_str().unwrap_or_default();
+            match p["in"].as_str() {
+                Some("path") if !self.template.contains(&format!("{{{name}}}")) => {
+                    problems.push(format!("path parameter `{name}` does not occur in the path template"));
+                }
+                Some("query") if p["required"] == true && !query.iter().any(|(k, _)| k == name) => {
+                    problems.push(format!("required query parameter `{name}` is missing"));
+                }
+                _ => {}
+            }
+        }
+        for (name, value) in query {
+            let Some(p) = params.iter().find(|p| p["name"] == name.as_str() && p["in"] == "query") else {
+                problems.push(format!("query parameter `{name}` is not declared"));
+                continue;
             };
-            (p["name"] == name).then(|| p["schema"].get("default"))?
-        })
+            let ty = p["schema"]["type"].as_str().unwrap_or_default();
+            let ok = match ty {
+                "integer" => value.parse::<i64>().is_ok(),
+                "number" => value.parse::<f64>().is_ok(),
+                "boolean" => value == "true" || value == "false",
+                _ => true,
+            };
+            if !ok {
+                problems.push(format!("query parameter `{name}={value}` is not a {ty}"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}: query of {} ({} {}) {query:?}:\n  {}",
+                self.spec.label,
+                self.id(),
+                self.method,
+                self.template,
+                problems.join("\n  ")
+            ))
+        }
     }
 
     /// Check a request body we send against the declared request schema, so
@@ -470,6 +579,24 @@ impl Operation<'_> {
                     self.declared_statuses()
                 )
             })?;
+        if status == 204 {
+            // No Content: HTTP allows no body, whatever media type the spec
+            // lists for it (Cloud addWatcher lists application/json).
+            if !body.is_null() {
+                return Err(format!("{}: {} 204 answer carries a body: {body}", self.spec.label, self.id()));
+            }
+            return Ok(Checked {
+                operation_id: self.id(),
+                status,
+                line: format!(
+                    "[{}] {} {} ({}) 204 (declared as {declared_as}) -> no body",
+                    self.spec.label,
+                    self.method,
+                    self.template,
+                    self.id()
+                ),
+            });
+        }
         let media = content_type.map(media_type);
         let content = response.get("content").and_then(Value::as_object).filter(|c| !c.is_empty());
         let declared_schema = match content {
@@ -564,6 +691,7 @@ impl Run {
 
     /// Send `method path` (query and body added by `build`) with the given
     /// password, require `expected`, and check the answer against the spec.
+    /// The query string must be one the spec accepts (see `check_query`).
     async fn call_with(
         &mut self,
         secret: &str,
@@ -572,9 +700,44 @@ impl Run {
         build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
         expected: u16,
     ) -> Value {
+        self.exchange(secret, method, path, build, expected, true).await
+    }
+
+    /// Like `call`, for a request that is deliberately off-spec (e.g. a
+    /// required query parameter left out to provoke a 400): only the answer
+    /// is checked.
+    async fn call_off_spec(
+        &mut self,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        expected: u16,
+    ) -> Value {
+        self.exchange(SECRET, method, path, build, expected, false).await
+    }
+
+    async fn exchange(
+        &mut self,
+        secret: &str,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        expected: u16,
+        check_query: bool,
+    ) -> Value {
         let url = format!("{}{path}", self.fake.base_url());
         let request = build(self.http.request(method.clone(), url).basic_auth(USER, Some(secret)));
-        let resp = request.send().await.expect("HTTP call to the fake Jira");
+        let (client, request) = request.build_split();
+        let request = request.unwrap_or_else(|e| panic!("{method} {path}: cannot build the request: {e}"));
+        if check_query {
+            let query: Vec<(String, String)> =
+                request.url().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            self.spec
+                .operation(method.as_str(), path)
+                .and_then(|op| op.check_query(&query))
+                .unwrap_or_else(|e| panic!("the test's own request is off-spec: {e}"));
+        }
+        let resp = client.execute(request).await.expect("HTTP call to the fake Jira");
         let status = resp.status().as_u16();
         let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = resp.bytes().await.expect("read the fake's answer");
@@ -607,11 +770,23 @@ impl Run {
 
     /// JSON request body, validated against the spec's request schema first.
     async fn send_json(&mut self, method: Method, path: &str, body: Value, expected: u16) -> Value {
+        self.send_json_query(method, path, &[], body, expected).await
+    }
+
+    /// `send_json` with a query string.
+    async fn send_json_query(
+        &mut self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Value,
+        expected: u16,
+    ) -> Value {
         self.spec
             .operation(method.as_str(), path)
             .and_then(|op| op.check_request(&body))
             .unwrap_or_else(|e| panic!("the test's own request is off-spec: {e}"));
-        self.call(method, path, |r| r.json(&body), expected).await
+        self.call(method, path, |r| r.query(query).json(&body), expected).await
     }
 
     fn covered(&self) -> BTreeSet<(String, u16)> {
@@ -975,6 +1150,742 @@ async fn data_center_v2_answers_conform_to_the_dc_spec() {
 }
 
 // ---------------------------------------------------------------------------
+// Users, groups, permissions, watchers (platform) and JSM customers/requests
+// ---------------------------------------------------------------------------
+
+/// A group name with spaces, as real groups have: the fake's `self` and
+/// `nextPage` links must encode it.
+const GROUP: &str = "Service Desk Team";
+/// Members added on top of the first one, so the group spans three pages of 50.
+const EXTRA_MEMBERS: usize = 120;
+
+/// Add `EXTRA_MEMBERS` users to `GROUP`; returns their `id_of(accountId, email)`.
+fn fill_group(fake: &FakeJira, id_of: impl Fn(String, String) -> String) -> Vec<String> {
+    (0..EXTRA_MEMBERS)
+        .map(|n| {
+            let email = format!("agent{n:03}@example.test");
+            let id = fake.add_user(&email, &format!("Agent {n:03}"));
+            fake.add_member(GROUP, &id);
+            id_of(id, email)
+        })
+        .collect()
+}
+
+/// A link Jira hands out (`self`, `nextPage`): an absolute URL on the fake,
+/// with nothing a URI may not contain.
+fn assert_link(run: &Run, link: &Value) -> reqwest::Url {
+    let link = link.as_str().unwrap_or_else(|| panic!("link is not a string: {link}"));
+    assert!(!link.contains(|c: char| c.is_whitespace() || c == '"'), "link is not a valid URI: {link:?}");
+    assert!(link.starts_with(&run.fake.base_url()), "link {link} does not point at the fake");
+    reqwest::Url::parse(link).unwrap_or_else(|e| panic!("link {link} is not a URL: {e}"))
+}
+
+/// How `walk_group` moves from page to page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Paging {
+    /// Request exactly the `nextPage` link of each page.
+    NextPage,
+    /// Request `startAt` = entries seen so far, as mailgate's client does.
+    StartAt,
+}
+
+/// Read `getUsersFromGroup` from the first page to the last, checking the
+/// paging fields of every page; returns `id_field` of every member in the
+/// order received and the number of pages.
+async fn walk_group(run: &mut Run, path: &str, id_field: &str, paging: Paging) -> (Vec<String>, usize) {
+    let mut seen: Vec<String> = Vec::new();
+    let mut next: Option<(String, Vec<(String, String)>)> = None;
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        assert!(pages <= 10, "group/member pagination does not end");
+        let (req_path, query) = next.take().unwrap_or_else(|| {
+            let mut q = vec![("groupname".to_string(), GROUP.to_string())];
+            if paging == Paging::StartAt {
+                q.extend([("startAt".into(), seen.len().to_string()), ("maxResults".into(), "50".into())]);
+            }
+            (path.to_string(), q)
+        });
+        let page = run.call(Method::GET, &req_path, |r| r.query(&query), 200).await;
+        let start = page["startAt"].as_u64().expect("startAt is an integer") as usize;
+        assert_eq!(start, seen.len(), "page {pages} does not start where the previous one ended");
+        let max = page["maxResults"].as_u64().expect("maxResults is an integer") as usize;
+        assert!((1..=50).contains(&max), "maxResults {max} outside 1..=50");
+        let values = page["values"].as_array().expect("values is an array");
+        assert!(values.len() <= max, "page {pages} holds {} > maxResults {max}", values.len());
+        assert_eq!(page["total"], EXTRA_MEMBERS + 1, "total");
+        assert_link(run, &page["self"]);
+        seen.extend(values.iter().map(|u| str_field(u, id_field).to_string()));
+        let is_last = page["isLast"].as_bool().expect("isLast is a boolean");
+        match page.get("nextPage") {
+            Some(link) => {
+                assert!(!is_last, "nextPage on a page with isLast=true");
+                assert!(!values.is_empty(), "an empty page that is not the last");
+                let url = assert_link(run, link);
+                if paging == Paging::NextPage {
+                    let query = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+                    next = Some((url.path().to_string(), query));
+                }
+            }
+            None => {
+                assert!(is_last, "no nextPage but isLast=false");
+                break;
+            }
+        }
+    }
+    (seen, pages)
+}
+
+/// Every member exactly once.
+fn assert_members(seen: &[String], expected: &[String]) {
+    let unique: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "a member came back twice");
+    let mut seen = seen.to_vec();
+    let mut expected = expected.to_vec();
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn cloud_v3_people_answers_conform_to_the_cloud_spec() {
+    let mut run = Run::start(cloud_v3()).await;
+    let alice = run.fake.add_user("alice@example.test", "Alice Liddell");
+    run.fake.add_group(GROUP);
+
+    // findUsers: a bare array; `query` prefix-matches the email.
+    let found = run
+        .call(
+            Method::GET,
+            "/rest/api/3/user/search",
+            |r| r.query(&[("query", "alice@example.test"), ("startAt", "0"), ("maxResults", "50")]),
+            200,
+        )
+        .await;
+    let found = found.as_array().expect("findUsers answers a bare array");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["accountId"], alice.as_str());
+    assert_eq!(found[0]["emailAddress"], "alice@example.test");
+    let nobody =
+        run.call(Method::GET, "/rest/api/3/user/search", |r| r.query(&[("query", "nobody@example.test")]), 200).await;
+    assert_eq!(nobody, json!([]));
+    let no_query = run.call(Method::GET, "/rest/api/3/user/search", |r| r, 400).await;
+    assert!(no_query["errorMessages"][0].is_string(), "{no_query}");
+
+    // createUser with the body mailgate sends (`products: []`); an existing
+    // user with Jira access is answered 201 with that user.
+    let new_user = json!({"emailAddress": "bob@example.test", "products": []});
+    let created = run.send_json(Method::POST, "/rest/api/3/user", new_user.clone(), 201).await;
+    let bob = str_field(&created, "accountId").to_string();
+    assert_eq!(created["emailAddress"], "bob@example.test");
+    let again = run.send_json(Method::POST, "/rest/api/3/user", new_user, 201).await;
+    assert_eq!(again["accountId"], bob.as_str());
+    let bad = run
+        .send_json(Method::POST, "/rest/api/3/user", json!({"emailAddress": "not-an-email", "products": []}), 400)
+        .await;
+    assert!(bad["errors"]["emailAddress"].is_string(), "{bad}");
+
+    // addUserToGroup: 201 Group; 400 when already a member; 404 for an
+    // unknown group or user.
+    let group = run
+        .send_json_query(
+            Method::POST,
+            "/rest/api/3/group/user",
+            &[("groupname", GROUP)],
+            json!({"accountId": bob}),
+            201,
+        )
+        .await;
+    assert_eq!(group["name"], GROUP);
+    let dup = run
+        .send_json_query(
+            Method::POST,
+            "/rest/api/3/group/user",
+            &[("groupname", GROUP)],
+            json!({"accountId": bob}),
+            400,
+        )
+        .await;
+    assert!(dup["errorMessages"][0].as_str().is_some_and(|m| m.contains("already")), "{dup}");
+    run.send_json_query(
+        Method::POST,
+        "/rest/api/3/group/user",
+        &[("groupname", "no-such-group")],
+        json!({"accountId": bob}),
+        404,
+    )
+    .await;
+    run.send_json_query(
+        Method::POST,
+        "/rest/api/3/group/user",
+        &[("groupname", GROUP)],
+        json!({"accountId": "712020:no-such-user"}),
+        404,
+    )
+    .await;
+
+    // getUsersFromGroup: 121 members over three pages, following nextPage.
+    let mut expected = vec![bob.clone()];
+    expected.extend(fill_group(&run.fake, |id, _| id));
+    let (seen, pages) = walk_group(&mut run, "/rest/api/3/group/member", "accountId", Paging::NextPage).await;
+    assert_eq!(pages, 3, "121 members at 50 per page");
+    assert_members(&seen, &expected);
+    // The default page size is the spec's; larger requests are capped at 50.
+    let first = run.call(Method::GET, "/rest/api/3/group/member", |r| r.query(&[("groupname", GROUP)]), 200).await;
+    let default_max = run
+        .spec
+        .operation("GET", "/rest/api/3/group/member")
+        .expect("getUsersFromGroup in the spec")
+        .param_default("maxResults")
+        .cloned();
+    assert_eq!(Some(first["maxResults"].clone()), default_max);
+    let capped = run
+        .call(
+            Method::GET,
+            "/rest/api/3/group/member",
+            |r| r.query(&[("groupname", GROUP), ("startAt", "100"), ("maxResults", "1000")]),
+            200,
+        )
+        .await;
+    assert_eq!(capped["maxResults"], 50);
+    assert_eq!(capped["values"].as_array().map(Vec::len), Some(EXTRA_MEMBERS + 1 - 100));
+    assert_eq!(capped["isLast"], true);
+    run.call(Method::GET, "/rest/api/3/group/member", |r| r.query(&[("groupname", "no-such-group")]), 404).await;
+    run.call(Method::GET, "/rest/api/3/group/member", |r| r, 400).await;
+
+    // getMyPermissions, one permission denied.
+    run.fake.deny_permissions(&["CREATE_ISSUES"]);
+    let perms = run
+        .call(
+            Method::GET,
+            "/rest/api/3/mypermissions",
+            |r| r.query(&[("permissions", "BROWSE_PROJECTS,CREATE_ISSUES"), ("projectKey", "HELP")]),
+            200,
+        )
+        .await;
+    assert_eq!(perms["permissions"]["BROWSE_PROJECTS"]["havePermission"], true);
+    assert_eq!(perms["permissions"]["CREATE_ISSUES"]["havePermission"], false);
+    run.call(Method::GET, "/rest/api/3/mypermissions", |r| r.query(&[("projectKey", "HELP")]), 400).await;
+
+    // addWatcher: the body is a bare JSON string (the accountId); 204.
+    let key = run.fake.seed_issue("HELP", "Watch me");
+    let watchers = format!("/rest/api/3/issue/{key}/watchers");
+    run.send_json(Method::POST, &watchers, json!(alice), 204).await;
+    assert_eq!(run.fake.issue(&key).map(|i| i.watchers), Some(vec![alice.clone()]));
+    run.send_json(Method::POST, "/rest/api/3/issue/HELP-999/watchers", json!(alice), 404).await;
+    run.send_json(Method::POST, &watchers, json!("712020:no-such-user"), 404).await;
+    run.call(Method::POST, &watchers, |r| r.json(&json!({"accountId": alice})), 400).await;
+
+    run.report();
+    assert_eq!(
+        run.covered(),
+        expected_coverage(&[
+            ("findUsers", 200),
+            ("findUsers", 400),
+            ("createUser", 201),
+            ("createUser", 400),
+            ("addUserToGroup", 201),
+            ("addUserToGroup", 400),
+            ("addUserToGroup", 404),
+            ("getUsersFromGroup", 200),
+            ("getUsersFromGroup", 400),
+            ("getUsersFromGroup", 404),
+            ("getMyPermissions", 200),
+            ("getMyPermissions", 400),
+            ("addWatcher", 204),
+            ("addWatcher", 400),
+            ("addWatcher", 404),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn jsm_answers_conform_to_the_jsm_spec() {
+    let mut run = Run::start(jsm()).await;
+    assert_eq!(run.spec.base_path, "", "JSM paths are written in full from /rest/servicedeskapi");
+    run.fake.add_service_desk("1", "HELP");
+    let alice = run.fake.add_user("alice@example.test", "Alice Liddell");
+
+    // createCustomer with the body mailgate sends (Cloud: email + displayName).
+    let strict = [("strictConflictStatusCode", "true")];
+    let carol = run
+        .send_json_query(
+            Method::POST,
+            "/rest/servicedeskapi/customer",
+            &strict,
+            json!({"email": "carol@customer.test", "displayName": "Carol Customer"}),
+            201,
+        )
+        .await;
+    let carol = str_field(&carol, "accountId").to_string();
+    // Existing email: 409 with strictConflictStatusCode=true, 400 without.
+    let conflict = run
+        .send_json_query(
+            Method::POST,
+            "/rest/servicedeskapi/customer",
+            &strict,
+            json!({"email": "carol@customer.test", "displayName": "Carol Customer"}),
+            409,
+        )
+        .await;
+    assert!(conflict["errorMessage"].is_string(), "{conflict}");
+    run.send_json(
+        Method::POST,
+        "/rest/servicedeskapi/customer",
+        json!({"email": "carol@customer.test", "displayName": "Carol Customer"}),
+        400,
+    )
+    .await;
+    run.send_json_query(
+        Method::POST,
+        "/rest/servicedeskapi/customer",
+        &strict,
+        json!({"email": "not-an-email", "displayName": "Nobody"}),
+        400,
+    )
+    .await;
+
+    // addCustomers: 204; 404 for an unknown service desk; 400 when a
+    // customer does not exist (the valid ones are still added).
+    run.send_json(Method::POST, "/rest/servicedeskapi/servicedesk/1/customer", json!({"accountIds": [carol]}), 204)
+        .await;
+    run.send_json(Method::POST, "/rest/servicedeskapi/servicedesk/99/customer", json!({"accountIds": [carol]}), 404)
+        .await;
+    let dave = run.fake.add_user("dave@customer.test", "Dave");
+    run.send_json(
+        Method::POST,
+        "/rest/servicedeskapi/servicedesk/1/customer",
+        json!({"accountIds": [dave, "qm:no-such-customer"]}),
+        400,
+    )
+    .await;
+    let customers = run.fake.service_desks().into_iter().find(|d| d.id == "1").map(|d| d.customers);
+    assert_eq!(customers, Some(vec![carol.clone(), dave.clone()]), "valid customers are added despite the 400");
+
+    // createCustomerRequest with the body mailgate sends, on behalf of a
+    // customer with a participant, and without (the caller is the reporter).
+    let request = run
+        .send_json(
+            Method::POST,
+            "/rest/servicedeskapi/request",
+            json!({
+                "serviceDeskId": "1",
+                "requestTypeId": "10",
+                "requestFieldValues": {"summary": "Printer on fire", "description": "Floor 3."},
+                "raiseOnBehalfOf": carol,
+                "requestParticipants": [alice]
+            }),
+            201,
+        )
+        .await;
+    let key = str_field(&request, "issueKey").to_string();
+    assert!(key.starts_with("HELP-"), "{request}");
+    assert_eq!(request["reporter"]["accountId"], carol.as_str());
+    assert_eq!(request["serviceDeskId"], "1");
+    let own = run
+        .send_json(
+            Method::POST,
+            "/rest/servicedeskapi/request",
+            json!({
+                "serviceDeskId": "1",
+                "requestTypeId": "10",
+                "requestFieldValues": {"summary": "Raised by the bot", "description": "No customer."}
+            }),
+            201,
+        )
+        .await;
+    assert!(own["reporter"]["accountId"].is_string(), "{own}");
+    let bad = run
+        .send_json(
+            Method::POST,
+            "/rest/servicedeskapi/request",
+            json!({"serviceDeskId": "99", "requestTypeId": "10", "requestFieldValues": {"summary": "Nowhere"}}),
+            400,
+        )
+        .await;
+    assert!(bad["errorMessage"].is_string(), "{bad}");
+
+    // createRequestComment: public and internal; 400 without `public`;
+    // 404 for an unknown request.
+    let comments = format!("/rest/servicedeskapi/request/{key}/comment");
+    let public = run.send_json(Method::POST, &comments, json!({"body": "We are on it.", "public": true}), 201).await;
+    assert_eq!(public["public"], true);
+    assert_eq!(public["body"], "We are on it.");
+    let internal = run.send_json(Method::POST, &comments, json!({"body": "Agent note.", "public": false}), 201).await;
+    assert_eq!(internal["public"], false);
+    run.send_json(Method::POST, &comments, json!({"body": "Which audience?"}), 400).await;
+    run.send_json(
+        Method::POST,
+        "/rest/servicedeskapi/request/HELP-999/comment",
+        json!({"body": "x", "public": true}),
+        404,
+    )
+    .await;
+
+    // addRequestParticipants: 200 PagedDTOUserDTO; 400 unknown user; 404
+    // unknown request.
+    let participants = format!("/rest/servicedeskapi/request/{key}/participant");
+    let added = run.send_json(Method::POST, &participants, json!({"accountIds": [dave]}), 200).await;
+    assert_eq!(added["values"][0]["accountId"], dave.as_str());
+    run.send_json(Method::POST, &participants, json!({"accountIds": ["qm:no-such-customer"]}), 400).await;
+    run.send_json(
+        Method::POST,
+        "/rest/servicedeskapi/request/HELP-999/participant",
+        json!({"accountIds": [dave]}),
+        404,
+    )
+    .await;
+
+    run.report();
+    assert_eq!(
+        run.covered(),
+        expected_coverage(&[
+            ("createCustomer", 201),
+            ("createCustomer", 400),
+            ("createCustomer", 409),
+            ("addCustomers", 204),
+            ("addCustomers", 400),
+            ("addCustomers", 404),
+            ("createCustomerRequest", 201),
+            ("createCustomerRequest", 400),
+            ("createRequestComment", 201),
+            ("createRequestComment", 400),
+            ("createRequestComment", 404),
+            ("addRequestParticipants", 200),
+            ("addRequestParticipants", 400),
+            ("addRequestParticipants", 404),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn data_center_v2_people_answers_conform_to_the_dc_spec() {
+    let mut run = Run::start(data_center()).await;
+    run.fake.add_user("alice@example.test", "Alice Liddell");
+    run.fake.add_group(GROUP);
+
+    // findUsers: DC searches with `username` (username, name or email).
+    let found = run
+        .call(
+            Method::GET,
+            "/rest/api/2/user/search",
+            |r| r.query(&[("username", "alice@example.test"), ("startAt", "0"), ("maxResults", "50")]),
+            200,
+        )
+        .await;
+    let found = found.as_array().expect("findUsers answers a bare array");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["name"], "alice@example.test");
+    run.call(Method::GET, "/rest/api/2/user/search", |r| r, 400).await;
+
+    // createUser with the body mailgate sends on DC; 400 when it exists.
+    let new_user = json!({"name": "bob", "emailAddress": "bob@example.test", "displayName": "Bob Builder"});
+    let created = run.send_json(Method::POST, "/rest/api/2/user", new_user.clone(), 201).await;
+    assert_eq!(created["name"], "bob");
+    let exists = run.send_json(Method::POST, "/rest/api/2/user", new_user, 400).await;
+    assert!(exists["errors"].as_object().is_some_and(|e| !e.is_empty()), "{exists}");
+
+    // addUserToGroup by username: 201; 400 already a member; 404 unknown group.
+    let group = run
+        .send_json_query(Method::POST, "/rest/api/2/group/user", &[("groupname", GROUP)], json!({"name": "bob"}), 201)
+        .await;
+    assert_eq!(group["name"], GROUP);
+    run.send_json_query(Method::POST, "/rest/api/2/group/user", &[("groupname", GROUP)], json!({"name": "bob"}), 400)
+        .await;
+    run.send_json_query(
+        Method::POST,
+        "/rest/api/2/group/user",
+        &[("groupname", "no-such-group")],
+        json!({"name": "bob"}),
+        404,
+    )
+    .await;
+
+    // getUsersFromGroup: 121 members, read by startAt (as mailgate does)
+    // and by nextPage.
+    let mut expected = vec!["bob".to_string()];
+    expected.extend(fill_group(&run.fake, |_, email| email));
+    for paging in [Paging::StartAt, Paging::NextPage] {
+        let (seen, pages) = walk_group(&mut run, "/rest/api/2/group/member", "name", paging).await;
+        assert_eq!(pages, 3, "121 members at 50 per page");
+        assert_members(&seen, &expected);
+    }
+    run.call(Method::GET, "/rest/api/2/group/member", |r| r.query(&[("groupname", "no-such-group")]), 404).await;
+    // `groupname` is required by DC; leaving it out is off-spec on purpose.
+    run.call_off_spec(Method::GET, "/rest/api/2/group/member", |r| r, 400).await;
+
+    // addWatcher by username.
+    let key = run.fake.seed_issue("HELP", "Watch me");
+    run.send_json(Method::POST, &format!("/rest/api/2/issue/{key}/watchers"), json!("bob"), 204).await;
+    assert_eq!(run.fake.issue(&key).map(|i| i.watchers), Some(vec!["bob".to_string()]));
+    run.send_json(Method::POST, "/rest/api/2/issue/HELP-999/watchers", json!("bob"), 404).await;
+
+    run.report();
+    assert_eq!(
+        run.covered(),
+        expected_coverage(&[
+            ("findUsers", 200),
+            ("findUsers", 400),
+            ("createUser", 201),
+            ("createUser", 400),
+            ("addUserToGroup", 201),
+            ("addUserToGroup", 400),
+            ("addUserToGroup", 404),
+            ("getUsersFromGroup", 200),
+            ("getUsersFromGroup", 400),
+            ("getUsersFromGroup", 404),
+            ("addWatcher_1", 204),
+            ("addWatcher_1", 404),
+        ])
+    );
+}
+
+// ---------------------------------------------------------------------------
+// mailgate's own client, recorded on the wire
+// ---------------------------------------------------------------------------
+
+/// One HTTP exchange between mailgate's client and the fake.
+struct Exchange {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    request_type: Option<String>,
+    request_body: Vec<u8>,
+    status: u16,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Exchange {
+    /// Check the request mailgate built (operation, query string, JSON body
+    /// against the request schema) and the fake's answer, against the spec
+    /// for the path (`spec_for`).
+    fn check(&self) -> Result<Checked, String> {
+        let spec = spec_for(&self.path);
+        let op = spec.operation(&self.method, &self.path)?;
+        op.check_query(&self.query)?;
+        if self.request_body.is_empty() {
+            if op.op["requestBody"]["required"] == true {
+                return Err(format!("{} {}: the spec requires a request body, none sent", self.method, self.path));
+            }
+        } else {
+            let media = self.request_type.as_deref().map(media_type);
+            if media.as_deref() != Some("application/json") {
+                return Err(format!("{} {}: request body sent as {media:?}", self.method, self.path));
+            }
+            let body: Value = serde_json::from_slice(&self.request_body)
+                .map_err(|e| format!("{} {}: request body is not JSON: {e}", self.method, self.path))?;
+            op.check_request(&body)?;
+        }
+        let answer = if self.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&self.body)
+                .map_err(|e| format!("{} {}: {} answer is not JSON: {e}", self.method, self.path, self.status))?
+        };
+        op.check_response(self.status, self.content_type.as_deref(), &answer)
+    }
+}
+
+/// A pass-through proxy in front of the fake that records every exchange,
+/// so the requests mailgate's client really builds are what gets checked.
+struct Recorder {
+    base_url: String,
+    log: Arc<Mutex<Vec<Exchange>>>,
+}
+
+impl Recorder {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the recording proxy");
+        let base_url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let log: Arc<Mutex<Vec<Exchange>>> = Arc::default();
+        let (shared, http) = (log.clone(), reqwest::Client::new());
+        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let (log, http, target) = (shared.clone(), http.clone(), target.clone());
+            async move {
+                let mut forward = http.request(method.clone(), format!("{target}{uri}"));
+                for (name, value) in &headers {
+                    if name != HOST && name != CONTENT_LENGTH {
+                        forward = forward.header(name, value);
+                    }
+                }
+                let resp = forward.body(body.to_vec()).send().await.expect("forward to the fake");
+                let status = resp.status();
+                let content_type = resp.headers().get(CONTENT_TYPE).cloned();
+                let answer = resp.bytes().await.expect("read the fake's answer");
+                let text = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let query = reqwest::Url::parse(&format!("{target}{uri}"))
+                    .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+                    .unwrap_or_default();
+                log.lock().unwrap_or_else(|p| p.into_inner()).push(Exchange {
+                    method: method.to_string(),
+                    path: uri.path().to_string(),
+                    query,
+                    request_type: text(headers.get(CONTENT_TYPE)),
+                    request_body: body.to_vec(),
+                    status: status.as_u16(),
+                    content_type: text(content_type.as_ref()),
+                    body: answer.to_vec(),
+                });
+                let mut out = axum::response::Response::new(axum::body::Body::from(answer));
+                *out.status_mut() = status;
+                if let Some(ct) = content_type {
+                    out.headers_mut().insert(CONTENT_TYPE, ct);
+                }
+                out
+            }
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { base_url, log }
+    }
+
+    /// The client, pointed at the proxy.
+    fn client(&self, flavor: JiraFlavor) -> HttpJira {
+        let settings = JiraSettings {
+            flavor,
+            base_url: self.base_url.clone(),
+            auth: JiraAuth::Basic { user: USER.into(), secret: SecretString::from(SECRET) },
+            timeout_secs: 10,
+            max_retries: 0,
+            default_reporter: None,
+        };
+        HttpJira::new(&settings).expect("build mailgate's Jira client")
+    }
+
+    /// Check every recorded exchange; returns what was covered.
+    fn check_all(&self) -> BTreeSet<(String, u16)> {
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        assert!(!log.is_empty(), "the client made no calls");
+        let mut covered = BTreeSet::new();
+        for x in log.iter() {
+            let checked = x.check().unwrap_or_else(|e| panic!("mailgate's client, {} {}: {e}", x.method, x.path));
+            println!("validated client call {}", checked.line);
+            covered.insert((checked.operation_id, checked.status));
+        }
+        covered
+    }
+}
+
+#[tokio::test]
+async fn mailgate_cloud_client_requests_conform_to_the_cloud_and_jsm_specs() {
+    mailgate::telemetry::install_crypto_provider();
+    let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
+        .await
+        .expect("start the fake Jira");
+    let recorder = Recorder::start(fake.base_url()).await;
+    let jira = recorder.client(JiraFlavor::Cloud);
+    let alice = fake.add_user("alice@example.test", "Alice Liddell");
+    fake.add_group(GROUP);
+    fake.add_service_desk("1", "HELP");
+    fake.deny_permissions(&["CREATE_ISSUES"]);
+
+    let found = jira.find_user_by_email("alice@example.test").await.expect("find alice");
+    assert_eq!(found.and_then(|u| u.account_id), Some(alice.clone()));
+    assert_eq!(jira.find_user_by_email("nobody@example.test").await.expect("search"), None);
+
+    let bob = IdentityApi::create_user(&jira, "bob@example.test", "Bob Builder").await.expect("create bob");
+    assert!(bob.account_id.is_some(), "{bob:?}");
+    jira.add_user_to_group(&bob, GROUP).await.expect("add bob to the group");
+    jira.add_user_to_group(&bob, GROUP).await.expect("already a member is success");
+    assert!(matches!(jira.add_user_to_group(&bob, "no-such-group").await, Err(JiraError::NotFound(_))));
+
+    let mut expected = vec!["bob@example.test".to_string()];
+    expected.extend(fill_group(&fake, |_, email| email));
+    let emails = jira.group_member_emails(GROUP).await.expect("group members");
+    assert_members(&emails, &expected);
+
+    let perms = jira.my_permissions(Some("HELP"), &["BROWSE_PROJECTS", "CREATE_ISSUES"]).await.expect("perms");
+    assert_eq!(perms, vec![("BROWSE_PROJECTS".to_string(), true), ("CREATE_ISSUES".to_string(), false)]);
+
+    let carol = jira.create_customer("carol@customer.test", "Carol Customer").await.expect("create carol");
+    let again = jira.create_customer("carol@customer.test", "Carol Customer").await.expect("409, then found");
+    assert_eq!(again.account_id, carol.account_id);
+    jira.add_customer_to_service_desk("1", &carol).await.expect("add carol to the service desk");
+    let carol_id = carol.account_id.clone().expect("carol's accountId");
+
+    let request = NewRequest {
+        service_desk: "1".into(),
+        request_type: "10".into(),
+        summary: "Printer on fire".into(),
+        description: "Floor 3.".into(),
+        on_behalf_of: Some(carol_id.clone()),
+        participants: vec![alice.clone()],
+    };
+    let created = jira.create_request(&request).await.expect("create the request");
+    let own = NewRequest { on_behalf_of: None, participants: Vec::new(), ..request };
+    jira.create_request(&own).await.expect("create a request as the caller");
+    jira.add_request_comment(&created.key, "We are on it.", true).await.expect("public comment");
+    jira.add_request_comment(&created.key, "Agent note.", false).await.expect("internal comment");
+    jira.add_watcher(&created.key, &alice).await.expect("add a watcher");
+    jira.add_request_participants(&created.key, &[carol_id]).await.expect("add a participant");
+
+    let covered = recorder.check_all();
+    assert_eq!(
+        covered,
+        expected_coverage(&[
+            ("findUsers", 200),
+            ("createUser", 201),
+            ("addUserToGroup", 201),
+            ("addUserToGroup", 400),
+            ("addUserToGroup", 404),
+            ("getUsersFromGroup", 200),
+            ("getMyPermissions", 200),
+            ("createCustomer", 201),
+            ("createCustomer", 409),
+            ("addCustomers", 204),
+            ("createCustomerRequest", 201),
+            ("createRequestComment", 201),
+            ("addWatcher", 204),
+            ("addRequestParticipants", 200),
+        ])
+    );
+    assert_eq!(fake.count_calls("GET /rest/api/3/group/member"), 3, "121 members in pages of 50");
+}
+
+#[tokio::test]
+async fn mailgate_data_center_client_requests_conform_to_the_dc_spec() {
+    mailgate::telemetry::install_crypto_provider();
+    let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
+        .await
+        .expect("start the fake Jira");
+    let recorder = Recorder::start(fake.base_url()).await;
+    let jira = recorder.client(JiraFlavor::Datacenter);
+    fake.add_user("alice@example.test", "Alice Liddell");
+    fake.add_group(GROUP);
+
+    let found = jira.find_user_by_email("alice@example.test").await.expect("find alice");
+    assert_eq!(found.and_then(|u| u.name), Some("alice@example.test".to_string()));
+    let bob = IdentityApi::create_user(&jira, "bob@example.test", "Bob Builder").await.expect("create bob");
+    assert_eq!(bob.name.as_deref(), Some("bob@example.test"));
+    jira.add_user_to_group(&bob, GROUP).await.expect("add bob to the group");
+    jira.add_user_to_group(&bob, GROUP).await.expect("already a member is success");
+
+    let mut expected = vec!["bob@example.test".to_string()];
+    expected.extend(fill_group(&fake, |_, email| email));
+    let emails = jira.group_member_emails(GROUP).await.expect("group members");
+    assert_members(&emails, &expected);
+
+    let key = IssueKey::parse(&fake.seed_issue("HELP", "Watch me")).expect("issue key");
+    jira.add_watcher(&key, "bob@example.test").await.expect("add a watcher");
+
+    let covered = recorder.check_all();
+    assert_eq!(
+        covered,
+        expected_coverage(&[
+            ("findUsers", 200),
+            ("createUser", 201),
+            ("addUserToGroup", 201),
+            ("addUserToGroup", 400),
+            ("getUsersFromGroup", 200),
+            ("addWatcher_1", 204),
+        ])
+    );
+    assert_eq!(fake.count_calls("GET /rest/api/2/group/member"), 3, "121 members in pages of 50");
+}
+
+// ---------------------------------------------------------------------------
 // The validator and the lookup must reject wrong shapes (no vacuous passes)
 // ---------------------------------------------------------------------------
 
@@ -1145,4 +2056,83 @@ fn data_center_spec_overrides_are_narrow() {
             .is_err(),
         "fields must still be an object"
     );
+
+    // findUsers: an array of UserBean; a single user object fails.
+    let find = spec.operation("GET", "/rest/api/2/user/search").expect("DC findUsers");
+    let user = json!({"name": "bob", "emailAddress": "bob@example.test", "active": true});
+    assert!(find.check_response(200, Some("application/json"), &user).is_err());
+    assert!(find.check_response(200, Some("application/json"), &json!([user])).is_ok());
+    let err = find
+        .check_response(200, Some("application/json"), &json!([{"name": 7, "active": "yes"}]))
+        .expect_err("wrong UserBean types must fail");
+    assert!(err.contains("$[0].name") && err.contains("$[0].active"), "{err}");
+
+    // getUsersFromGroup: `groupname` is a (required) query parameter now ...
+    let members = spec.operation("GET", "/rest/api/2/group/member").expect("DC getUsersFromGroup");
+    let q = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+    assert_eq!(members.check_query(&q(&[("groupname", "g"), ("startAt", "50"), ("maxResults", "50")])), Ok(()));
+    let err = members.check_query(&q(&[("startAt", "0")])).expect_err("groupname is required");
+    assert!(err.contains("`groupname` is missing"), "{err}");
+    assert!(members.check_query(&q(&[("groupname", "g"), ("groupName", "g")])).is_err(), "undeclared parameter");
+    // ... and the answer is a page of UserJsonBean, no longer a single user
+    // that any object passes.
+    let page = json!({"startAt": 0, "maxResults": 50, "total": 1, "isLast": true,
+                      "values": [{"name": "bob", "active": true}]});
+    assert!(members.check_response(200, Some("application/json"), &page).is_ok());
+    for (bad, at) in [
+        (json!({"values": {"name": "bob"}}), "$.values"),
+        (json!({"values": [{"name": 1}]}), "$.values[0].name"),
+        (json!({"isLast": "no", "values": []}), "$.isLast"),
+        (json!({"startAt": "0", "values": []}), "$.startAt"),
+    ] {
+        let err = members.check_response(200, Some("application/json"), &bad).expect_err("bad page must fail");
+        assert!(err.contains(at), "{bad}: expected an error at {at}: {err}");
+    }
+}
+
+#[test]
+fn query_no_content_and_jsm_checks_reject_wrong_input() {
+    let q = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+    // Query strings: undeclared names and wrongly typed values fail.
+    let cloud = cloud_v3();
+    let members = cloud.operation("GET", "/rest/api/3/group/member").expect("getUsersFromGroup");
+    assert_eq!(members.check_query(&q(&[("groupname", "g"), ("includeInactiveUsers", "false")])), Ok(()));
+    let err = members.check_query(&q(&[("groupname", "g"), ("startAt", "ten")])).expect_err("startAt is an integer");
+    assert!(err.contains("startAt=ten"), "{err}");
+    let err =
+        members.check_query(&q(&[("includeInactiveUsers", "yes")])).expect_err("includeInactiveUsers is a boolean");
+    assert!(err.contains("includeInactiveUsers=yes"), "{err}");
+    let search = cloud.operation("GET", "/rest/api/3/user/search").expect("findUsers");
+    let err = search.check_query(&q(&[("email", "a@b")])).expect_err("no `email` parameter");
+    assert!(err.contains("`email` is not declared"), "{err}");
+
+    // 204: no body allowed, whatever media type the spec lists; a status the
+    // operation does not declare still fails.
+    let watch = cloud.operation("POST", "/rest/api/3/issue/HELP-1/watchers").expect("addWatcher");
+    assert!(watch.check_response(204, None, &Value::Null).is_ok());
+    assert!(watch.check_response(204, Some("application/json"), &json!({})).is_err());
+    assert!(watch.check_response(200, None, &Value::Null).is_err());
+    assert_eq!(watch.check_request(&json!("5b10ac8d82e05b22cc7d4ef5")), Ok(()));
+    assert!(watch.check_request(&json!({"accountId": "5b10ac8d82e05b22cc7d4ef5"})).is_err());
+
+    // JSM: user objects are UserDTO (no platform `self`/`accountType`), and
+    // errors are ErrorResponse, not the platform's ErrorCollection.
+    let jsm = jsm();
+    let comment = jsm.operation("POST", "/rest/servicedeskapi/request/HELP-1/comment").expect("createRequestComment");
+    let platform_user =
+        json!({"accountId": "a", "self": "http://x/rest/api/3/user?accountId=a", "accountType": "atlassian"});
+    let err = comment
+        .check_response(201, Some("application/json"), &json!({"id": "1", "body": "x", "author": platform_user}))
+        .expect_err("a platform User is not a UserDTO");
+    assert!(err.contains("$.author.self") && err.contains("$.author.accountType"), "{err}");
+    let err = comment
+        .check_response(404, Some("application/json"), &json!({"errorMessages": ["x"], "errors": {}}))
+        .expect_err("ErrorCollection is not ErrorResponse");
+    assert!(err.contains("$.errorMessages"), "{err}");
+    assert!(comment.check_request(&json!({"body": "x", "public": "yes"})).is_err());
+    let customer = jsm.operation("POST", "/rest/servicedeskapi/customer").expect("createCustomer");
+    assert!(customer.check_request(&json!({"email": "a@b", "name": "A"})).is_err(), "CustomerCreateDTO is closed");
+    assert!(customer.check_query(&q(&[("strictConflictStatusCode", "yes")])).is_err());
+    let request = jsm.operation("POST", "/rest/servicedeskapi/request").expect("createCustomerRequest");
+    assert!(request.check_request(&json!({"serviceDeskId": 1})).is_err(), "serviceDeskId is a string");
 }

@@ -92,6 +92,23 @@ fn user_dto(base: &str, u: &FakeUser) -> Value {
     })
 }
 
+/// The authenticated caller (`model::user_json`) as a JSM `UserDTO`: JSM
+/// user objects have no `self`/`accountType` (additionalProperties: false).
+fn caller_dto(base: &str) -> Value {
+    let me = model::user_json(base);
+    let s = |k: &str| me[k].as_str().unwrap_or_default().to_string();
+    let caller = FakeUser {
+        account_id: s("accountId"),
+        name: s("emailAddress"),
+        email: s("emailAddress"),
+        display_name: s("displayName"),
+        active: me["active"].as_bool().unwrap_or(true),
+        account_type: s("accountType"),
+        groups: Vec::new(),
+    };
+    user_dto(base, &caller)
+}
+
 fn date_dto(n: u64) -> Value {
     let iso = model::jira_time(n);
     json!({"iso8601": iso, "jira": iso, "friendly": "Today", "epochMillis": (1_790_000_000 + n) * 1000})
@@ -176,10 +193,10 @@ pub fn create_user(st: &mut State, api: &str, body: &Bytes) -> Response {
     }
     let display = v["displayName"].as_str().unwrap_or(email).to_string();
     let u = new_user(st, email, &display, "atlassian");
-    if let Some(name) = v["name"].as_str() {
-        if let Some(i) = find_user(st, &u.account_id) {
-            st.users[i].name = name.to_string();
-        }
+    if let Some(name) = v["name"].as_str()
+        && let Some(i) = find_user(st, &u.account_id)
+    {
+        st.users[i].name = name.to_string();
     }
     let u = st.users.last().cloned().unwrap_or(u);
     json_response(StatusCode::CREATED, user_json(&st.base_url, api, &u))
@@ -196,8 +213,12 @@ pub fn add_to_group(st: &mut State, api: &str, uri: &Uri, body: &Bytes) -> Respo
     }
     let v = parse_json(body).unwrap_or(Value::Null);
     let id = v["accountId"].as_str().or_else(|| v["name"].as_str()).unwrap_or_default().to_string();
+    if id.is_empty() {
+        return error_collection(StatusCode::BAD_REQUEST, &["You must specify an accountId."], &[]);
+    }
+    // Both specs: 404 when "the group or user are not found".
     let Some(i) = find_user(st, &id) else {
-        return error_collection(StatusCode::BAD_REQUEST, &["The user does not exist."], &[]);
+        return error_collection(StatusCode::NOT_FOUND, &["The user does not exist."], &[]);
     };
     if st.users[i].groups.contains(&group) {
         return error_collection(
@@ -257,6 +278,7 @@ pub fn group_members(st: &State, api: &str, uri: &Uri) -> Response {
         })
         .collect();
     let is_last = start + values.len() >= members.len();
+    let group = encode_query_value(&group);
     let mut page = json!({
         "self": format!("{base}/rest/api/{api}/group/member?groupname={group}&startAt={start}&maxResults={max}"),
         "maxResults": max,
@@ -272,6 +294,17 @@ pub fn group_members(st: &State, api: &str, uri: &Uri) -> Response {
         ));
     }
     json_response(StatusCode::OK, page)
+}
+
+/// Percent-encode a query parameter value for a link the fake hands out
+/// (`self`, `nextPage` are `format: uri`; group names have spaces).
+fn encode_query_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `GET /rest/api/{2,3}/mypermissions`.
@@ -352,13 +385,15 @@ fn add_customers(st: &mut State, sd: &str, body: &Bytes) -> Response {
     let Some(d) = st.service_desks.iter().position(|s| s.id == sd || s.project == sd) else {
         return jsm_error(StatusCode::NOT_FOUND, "The service desk does not exist.");
     };
-    if ids.iter().any(|id| find_user(st, id).is_none()) {
-        return jsm_error(StatusCode::BAD_REQUEST, "One or more customers do not exist.");
-    }
-    for id in ids {
+    // Any valid customers are added even when others do not exist (400).
+    let (known, unknown): (Vec<String>, Vec<String>) = ids.into_iter().partition(|id| find_user(st, id).is_some());
+    for id in known {
         if !st.service_desks[d].customers.contains(&id) {
             st.service_desks[d].customers.push(id);
         }
+    }
+    if !unknown.is_empty() {
+        return jsm_error(StatusCode::BAD_REQUEST, "One or more customers do not exist.");
     }
     StatusCode::NO_CONTENT.into_response()
 }
@@ -378,10 +413,10 @@ fn create_request(st: &mut State, body: &Bytes) -> Response {
     }
     let description = v["requestFieldValues"]["description"].clone();
     let on_behalf_of = v["raiseOnBehalfOf"].as_str().map(String::from);
-    if let Some(who) = &on_behalf_of {
-        if find_user(st, who).is_none() {
-            return jsm_error(StatusCode::BAD_REQUEST, "The user in raiseOnBehalfOf does not exist.");
-        }
+    if let Some(who) = &on_behalf_of
+        && find_user(st, who).is_none()
+    {
+        return jsm_error(StatusCode::BAD_REQUEST, "The user in raiseOnBehalfOf does not exist.");
     }
     let participants = account_ids(&json!({"accountIds": v["requestParticipants"]}));
     let key = model::insert_issue(
@@ -408,7 +443,7 @@ fn create_request(st: &mut State, body: &Bytes) -> Response {
         .as_deref()
         .and_then(|id| find_user(st, id))
         .map(|u| user_dto(&base, &st.users[u]))
-        .unwrap_or_else(|| model::user_ref(&base));
+        .unwrap_or_else(|| caller_dto(&base));
     let n = st.next_issue_id;
     json_response(
         StatusCode::CREATED,
@@ -460,7 +495,7 @@ fn request_comment(st: &mut State, key: &str, body: &Bytes) -> Response {
             "id": c.id,
             "body": text,
             "public": public,
-            "author": model::user_ref(&base),
+            "author": caller_dto(&base),
             "created": date_dto(st.next_comment_id),
             "_links": {"self": format!("{base}/rest/servicedeskapi/request/{}/comment/{}", st.issues[i].id, c.id)}
         }),
@@ -477,10 +512,10 @@ fn add_participants(st: &mut State, key: &str, body: &Bytes) -> Response {
     for id in ids {
         let Some(u) = find_user(st, &id) else { return jsm_error(StatusCode::BAD_REQUEST, "The user does not exist.") };
         values.push(user_dto(&base, &st.users[u]));
-        if let Some(r) = st.issues[i].request.as_mut() {
-            if !r.participants.contains(&id) {
-                r.participants.push(id);
-            }
+        if let Some(r) = st.issues[i].request.as_mut()
+            && !r.participants.contains(&id)
+        {
+            r.participants.push(id);
         }
     }
     let size = values.len();

@@ -33,6 +33,16 @@ fn json_response(status: StatusCode, v: Value) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
+/// An error body in the shape of the API the path belongs to: JSM's
+/// `ErrorResponse` under /rest/servicedeskapi, else the platform's `ErrorCollection`.
+fn error_for(uri: &Uri, status: StatusCode, message: &str) -> Response {
+    if uri.path().starts_with("/rest/servicedeskapi") {
+        people::jsm_error(status, message)
+    } else {
+        error_collection(status, &[message], &[])
+    }
+}
+
 /// The accepted credentials this call carries, if any.
 fn principal(st: &State, headers: &HeaderMap) -> Option<FakeAuth> {
     let value = headers.get("authorization").and_then(|v| v.to_str().ok())?;
@@ -70,10 +80,10 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
     match &fault {
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return error_collection(status, &["Internal server error"], &[]);
+            return error_for(&uri, status, "Internal server error");
         }
         Some(Fault::RateLimit { retry_after_secs }) => {
-            let mut resp = error_collection(StatusCode::TOO_MANY_REQUESTS, &["Rate limit exceeded."], &[]);
+            let mut resp = error_for(&uri, StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded.");
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
             }
@@ -87,10 +97,10 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
         let who = principal(&st, &headers);
         st.calls_by.push((call.clone(), who.clone()));
         if who.is_none() {
-            error_collection(
+            error_for(
+                &uri,
                 StatusCode::UNAUTHORIZED,
-                &["You are not authenticated. Authentication required to perform this operation."],
-                &[],
+                "You are not authenticated. Authentication required to perform this operation.",
             )
         } else {
             dispatch(&mut st, &method, &uri, &headers, &body)
