@@ -108,7 +108,8 @@ fn the_readme_configuration_example_is_valid() {
     let settings = mailgate::config::Settings::from_toml_with_env(&readme[start..end], Vec::new())
         .unwrap_or_else(|e| panic!("README config does not load: {e}"));
     assert_eq!(settings.mailboxes.len(), 1);
-    assert_eq!(settings.routing.rules.len(), 2);
+    assert_eq!(settings.routing.rules.len(), 3);
+    assert!(settings.smtp.is_some() && settings.admin.listen.is_some());
 }
 
 #[test]
