@@ -13,6 +13,10 @@ use crate::identity::{TokenService, check_expiry};
 use crate::ingest;
 use crate::jira::{HttpJira, JiraApi};
 use crate::mailbox::{ImapConnector, MailConnector};
+use crate::notify::catchup::catch_up;
+use crate::notify::script::{ScriptLimits, Scripts};
+use crate::notify::templates::Templates;
+use crate::notify::{Notifier, NotifyOutcome};
 use crate::pipeline::Pipeline;
 use crate::secrets::{SecretsError, TokenCipher};
 use crate::store::Store;
@@ -57,6 +61,7 @@ pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn Clock>) -> anyho
         reporter: settings.jira.default_reporter.clone(),
         retry_base_ms: settings.inbound.retry_base_ms,
         identity: Some(tokens),
+        notify_events: settings.smtp.is_some(),
         identity_ttl_secs: settings.identity.cache_ttl_secs,
     })
 }
@@ -107,9 +112,26 @@ impl Service {
                 crate::outbox::run_outbox(&store, &mailer, clock.as_ref(), &policy, &own, stop).await;
             });
         }
+        let notifier = match &settings.smtp {
+            Some(_) => Some(Arc::new(build_notifier(settings, &pipeline, clock.clone())?)),
+            None => None,
+        };
+        if let Some(n) = &notifier {
+            tasks.spawn(notify_loop(n.clone(), rx.clone()));
+            let every = Duration::from_secs(settings.notify.catchup_interval_secs.max(10));
+            tasks.spawn(catchup_loop(n.clone(), every, settings.notify.catchup_max_issues, rx.clone()));
+            if settings.notify.webhook_secret.is_none() {
+                tracing::warn!("[notify] webhook_secret is not set: webhook calls are accepted unsigned");
+            }
+        }
         let mut admin_addr = None;
         if let (Some(listen), Some(key)) = (&settings.admin.listen, &settings.admin.api_key) {
-            let state = crate::http::AdminState { tokens: tokens.clone(), api_key: Arc::new(key.clone()) };
+            let state = crate::http::AdminState {
+                tokens: tokens.clone(),
+                api_key: Arc::new(key.clone()),
+                notifier: notifier.clone(),
+                webhook_secret: settings.notify.webhook_secret.clone().map(Arc::new),
+            };
             let (addr, handle) = crate::http::serve(listen, state, rx.clone()).await?;
             admin_addr = Some(addr);
             tasks.spawn(async move {
@@ -128,6 +150,71 @@ impl Service {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// The notifier: scripts, templates, the workaround token for groups.
+pub fn build_notifier(settings: &Settings, pipeline: &Pipeline, clock: Arc<dyn Clock>) -> anyhow::Result<Notifier> {
+    let limits = ScriptLimits {
+        max_operations: settings.notify.script_max_operations,
+        timeout: Duration::from_millis(settings.notify.script_timeout_ms),
+        ..ScriptLimits::default()
+    };
+    let scripts = match &settings.notify.scripts_dir {
+        Some(dir) => Some(Arc::new(Scripts::load(std::path::Path::new(dir), limits)?)),
+        None => None,
+    };
+    let templates = Templates::load(settings.notify.templates_dir.as_deref().map(std::path::Path::new))?;
+    let mut own = settings.inbound.own_addresses.clone();
+    if let Some(smtp) = &settings.smtp {
+        own.push(smtp.from.clone());
+    }
+    Ok(Notifier::new(
+        pipeline.store.clone(),
+        pipeline.jira.clone(),
+        scripts,
+        pipeline.identity.clone(),
+        templates,
+        clock,
+        own,
+        settings.jira.base_url.clone(),
+        settings.inbound.reply_marker.clone(),
+        settings.notify.group_cache_ttl_secs,
+    ))
+}
+
+/// Turn queued events into outbox mails.
+async fn notify_loop(n: Arc<Notifier>, mut stop: watch::Receiver<bool>) {
+    loop {
+        match n.try_notify_one().await {
+            Ok(NotifyOutcome::Empty) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "notification worker: store error");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+/// Catch up with missed webhooks at start and every `every`.
+async fn catchup_loop(n: Arc<Notifier>, every: Duration, max: usize, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = catch_up(&n, max).await {
+            tracing::warn!(error = %e, "catch-up search failed; trying again later");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 

@@ -238,3 +238,26 @@ fn is_header_line(lower: &str, names: &[&str]) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Addresses a bounce reports as failed: `Final-Recipient: rfc822; …`
+/// lines of a delivery-status report and `X-Failed-Recipients:` headers.
+pub fn bounced_addresses(raw: &[u8]) -> Vec<EmailAddress> {
+    let text = String::from_utf8_lossy(raw);
+    let mut out: Vec<EmailAddress> = Vec::new();
+    for line in text.lines() {
+        let lower = line.to_ascii_lowercase();
+        let value = if let Some(v) = lower.strip_prefix("final-recipient:") {
+            v.split_once(';').map(|(_, a)| a.to_string())
+        } else {
+            lower.strip_prefix("x-failed-recipients:").map(String::from)
+        };
+        for part in value.iter().flat_map(|v| v.split(',')) {
+            if let Ok(a) = EmailAddress::parse(part.trim()) {
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    out
+}

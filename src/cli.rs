@@ -57,6 +57,19 @@ pub enum Command {
     /// Check, with the workaround token, the Jira permissions the configured
     /// features need, and print what is missing.
     Doctor,
+    /// Notification-mapping scripts.
+    #[command(subcommand)]
+    Script(ScriptCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScriptCommand {
+    /// Run SCRIPT on the event in a JSON file and print the recipients.
+    Test {
+        script: PathBuf,
+        #[arg(long)]
+        event: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,6 +42,68 @@ pub struct Settings {
     pub admin: AdminSettings,
     #[serde(default)]
     pub smtp: Option<SmtpSettings>,
+    #[serde(default)]
+    pub notify: NotifySettings,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Folder of rhai notification-mapping scripts (`issue_created.rhai`,
+    /// `issue_updated.rhai`, `comment_created.rhai`, `default.rhai`).
+    #[serde(default)]
+    pub scripts_dir: Option<String>,
+    /// Folder overriding the built-in mail templates.
+    #[serde(default)]
+    pub templates_dir: Option<String>,
+    /// Secret of the Jira system webhook; when set, unsigned or badly
+    /// signed calls are refused with 401.
+    #[serde(default)]
+    pub webhook_secret: Option<SecretString>,
+    /// How often missed webhooks are caught up with a JQL search.
+    #[serde(default = "default_catchup")]
+    pub catchup_interval_secs: u64,
+    /// At most this many issues per catch-up search.
+    #[serde(default = "default_catchup_max")]
+    pub catchup_max_issues: usize,
+    #[serde(default = "default_group_ttl")]
+    pub group_cache_ttl_secs: i64,
+    /// Script limits: operations and wall-clock milliseconds per run.
+    #[serde(default = "default_script_ops")]
+    pub script_max_operations: u64,
+    #[serde(default = "default_script_ms")]
+    pub script_timeout_ms: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            scripts_dir: None,
+            templates_dir: None,
+            webhook_secret: None,
+            catchup_interval_secs: default_catchup(),
+            catchup_max_issues: default_catchup_max(),
+            group_cache_ttl_secs: default_group_ttl(),
+            script_max_operations: default_script_ops(),
+            script_timeout_ms: default_script_ms(),
+        }
+    }
+}
+
+fn default_catchup() -> u64 {
+    300
+}
+fn default_catchup_max() -> usize {
+    500
+}
+fn default_group_ttl() -> i64 {
+    3600
+}
+fn default_script_ops() -> u64 {
+    100_000
+}
+fn default_script_ms() -> u64 {
+    1_000
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -456,7 +518,7 @@ impl Settings {
 }
 
 const SECTIONS: &[&str] =
-    &["database", "jira", "mailboxes", "inbound", "routing", "secrets", "identity", "admin", "smtp"];
+    &["database", "jira", "mailboxes", "inbound", "routing", "secrets", "identity", "admin", "smtp", "notify"];
 
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())

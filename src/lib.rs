@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod jira;
 pub mod mailbox;
 pub mod mime;
+pub mod notify;
 pub mod outbox;
 pub mod pipeline;
 pub mod replay;

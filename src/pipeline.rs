@@ -26,6 +26,8 @@ pub struct Pipeline {
     /// The workaround user's token, for sender lookup and creation.
     pub identity: Option<Arc<TokenService>>,
     pub identity_ttl_secs: i64,
+    /// Raise events for our own actions (when notifications are on).
+    pub notify_events: bool,
 }
 
 /// What happened to a row in this attempt.
@@ -152,6 +154,12 @@ impl Pipeline {
 
         let mut decision = self.decide(&msg).await?;
         if let Decision::Ignore(reason) = &decision {
+            if matches!(reason, IgnoreReason::DeliveryReport | IgnoreReason::NullReturnPath) {
+                for addr in classify::bounced_addresses(&row.raw) {
+                    tracing::info!(address = %addr, "address bounced; no more notifications to it");
+                    self.store.mark_bouncing(addr.as_ref(), "bounce received", self.clock.now_ms()).await?;
+                }
+            }
             let reason = reason.to_string();
             tracing::info!(%reason, "mail ignored");
             self.finish(row, Status::Ignored, "ignore", Some(&reason), None, &mid, None).await?;
@@ -191,8 +199,8 @@ impl Pipeline {
         }
 
         // Step 1: the issue or comment, unless an earlier attempt already made it.
-        let (action, key) = match (row.action.as_deref(), row.issue_key.as_deref().map(IssueKey::parse)) {
-            (Some(action), Some(Ok(key))) => (if action == "comment" { "comment" } else { "create" }, key),
+        let (action, key, comment_id) = match (row.action.as_deref(), row.issue_key.as_deref().map(IssueKey::parse)) {
+            (Some(action), Some(Ok(key))) => (if action == "comment" { "comment" } else { "create" }, key, None),
             _ => {
                 let mut result = self.post(row, &msg, &mid, &decision, &skipped, reporter.as_ref()).await;
                 if let (Decision::Comment { issue, .. }, Err(JiraError::NotFound(_))) = (&decision, &result) {
@@ -224,6 +232,9 @@ impl Pipeline {
         }
         detail.push_str(&format!("; {} attachment(s) uploaded", uploads.len()));
         self.finish(row, Status::Done, action, None, Some(&key), &mid, Some(&detail)).await?;
+        if self.notify_events {
+            self.raise_event(row, &msg, action, &key, comment_id, reporter.as_ref()).await?;
+        }
         tracing::info!(action, issue = %key, "mail processed");
         Ok(RowOutcome::Done { action, issue: key })
     }
@@ -237,16 +248,16 @@ impl Pipeline {
         decision: &Decision,
         skipped: &[Skipped],
         reporter: Option<&JiraUser>,
-    ) -> Result<(&'static str, IssueKey), JiraError> {
+    ) -> Result<(&'static str, IssueKey, Option<String>), JiraError> {
         let body = self.body_for(msg, decision, skipped);
         match decision {
             Decision::Comment { issue, .. } => {
-                if self.is_service_desk_project(issue.project()) {
-                    self.jira.add_request_comment(issue, &body, true).await?;
+                let id = if self.is_service_desk_project(issue.project()) {
+                    self.jira.add_request_comment(issue, &body, true).await?
                 } else {
-                    self.jira.add_comment(issue, &body).await?;
-                }
-                Ok(("comment", issue.clone()))
+                    self.jira.add_comment(issue, &body).await?
+                };
+                Ok(("comment", issue.clone(), Some(id)))
             }
             Decision::Create(target) if target.service_desk.is_some() => {
                 let watchers = self.cc_users(msg, target).await;
@@ -259,7 +270,7 @@ impl Pipeline {
                     participants: watchers.iter().filter_map(|u| u.id().map(String::from)).collect(),
                 };
                 let created = self.jira.create_request(&request).await?;
-                Ok(("create", created.key))
+                Ok(("create", created.key, None))
             }
             Decision::Create(target) => {
                 // An earlier attempt may have created the issue and lost the answer.
@@ -267,7 +278,7 @@ impl Pipeline {
                     let jql = format!("issue.property[mailgate].messageId = \"{}\"", mid.as_ref().replace('"', "\\\""));
                     if let Some(found) = self.jira.search(&jql, 1).await?.into_iter().next() {
                         tracing::info!(issue = %found.key, "issue from an earlier attempt found; not creating again");
-                        return Ok(("create", found.key));
+                        return Ok(("create", found.key, None));
                     }
                 }
                 let created = self.jira.create_issue(&self.new_issue(target, msg, body, reporter)).await?;
@@ -278,10 +289,61 @@ impl Pipeline {
                         tracing::warn!(error = %e, "could not add a watcher");
                     }
                 }
-                Ok(("create", created.key))
+                Ok(("create", created.key, None))
             }
             Decision::Ignore(_) => Err(JiraError::Decode("nothing to post for an ignored mail".into())),
         }
+    }
+
+    /// Our own action as an event, so the sender gets an acknowledgement and
+    /// the notification scripts run as for Jira's webhooks (same event id:
+    /// the webhook for the same issue or comment is then a duplicate).
+    async fn raise_event(
+        &self,
+        row: &InboundRow,
+        msg: &InboundMessage,
+        action: &str,
+        key: &IssueKey,
+        comment_id: Option<String>,
+        reporter: Option<&JiraUser>,
+    ) -> Result<(), StoreError> {
+        use crate::notify::event::{CommentInfo, Event, EventKind, Origin, Person};
+        let sender = msg.sender().map(|a| a.to_string());
+        let author = Person {
+            account_id: reporter.and_then(|r| r.account_id.clone()),
+            name: reporter.and_then(|r| r.name.clone()),
+            display_name: msg.from.as_ref().and_then(|f| f.name.clone()),
+            email: sender.clone(),
+        };
+        let (kind, id, comment) = if action == "comment" {
+            let cid = comment_id.unwrap_or_else(|| format!("mail-{}", row.id));
+            let body = classify::strip_quoted(&msg.text, self.inbound.reply_marker.as_deref());
+            (
+                EventKind::CommentCreated,
+                format!("comment:{cid}"),
+                Some(CommentInfo { id: cid, author: Some(author.clone()), body }),
+            )
+        } else {
+            (EventKind::IssueCreated, format!("created:{key}"), None)
+        };
+        let event = Event {
+            id,
+            kind,
+            origin: Origin::Mail,
+            issue_key: key.to_string(),
+            project: key.project().to_string(),
+            summary: classify::summary(&msg.subject),
+            status: None,
+            reporter: (action != "comment").then_some(author),
+            assignee: None,
+            watchers: Vec::new(),
+            comment,
+            changed: Vec::new(),
+            mail_sender: sender,
+        };
+        let payload = serde_json::to_string(&event).unwrap_or_default();
+        self.store.insert_event(&event.id, kind.as_str(), "mail", key.as_ref(), &payload, self.clock.now_ms()).await?;
+        Ok(())
     }
 
     /// Whether replies in this project go through JSM as public comments.

@@ -63,7 +63,12 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
     let store = mailgate::store::Store::connect(&db.url).await.expect("store");
     let tokens =
         mailgate::app::token_service(&settings, store, Arc::new(mailgate::clock::SystemClock)).expect("tokens");
-    let state = AdminState { tokens: Arc::new(tokens), api_key: Arc::new(SecretString::from(API_KEY)) };
+    let state = AdminState {
+        tokens: Arc::new(tokens),
+        api_key: Arc::new(SecretString::from(API_KEY)),
+        notifier: None,
+        webhook_secret: None,
+    };
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let (addr, _h) = mailgate::http::serve("127.0.0.1:0", state, rx).await.expect("serve");
     let base = format!("http://{addr}");

@@ -2,6 +2,8 @@
 //! `scripts/dev/smtp_sink.py` (aiosmtpd; `scripts/dev/install-test-deps.sh`
 //! installs it), started per test on a free loopback port.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,13 +13,14 @@ use mailgate::config::{SmtpSettings, TlsMode};
 use mailgate::domain::EmailAddress;
 use mailgate::outbox::{DeliveryOutcome, LOOP_GUARD_ERROR, Mailer, RetryPolicy, run_outbox, try_deliver_one};
 use mailgate::store::{NewOutgoing, OutgoingRow, Store};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
 
 const FROM: &str = "help@example.test";
 const KIND: &str = "test-mail";
 /// Only a bound for a test that would otherwise hang; nothing is timed.
 const DEADLINE: Duration = Duration::from_secs(30);
+
+use common::smtp::Sink;
 
 fn init() {
     mailgate::telemetry::install_crypto_provider();
@@ -29,80 +32,6 @@ fn init() {
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local addr").port()
-}
-
-/// The SMTP sink as a child process; killed when dropped.
-struct Sink {
-    _child: tokio::process::Child,
-    dir: tempfile::TempDir,
-}
-
-struct Received {
-    mail_from: String,
-    rcpt_tos: Vec<String>,
-    raw: String,
-}
-
-impl Received {
-    fn headers(&self) -> &str {
-        self.raw.split("\r\n\r\n").next().unwrap_or_default()
-    }
-}
-
-impl Sink {
-    async fn start(port: u16, args: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dev/smtp_sink.py");
-        let mut child = tokio::process::Command::new("python3")
-            .arg(&script)
-            .arg(dir.path())
-            .arg("--port")
-            .arg(port.to_string())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start python3 scripts/dev/smtp_sink.py (run scripts/dev/install-test-deps.sh)");
-        let stdout = child.stdout.take().expect("sink stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(DEADLINE, async {
-            while let Some(line) = lines.next_line().await.expect("read sink stdout") {
-                if line.starts_with("READY ") {
-                    return true;
-                }
-            }
-            false
-        })
-        .await;
-        assert_eq!(ready, Ok(true), "the SMTP sink did not start (is aiosmtpd installed? see its stderr above)");
-        Self { _child: child, dir }
-    }
-
-    fn path(&self, name: String) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Every message accepted so far, in order.
-    fn received(&self) -> Vec<Received> {
-        let mut out = Vec::new();
-        for n in 1.. {
-            let Ok(json) = std::fs::read_to_string(self.path(format!("{n}.json"))) else { break };
-            let meta: serde_json::Value = serde_json::from_str(&json).expect("sink json");
-            let raw = std::fs::read(self.path(format!("{n}.eml"))).expect("sink eml");
-            out.push(Received {
-                mail_from: meta["mail_from"].as_str().expect("mail_from").to_string(),
-                rcpt_tos: meta["rcpt_tos"]
-                    .as_array()
-                    .expect("rcpt_tos")
-                    .iter()
-                    .map(|v| v.as_str().expect("rcpt").to_string())
-                    .collect(),
-                raw: String::from_utf8_lossy(&raw).into_owned(),
-            });
-        }
-        out
-    }
 }
 
 /// A fresh SQLite store, the mailer pointed at `port`, and a fast retry policy.

@@ -17,6 +17,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::load(&cli.config)?;
             token::run(&settings, cmd).await
         }
+        Command::Script(crate::cli::ScriptCommand::Test { script, event }) => {
+            token::script_test(&cli.config, &script, &event).await
+        }
         Command::Doctor => {
             let settings = Settings::load(&cli.config)?;
             if token::doctor(&settings).await? { Ok(()) } else { anyhow::bail!("permissions are missing") }

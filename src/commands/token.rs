@@ -144,3 +144,47 @@ pub async fn doctor(settings: &Settings) -> anyhow::Result<bool> {
     println!("{}", if all_ok { "\nall needed permissions are granted" } else { "\nsome permissions are missing" });
     Ok(all_ok)
 }
+
+/// `mailgate script test SCRIPT --event event.json`: the recipients SCRIPT
+/// gives for the event. Groups are expanded when a config with a working
+/// token is at hand; otherwise they are listed by name.
+pub async fn script_test(
+    config: &std::path::Path,
+    script: &std::path::Path,
+    event: &std::path::Path,
+) -> anyhow::Result<()> {
+    use crate::notify::event::Event;
+    use crate::notify::script::{ScriptLimits, Scripts};
+    let source = std::fs::read_to_string(script).map_err(|e| anyhow::anyhow!("{}: {e}", script.display()))?;
+    let event: Event =
+        serde_json::from_str(&std::fs::read_to_string(event).map_err(|e| anyhow::anyhow!("{}: {e}", event.display()))?)
+            .map_err(|e| anyhow::anyhow!("the event file is not an event: {e}"))?;
+    let scripts = Scripts::from_sources([("default.rhai", source)], ScriptLimits::default())?;
+    let outcome = tokio::task::spawn_blocking(move || scripts.recipients(&event)).await?;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            println!("{}", serde_json::json!({"error": e.to_string(), "fallback": "reporter and watchers"}));
+            anyhow::bail!("the script failed: {e}");
+        }
+    };
+    let mut expanded = serde_json::Map::new();
+    if !outcome.groups.is_empty()
+        && let Ok(settings) = Settings::load(config)
+        && let Ok(tokens) = service(&settings).await
+        && let Ok((client, _)) = tokens.client().await
+    {
+        for g in &outcome.groups {
+            match client.group_member_emails(g).await {
+                Ok(members) => {
+                    expanded.insert(g.clone(), serde_json::json!(members));
+                }
+                Err(e) => eprintln!("group {g}: {e}"),
+            }
+        }
+    }
+    let mut report = serde_json::to_value(&outcome)?;
+    report["group_members"] = serde_json::Value::Object(expanded);
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

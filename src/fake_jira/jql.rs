@@ -8,7 +8,21 @@ use super::FakeIssue;
 pub enum Clause {
     Project(String),
     Key(String),
-    Property { name: String, path: String, value: String },
+    Property {
+        name: String,
+        path: String,
+        value: String,
+    },
+    /// `updated >= "yyyy/MM/dd HH:mm"` (or `yyyy-MM-dd HH:mm`), in ms.
+    UpdatedSince(i64),
+}
+
+fn jql_date(s: &str) -> Option<i64> {
+    let s = s.trim().replace('/', "-");
+    chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M")
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .map(|t| t.and_utc().timestamp_millis())
 }
 
 pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
@@ -30,7 +44,13 @@ pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
         let lhs = lhs.trim();
         let rhs = rhs.trim().trim_matches('"').replace("\\\"", "\"");
         let lhs_lower = lhs.to_lowercase();
-        if lhs_lower == "project" {
+        if let Some(field) = lhs_lower.strip_suffix('>') {
+            if field.trim() != "updated" {
+                return Err(format!("Field '{}' does not support '>=' in this fake.", field.trim()));
+            }
+            let at = jql_date(&rhs).ok_or_else(|| format!("Date value '{rhs}' for field 'updated' is invalid."))?;
+            out.push(Clause::UpdatedSince(at));
+        } else if lhs_lower == "project" {
             out.push(Clause::Project(rhs));
         } else if lhs_lower == "key" || lhs_lower == "issuekey" {
             out.push(Clause::Key(rhs));
@@ -60,6 +80,7 @@ pub fn matches(issue: &FakeIssue, clauses: &[Clause]) -> bool {
     clauses.iter().all(|c| match c {
         Clause::Project(p) => issue.project.eq_ignore_ascii_case(p),
         Clause::Key(k) => issue.key.eq_ignore_ascii_case(k),
+        Clause::UpdatedSince(at) => super::model::parse_jira_time(&issue.updated).is_some_and(|u| u >= *at),
         Clause::Property { name, path, value } => issue
             .properties
             .iter()

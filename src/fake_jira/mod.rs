@@ -178,6 +178,13 @@ impl FakeJira {
         self.lock().denied_permissions = keys.iter().map(|k| k.to_string()).collect();
     }
 
+    /// Make a user watch an issue.
+    pub fn add_watcher(&self, key: &str, account_id: &str) {
+        if let Some(i) = self.lock().issues.iter_mut().find(|i| i.key == key) {
+            i.watchers.push(account_id.to_string());
+        }
+    }
+
     pub fn users(&self) -> Vec<FakeUser> {
         self.lock().users.clone()
     }

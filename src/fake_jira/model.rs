@@ -41,10 +41,16 @@ pub struct FakeIssue {
     pub updated: String,
 }
 
-/// Jira's timestamp format, e.g. `2026-11-23T10:00:00.000+0000`.
-pub fn jira_time(n: u64) -> String {
-    let base = chrono::DateTime::from_timestamp(1_790_000_000 + n as i64, 0).unwrap_or_default();
-    base.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+/// Jira's timestamp format, e.g. `2026-11-23T10:00:00.000+0000`, for now
+/// (`_n` is the entity counter, kept for call sites that number things).
+pub fn jira_time(_n: u64) -> String {
+    use crate::clock::Clock;
+    crate::clock::SystemClock.now().format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
+/// Milliseconds of a Jira timestamp.
+pub fn parse_jira_time(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.3f%z").ok().map(|t| t.timestamp_millis())
 }
 
 pub fn insert_issue(

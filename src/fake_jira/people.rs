@@ -524,3 +524,44 @@ fn add_participants(st: &mut State, key: &str, body: &Bytes) -> Response {
         json!({"size": size, "start": 0, "limit": 50, "isLastPage": true, "values": values, "_links": {"base": base, "context": "", "self": format!("{base}/rest/servicedeskapi/request/{key}/participant")}}),
     )
 }
+
+/// `GET /rest/api/{2,3}/issue/{key}/watchers`: `Watchers`.
+pub fn list_watchers(st: &State, api: &str, key: &str) -> Response {
+    let Some(issue) = st.issues.iter().find(|x| x.key == key || x.id == key) else {
+        return error_collection(
+            StatusCode::NOT_FOUND,
+            &["Issue does not exist or you do not have permission to see it."],
+            &[],
+        );
+    };
+    let base = &st.base_url;
+    let watchers: Vec<Value> = issue
+        .watchers
+        .iter()
+        .filter_map(|id| find_user(st, id))
+        .map(|i| {
+            let u = &st.users[i];
+            let mut v = json!({
+                "self": format!("{base}/rest/api/{api}/user?accountId={}", u.account_id),
+                "accountId": u.account_id,
+                "displayName": u.display_name,
+                "emailAddress": u.email,
+                "active": u.active
+            });
+            if api == "2" {
+                v["name"] = json!(u.name);
+                v["key"] = json!(u.name);
+            }
+            v
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        json!({
+            "self": format!("{base}/rest/api/{api}/issue/{}/watchers", issue.key),
+            "isWatching": false,
+            "watchCount": watchers.len(),
+            "watchers": watchers
+        }),
+    )
+}

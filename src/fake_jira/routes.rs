@@ -171,6 +171,7 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
         ("GET", ["group", "member"]) => people::group_members(st, api, uri),
         ("GET", ["mypermissions"]) => people::my_permissions(st, uri),
         ("POST", ["issue", key, "watchers"]) => people::add_watcher(st, key, body),
+        ("GET", ["issue", key, "watchers"]) => people::list_watchers(st, api, key),
         _ => error_collection(StatusCode::NOT_FOUND, &["null for uri"], &[]),
     }
 }
@@ -397,7 +398,7 @@ fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
         .take(max)
         .map(|&n| {
             let i = &st.issues[n];
-            json!({"id": i.id, "key": i.key, "self": format!("{}/rest/api/{api}/issue/{}", st.base_url, i.id), "fields": {"summary": i.summary}})
+            search_hit(st, api, i, q.get("fields").map(String::as_str))
         })
         .collect();
     let next = start + page.len();
@@ -422,8 +423,23 @@ fn search_paged(st: &State, api: &str, uri: &Uri) -> Response {
         .take(max)
         .map(|&n| {
             let i = &st.issues[n];
-            json!({"id": i.id, "key": i.key, "self": format!("{}/rest/api/{api}/issue/{}", st.base_url, i.id), "fields": {"summary": i.summary}})
+            search_hit(st, api, i, q.get("fields").map(String::as_str))
         })
         .collect();
     json_response(StatusCode::OK, json!({"startAt": start, "maxResults": max, "total": hits.len(), "issues": page}))
+}
+
+/// A search hit with the requested `fields` (comma list, `*all`; none: `summary`).
+fn search_hit(st: &State, api: &str, i: &super::FakeIssue, fields: Option<&str>) -> Value {
+    let full = model::issue_json(&st.base_url, api, i);
+    let wanted: Vec<&str> = fields.unwrap_or("summary").split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+    let mut out = serde_json::Map::new();
+    if let Some(all) = full["fields"].as_object() {
+        for (k, v) in all {
+            if wanted.contains(&"*all") || wanted.contains(&k.as_str()) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    json!({"id": i.id, "key": i.key, "self": format!("{}/rest/api/{api}/issue/{}", st.base_url, i.id), "fields": out})
 }

@@ -4,6 +4,7 @@
 
 mod error;
 mod token;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 
 use crate::identity::{TokenService, TokenState};
+use crate::notify::Notifier;
 
 pub use error::ApiError;
 
@@ -25,6 +27,9 @@ pub use error::ApiError;
 pub struct AdminState {
     pub tokens: Arc<TokenService>,
     pub api_key: Arc<SecretString>,
+    /// Receives Jira webhooks; `None` when notifications are off.
+    pub notifier: Option<Arc<Notifier>>,
+    pub webhook_secret: Option<Arc<SecretString>>,
 }
 
 /// Compare without an early exit on the first differing byte.
@@ -65,7 +70,11 @@ async fn healthz(State(state): State<AdminState>) -> Response {
 
 pub fn router(state: AdminState) -> Router {
     let api = token::router().layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
-    Router::new().route("/healthz", get(healthz)).merge(api).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/webhooks/jira", axum::routing::post(webhook::receive))
+        .merge(api)
+        .with_state(state)
 }
 
 /// Bind the admin API; returns the bound address (port 0 picks a free one).

@@ -269,21 +269,21 @@ impl JiraApi for HttpJira {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn search(&self, jql: &str, max: usize) -> Result<Vec<IssueRef>, JiraError> {
-        let mut out = Vec::new();
+    async fn search_issues(&self, jql: &str, fields: &[&str], max: usize) -> Result<Vec<Value>, JiraError> {
+        let mut out: Vec<Value> = Vec::new();
+        let fields = fields.join(",");
         match self.flavor {
             JiraFlavor::Cloud => {
                 let url = format!("{}/search/jql", self.api());
                 let mut token: Option<String> = None;
                 loop {
                     let mut q: Vec<(&str, String)> =
-                        vec![("jql", jql.to_string()), ("maxResults", "100".into()), ("fields", "key".into())];
+                        vec![("jql", jql.to_string()), ("maxResults", "100".into()), ("fields", fields.clone())];
                     if let Some(t) = &token {
                         q.push(("nextPageToken", t.clone()));
                     }
                     let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
-                    let issues = v.get("issues").and_then(Value::as_array).cloned().unwrap_or_default();
-                    out.extend(issues.iter().filter_map(issue_ref));
+                    out.extend(v.get("issues").and_then(Value::as_array).cloned().unwrap_or_default());
                     token = v.get("nextPageToken").and_then(Value::as_str).map(String::from);
                     let last = v.get("isLast").and_then(Value::as_bool).unwrap_or(token.is_none());
                     if last || token.is_none() || out.len() >= max {
@@ -299,12 +299,12 @@ impl JiraApi for HttpJira {
                         ("jql", jql.to_string()),
                         ("startAt", start.to_string()),
                         ("maxResults", "100".into()),
-                        ("fields", "key".into()),
+                        ("fields", fields.clone()),
                     ];
                     let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
                     let issues = v.get("issues").and_then(Value::as_array).cloned().unwrap_or_default();
                     let n = issues.len();
-                    out.extend(issues.iter().filter_map(issue_ref));
+                    out.extend(issues);
                     let total = v.get("total").and_then(Value::as_u64).unwrap_or(0) as usize;
                     start += n;
                     if n == 0 || start >= total || out.len() >= max {
@@ -355,6 +355,13 @@ impl JiraApi for HttpJira {
         let payload = Value::String(user.to_string());
         self.send(|| self.request(Method::POST, &url).json(&payload), true).await?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn watchers(&self, issue: &IssueKey) -> Result<Vec<JiraUser>, JiraError> {
+        let url = format!("{}/issue/{}/watchers", self.api(), issue);
+        let v = json_body(self.send(|| self.request(Method::GET, &url), true).await?).await?;
+        Ok(v.get("watchers").and_then(Value::as_array).map(|a| a.iter().map(user_from).collect()).unwrap_or_default())
     }
 
     #[tracing::instrument(skip_all, fields(issue = %issue))]

@@ -87,7 +87,19 @@ pub trait JiraApi: Send + Sync {
     async fn add_comment(&self, issue: &IssueKey, body: &str) -> Result<String, JiraError>;
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError>;
     /// Issues matching a JQL query, every page followed (bounded by `max`).
-    async fn search(&self, jql: &str, max: usize) -> Result<Vec<IssueRef>, JiraError>;
+    async fn search(&self, jql: &str, max: usize) -> Result<Vec<IssueRef>, JiraError> {
+        let issues = self.search_issues(jql, &["key"], max).await?;
+        Ok(issues
+            .iter()
+            .filter_map(|v| {
+                let key = IssueKey::parse(v.get("key")?.as_str()?).ok()?;
+                Some(IssueRef { id: v.get("id")?.as_str()?.to_string(), key })
+            })
+            .collect())
+    }
+    /// Issues (`IssueBean` JSON with the given fields) matching a JQL query,
+    /// every page followed (bounded by `max`).
+    async fn search_issues(&self, jql: &str, fields: &[&str], max: usize) -> Result<Vec<serde_json::Value>, JiraError>;
     /// JSM: a customer request, raised on behalf of the customer.
     async fn create_request(&self, request: &NewRequest) -> Result<CreatedIssue, JiraError>;
     /// JSM: a public (or internal) comment on a request.
@@ -96,6 +108,8 @@ pub trait JiraApi: Send + Sync {
     async fn add_watcher(&self, issue: &IssueKey, user: &str) -> Result<(), JiraError>;
     /// JSM: add request participants.
     async fn add_request_participants(&self, issue: &IssueKey, users: &[String]) -> Result<(), JiraError>;
+    /// The issue's watchers.
+    async fn watchers(&self, issue: &IssueKey) -> Result<Vec<JiraUser>, JiraError>;
 }
 
 /// What only the workaround (admin) user may do: find and create users and

@@ -2,12 +2,14 @@
 //! runtime `Any` driver: queries are written with `?` placeholders and turned
 //! into `$n` for PostgreSQL. Migrations are embedded, one folder per dialect.
 
+mod events;
 mod identities;
 mod inbound;
 mod log;
 mod outbox;
 mod token;
 
+pub use events::EventRow;
 pub use identities::CachedIdentity;
 pub use inbound::{Finish, InboundRow, NewInbound, Status};
 pub use log::{LogEntry, NewLogEntry};

@@ -2,6 +2,7 @@
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 pub mod dovecot;
+pub mod smtp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,0 +1,11 @@
+//! Outbound notifications: Jira events (webhooks, catch-up, our own
+//! actions) become mails, with recipients chosen by rhai scripts.
+
+pub mod catchup;
+pub mod event;
+pub mod notifier;
+pub mod script;
+pub mod templates;
+pub mod webhook;
+
+pub use notifier::{Notifier, NotifyOutcome};

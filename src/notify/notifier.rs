@@ -1,0 +1,282 @@
+//! From event to outbox: recipients (script, else defaults), group
+//! expansion through the workaround token, templates, one outbox row per
+//! recipient. Events are queued durably and processed by a worker; every
+//! step is idempotent, so a restart or a retried webhook sends nothing twice.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use super::event::{Event, Origin, Person};
+use super::script::{ScriptOutcome, Scripts};
+use super::templates::Templates;
+use crate::clock::Clock;
+use crate::domain::{EmailAddress, IssueKey, MessageId};
+use crate::identity::{TokenService, outbox_message_id};
+use crate::jira::JiraApi;
+use crate::store::{NewOutgoing, Store, StoreError};
+
+pub struct Notifier {
+    pub store: Store,
+    pub jira: Arc<dyn JiraApi>,
+    pub scripts: Option<Arc<Scripts>>,
+    pub tokens: Option<Arc<TokenService>>,
+    pub templates: Templates,
+    pub clock: Arc<dyn Clock>,
+    /// Never notified (loop guard).
+    pub own: Vec<EmailAddress>,
+    pub jira_base: String,
+    pub reply_marker: Option<String>,
+    pub group_ttl_secs: i64,
+    groups: Mutex<HashMap<String, (i64, Vec<String>)>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifyOutcome {
+    /// The event's mails are queued (how many recipients).
+    Queued {
+        event_id: String,
+        recipients: usize,
+    },
+    /// Left pending; tried again later.
+    Retry(String),
+    Empty,
+}
+
+impl Notifier {
+    #[expect(clippy::too_many_arguments, reason = "wiring; every field is named at the one call site")]
+    pub fn new(
+        store: Store,
+        jira: Arc<dyn JiraApi>,
+        scripts: Option<Arc<Scripts>>,
+        tokens: Option<Arc<TokenService>>,
+        templates: Templates,
+        clock: Arc<dyn Clock>,
+        own: Vec<EmailAddress>,
+        jira_base: String,
+        reply_marker: Option<String>,
+        group_ttl_secs: i64,
+    ) -> Self {
+        Self {
+            store,
+            jira,
+            scripts,
+            tokens,
+            templates,
+            clock,
+            own,
+            jira_base,
+            reply_marker,
+            group_ttl_secs,
+            groups: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Queue an event (idempotent by its id). True when it is new.
+    pub async fn queue(&self, event: &Event) -> Result<bool, StoreError> {
+        let payload = serde_json::to_string(event).unwrap_or_default();
+        let origin =
+            serde_json::to_value(event.origin).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        self.store
+            .insert_event(&event.id, event.kind.as_str(), &origin, &event.issue_key, &payload, self.clock.now_ms())
+            .await
+    }
+
+    /// Process the next due event.
+    pub async fn try_notify_one(&self) -> Result<NotifyOutcome, StoreError> {
+        let now = self.clock.now_ms();
+        let Some(row) = self.store.next_event(now).await? else { return Ok(NotifyOutcome::Empty) };
+        let mut event: Event = match serde_json::from_str(&row.payload) {
+            Ok(e) => e,
+            Err(e) => {
+                self.store.retry_event(&row.id, &format!("unreadable event: {e}"), now, true, now).await?;
+                return Ok(NotifyOutcome::Retry(e.to_string()));
+            }
+        };
+        match self.recipients(&mut event).await {
+            Ok(recipients) => {
+                for r in &recipients {
+                    self.enqueue(&event, r).await?;
+                }
+                self.store.finish_event(&row.id, recipients.len() as i64, self.clock.now_ms()).await?;
+                tracing::info!(event = %row.id, recipients = recipients.len(), "notifications queued");
+                Ok(NotifyOutcome::Queued { event_id: row.id, recipients: recipients.len() })
+            }
+            Err(error) => {
+                let delay = 5_000i64.saturating_mul(1 << row.attempts.clamp(0, 10)).min(15 * 60_000);
+                let give_up = row.attempts + 1 >= 20;
+                tracing::warn!(event = %row.id, %error, "event not notified yet; will retry");
+                self.store.retry_event(&row.id, &error, now + delay, give_up, now).await?;
+                Ok(NotifyOutcome::Retry(error))
+            }
+        }
+    }
+
+    /// Drain: process events until none is due.
+    pub async fn drain(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        while let NotifyOutcome::Queued { .. } | NotifyOutcome::Retry(_) = self.try_notify_one().await? {
+            n += 1;
+            if n > 10_000 {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The reporter's and watchers' addresses (and the mail's sender for our
+    /// own actions): what a missing or failing script falls back to.
+    pub fn default_recipients(event: &Event) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |p: &Option<Person>| {
+            if let Some(e) = p.as_ref().and_then(|p| p.email.clone()) {
+                out.push(e);
+            }
+        };
+        push(&event.reporter);
+        for w in &event.watchers {
+            push(&Some(w.clone()));
+        }
+        out
+    }
+
+    /// Who gets mail for this event. `Err` means "try later" (e.g. a group
+    /// could not be resolved); a failing script is not an error: it falls
+    /// back to the defaults.
+    async fn recipients(&self, event: &mut Event) -> Result<Vec<String>, String> {
+        if event.watchers.is_empty()
+            && let Ok(key) = IssueKey::parse(&event.issue_key)
+        {
+            match self.jira.watchers(&key).await {
+                Ok(ws) => {
+                    event.watchers = ws
+                        .into_iter()
+                        .map(|u| Person {
+                            account_id: u.account_id,
+                            name: u.name,
+                            display_name: u.display_name,
+                            email: u.email,
+                        })
+                        .collect()
+                }
+                Err(e) if e.is_transient() => return Err(format!("cannot read watchers: {e}")),
+                Err(e) => tracing::warn!(issue = %event.issue_key, error = %e, "cannot read watchers"),
+            }
+        }
+        let outcome = match &self.scripts {
+            Some(scripts) => {
+                let scripts = scripts.clone();
+                let ev = event.clone();
+                match tokio::task::spawn_blocking(move || scripts.recipients(&ev)).await {
+                    Ok(Ok(outcome)) => Some(outcome),
+                    Ok(Err(e)) => {
+                        tracing::error!(event = %event.id, error = %e, "notification script failed; using the default recipients");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::error!(event = %event.id, error = %e, "notification script panicked; using the default recipients");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let mut set: BTreeSet<String> = BTreeSet::new();
+        match outcome {
+            Some(ScriptOutcome { skip: true, .. }) => {}
+            Some(o) => {
+                set.extend(o.users.iter().cloned());
+                for g in &o.groups {
+                    set.extend(self.group_members(g).await?);
+                }
+                for role in &o.roles {
+                    tracing::warn!(role, event = %event.id, "add_role: project roles are not resolved by this version; ignored");
+                }
+                for r in &o.removed {
+                    set.remove(r);
+                }
+            }
+            None => set.extend(Self::default_recipients(event)),
+        }
+        if event.origin == Origin::Mail
+            && let Some(sender) = &event.mail_sender
+        {
+            // The acknowledgement to the person who wrote the mail.
+            set.insert(sender.clone());
+        }
+        let mut out = Vec::new();
+        for r in set {
+            let Ok(addr) = EmailAddress::parse(&r) else {
+                tracing::warn!(recipient = %r, "not an email address; skipped");
+                continue;
+            };
+            if self.own.contains(&addr) {
+                continue;
+            }
+            if self.store.is_bouncing(addr.as_ref()).await.map_err(|e| e.to_string())? {
+                tracing::info!(recipient = %addr, "address is bouncing; not notified");
+                continue;
+            }
+            out.push(addr.to_string());
+        }
+        Ok(out)
+    }
+
+    /// Member addresses of a group (workaround token), cached for the TTL.
+    async fn group_members(&self, group: &str) -> Result<Vec<String>, String> {
+        let now = self.clock.now_ms();
+        if let Ok(cache) = self.groups.lock()
+            && let Some((at, members)) = cache.get(group)
+            && now - at < self.group_ttl_secs * 1000
+        {
+            return Ok(members.clone());
+        }
+        let tokens = self.tokens.as_ref().ok_or("add_group needs the workaround token (no master key configured)")?;
+        let (client, token_id) = tokens.client().await.map_err(|e| format!("held: {e}"))?;
+        let members = match client.group_member_emails(group).await {
+            Ok(m) => m,
+            Err(e @ (crate::jira::JiraError::Unauthorized | crate::jira::JiraError::Forbidden(_))) => {
+                let _ = tokens.report_rejection(&token_id, &e).await;
+                return Err(format!("held: {e}"));
+            }
+            Err(crate::jira::JiraError::NotFound(m)) => {
+                tracing::warn!(group, error = %m, "group not found; no members added");
+                Vec::new()
+            }
+            Err(e) => return Err(format!("group {group}: {e}")),
+        };
+        let members: Vec<String> = members.into_iter().map(|m| m.to_lowercase()).collect();
+        if let Ok(mut cache) = self.groups.lock() {
+            cache.insert(group.to_string(), (now, members.clone()));
+        }
+        Ok(members)
+    }
+
+    async fn enqueue(&self, event: &Event, recipient: &str) -> Result<(), StoreError> {
+        let rendered = match self.templates.render(event, &self.jira_base, self.reply_marker.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(event = %event.id, error = %e, "template failed; mail not sent");
+                return Ok(());
+            }
+        };
+        let dedupe = format!("event:{}:{recipient}", event.id);
+        let message_id = outbox_message_id(&dedupe);
+        let m = NewOutgoing {
+            dedupe_key: &dedupe,
+            kind: event.kind.as_str(),
+            recipient,
+            subject: &rendered.subject,
+            body_text: &rendered.text,
+            body_html: Some(&rendered.html),
+            message_id: &message_id,
+            in_reply_to: None,
+            issue_key: Some(&event.issue_key),
+        };
+        self.store.enqueue(&m, self.clock.now_ms()).await?;
+        // Replies to this mail by In-Reply-To find the issue.
+        if let (Ok(mid), Ok(key)) = (MessageId::parse(&message_id), IssueKey::parse(&event.issue_key)) {
+            self.store.link_thread(&mid, &key, self.clock.now_ms()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,120 @@
+//! Pending notification events, webhook delivery ids, bouncing addresses,
+//! and small persistent values.
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: String,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+impl Store {
+    /// Queue an event; false when an event with this id is known already.
+    pub async fn insert_event(
+        &self,
+        id: &str,
+        kind: &str,
+        origin: &str,
+        issue_key: &str,
+        payload: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "insert into events (id, kind, origin, issue_key, payload, created_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+        );
+        let done = sqlx::query(sql)
+            .bind(id)
+            .bind(kind)
+            .bind(origin)
+            .bind(issue_key)
+            .bind(payload)
+            .bind(now_ms)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn next_event(&self, now_ms: i64) -> Result<Option<EventRow>, StoreError> {
+        let sql = self.sql(
+            "select id, kind, payload, attempts from events where status = 'pending' and next_attempt_at <= ? order by created_at, id limit 1",
+        );
+        Ok(sqlx::query_as(sql).bind(now_ms).fetch_optional(self.pool()).await?)
+    }
+
+    pub async fn finish_event(&self, id: &str, recipients: i64, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self
+            .sql("update events set status = 'done', recipients = ?, last_error = null, updated_at = ? where id = ?");
+        sqlx::query(sql).bind(recipients).bind(now_ms).bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    pub async fn retry_event(
+        &self,
+        id: &str,
+        error: &str,
+        next_at_ms: i64,
+        give_up: bool,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let status = if give_up { "failed" } else { "pending" };
+        let sql = self.sql(
+            "update events set status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? where id = ?",
+        );
+        sqlx::query(sql).bind(status).bind(error).bind(next_at_ms).bind(now_ms).bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Count events by status (tests, stats).
+    pub async fn count_events(&self, status: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(self.sql("select count(*) from events where status = ?"))
+            .bind(status)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    /// Remember a webhook delivery; false when it was seen before.
+    pub async fn note_delivery(&self, delivery_id: &str, event_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let sql = self
+            .sql("insert into webhook_deliveries (id, event_id, received_at) values (?, ?, ?) on conflict do nothing");
+        let done = sqlx::query(sql).bind(delivery_id).bind(event_id).bind(now_ms).execute(self.pool()).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn mark_bouncing(&self, email: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self
+            .sql("insert into bouncing_addresses (email, reason, created_at) values (?, ?, ?) on conflict do nothing");
+        sqlx::query(sql).bind(email).bind(reason).bind(now_ms).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    pub async fn is_bouncing(&self, email: &str) -> Result<bool, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(self.sql("select email from bouncing_addresses where email = ?"))
+            .bind(email)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(self.sql("select value from kv where key = ?"))
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    pub async fn kv_set(&self, key: &str, value: &str, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "insert into kv (key, value, updated_at) values (?, ?, ?)
+             on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
+        );
+        sqlx::query(sql).bind(key).bind(value).bind(now_ms).execute(self.pool()).await?;
+        Ok(())
+    }
+}
