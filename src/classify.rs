@@ -252,10 +252,10 @@ pub fn bounced_addresses(raw: &[u8]) -> Vec<EmailAddress> {
             lower.strip_prefix("x-failed-recipients:").map(String::from)
         };
         for part in value.iter().flat_map(|v| v.split(',')) {
-            if let Ok(a) = EmailAddress::parse(part.trim()) {
-                if !out.contains(&a) {
-                    out.push(a);
-                }
+            if let Ok(a) = EmailAddress::parse(part.trim())
+                && !out.contains(&a)
+            {
+                out.push(a);
             }
         }
     }

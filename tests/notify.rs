@@ -271,3 +271,101 @@ async fn missed_webhooks_are_caught_up_once() {
     assert_eq!(events, 3, "the webhook's event and the two caught up");
     assert!(e.jira.count_calls("GET /rest/api/3/search/jql") >= 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back() {
+    use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
+    use mailgate::outbox::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
+    common::init();
+    let db = TestDb::sqlite();
+    let smtp_port = free_port();
+    let sink = Sink::start(smtp_port, &[]).await;
+    let e = env(&db, smtp_port, &[]).await;
+    let clock = Arc::new(mailgate::clock::SystemClock);
+    let p = mailgate::app::build_pipeline(&e.settings, clock.clone()).await.expect("pipeline");
+    let n = mailgate::app::build_notifier(&e.settings, &p, clock.clone()).expect("notifier");
+    let mailer = Mailer::new(e.settings.smtp.as_ref().expect("smtp")).expect("mailer");
+    let mailbox = MemoryMailbox::new();
+    let connector = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), None);
+    let own = vec![EmailAddress::parse("help@corp.test").expect("own")];
+    let deliver_all = || async {
+        n.drain().await.expect("notify");
+        while try_deliver_one(&p.store, &mailer, clock.as_ref(), &RetryPolicy::default(), &own).await.expect("send")
+            != DeliveryOutcome::Empty
+        {}
+    };
+    mailbox.append(&common::mail(
+        "orig@customer.test",
+        "Carl <carl@customer.test>",
+        "help@corp.test",
+        "Laptop broken",
+        "",
+        "Black screen.",
+    ));
+
+    let mut source = connector.connect().await.expect("connect");
+    mailgate::ingest::cycle(&p, source.as_mut(), "support").await.expect("cycle");
+    deliver_all().await;
+
+    let acks: Vec<_> =
+        sink.received().into_iter().filter(|m| m.rcpt_tos == vec!["carl@customer.test".to_string()]).collect();
+    assert_eq!(acks.len(), 1, "one acknowledgement to the sender");
+    assert!(acks[0].headers().contains("Subject: [HELP-2] Laptop broken"), "{}", acks[0].headers());
+    assert!(acks[0].raw.contains("filed it as HELP-2"), "{}", acks[0].raw);
+    let message_id =
+        acks[0].headers().lines().find_map(|l| l.strip_prefix("Message-ID: ")).expect("Message-ID").trim().to_string();
+
+    // The customer answers the acknowledgement; the subject lost the key.
+    mailbox.append(&common::mail(
+        "reply@customer.test",
+        "Carl <carl@customer.test>",
+        "help@corp.test",
+        "Re: your mail",
+        &format!("In-Reply-To: {message_id}\r\n"),
+        "Also the keyboard.",
+    ));
+    mailgate::ingest::cycle(&p, source.as_mut(), "support").await.expect("cycle");
+
+    let issue = e.jira.issue("HELP-2").expect("issue");
+    assert_eq!(issue.comments.len(), 1, "the reply threads back by In-Reply-To");
+    assert_eq!(e.jira.issues().len(), 2, "no new issue for the reply");
+    // The reply's own event acknowledges once more, nothing twice.
+    deliver_all().await;
+    deliver_all().await;
+    let to_carl =
+        sink.received().into_iter().filter(|m| m.rcpt_tos.contains(&"carl@customer.test".to_string())).count();
+    assert_eq!(to_carl, 2);
+}
+
+#[test]
+fn script_test_prints_the_recipients_of_a_script() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("s.rhai");
+    std::fs::write(&script, "add_user(\"Boss@Corp.test\");\nif event.comment != () { add_group(\"agents\"); }\nremove(\"boss@corp.test\");\nadd_user(event.reporter.email);").expect("script");
+    let event = dir.path().join("event.json");
+    let mut ev = self::event("comment:9");
+    ev.comment = Some(mailgate::notify::event::CommentInfo { id: "9".into(), author: None, body: "hi".into() });
+    std::fs::write(&event, serde_json::to_string(&ev).expect("json")).expect("event");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .args(["--config", "/nonexistent.toml", "script", "test"])
+        .arg(&script)
+        .arg("--event")
+        .arg(&event)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(v["users"], serde_json::json!(["reporter@customer.test"]));
+    assert_eq!(v["groups"], serde_json::json!(["agents"]));
+    std::fs::write(&script, "loop { }").expect("script");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .args(["script", "test"])
+        .arg(&script)
+        .arg("--event")
+        .arg(&event)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("limit"), "{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -236,25 +237,44 @@ impl Scripts {
         let Some(compiled) = self.compiled_for(event.kind) else {
             return Ok(ScriptOutcome::defaults_for(event));
         };
+        // rhai recurses on the native stack (tens of KiB per script call
+        // level in debug builds): run on a thread whose stack fits the call
+        // limit, so a deep script ends in `Limit`, never in a process abort.
+        let stack = STACK_BASE.saturating_add(self.limits.max_call_levels.saturating_mul(STACK_PER_CALL_LEVEL));
+        let span = tracing::Span::current();
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("rhai-script".into())
+                .stack_size(stack.min(STACK_MAX))
+                .spawn_scoped(scope, || span.in_scope(|| self.run(compiled, event)));
+            match worker {
+                Ok(handle) => handle.join().unwrap_or_else(|_| {
+                    Err(ScriptError::Runtime { script: compiled.name.clone(), line: None, message: "panicked".into() })
+                }),
+                Err(e) => Err(ScriptError::Runtime {
+                    script: compiled.name.clone(),
+                    line: None,
+                    message: format!("cannot start the script thread: {e}"),
+                }),
+            }
+        })
+    }
+
+    fn run(&self, compiled: &Compiled, event: &Event) -> Result<ScriptOutcome, ScriptError> {
         let script = compiled.name.as_str();
-        let event_value = rhai::serde::to_dynamic(event).map_err(|e| ScriptError::Runtime {
+        let event_value = self.event_value(event).map_err(|message| ScriptError::Runtime {
             script: script.into(),
             line: None,
-            message: format!("event: {e}"),
+            message,
         })?;
 
         let state = Arc::new(Mutex::new(ScriptOutcome::default()));
         let mut engine = sandbox(&self.std, &self.limits);
         register_api(&mut engine, &state);
-        let name = script.to_string();
-        engine.on_print(move |s| tracing::info!(target: "mailgate::script", script = %name, "{s}"));
-        let name = script.to_string();
-        engine.on_debug(move |s, _, pos| {
-            tracing::debug!(target: "mailgate::script", script = %name, line = pos.line(), "{s}");
-        });
+        route_output(&mut engine, script);
         if !self.limits.timeout.is_zero() {
             let deadline = Instant::now() + self.limits.timeout;
-            engine.on_progress(move |ops| (ops % 512 == 0 && Instant::now() >= deadline).then(|| "timeout".into()));
+            engine.on_progress(move |ops| (ops % 256 == 0 && Instant::now() >= deadline).then(|| "timeout".into()));
         }
 
         let mut scope = Scope::new();
@@ -265,6 +285,17 @@ impl Scripts {
         let mut outcome = std::mem::take(&mut *state.lock().unwrap_or_else(PoisonError::into_inner));
         take_returned(script, returned, &mut outcome)?;
         Ok(outcome.finish())
+    }
+
+    /// The event as the script sees it. Strings longer than half the string
+    /// limit (a long comment or description change) are cut there, so that
+    /// a script can still read and transform them within the limit.
+    fn event_value(&self, event: &Event) -> Result<Dynamic, String> {
+        let mut value = serde_json::to_value(event).map_err(|e| format!("event: {e}"))?;
+        if self.limits.max_string_size > 0 {
+            truncate_strings(&mut value, self.limits.max_string_size / 2);
+        }
+        rhai::serde::to_dynamic(&value).map_err(|e| format!("event: {e}"))
     }
 
     fn classify(&self, script: &str, err: EvalAltResult) -> ScriptError {
@@ -310,6 +341,54 @@ fn in_function(message: String, function: Option<String>) -> String {
         Some(f) => format!("{message} (in function {f})"),
         None => message,
     }
+}
+
+/// Stack of the thread a script runs on: a base plus a generous amount per
+/// allowed call level (only the pages used are committed), capped.
+const STACK_BASE: usize = 8 << 20;
+const STACK_PER_CALL_LEVEL: usize = 256 << 10;
+const STACK_MAX: usize = 1 << 30;
+/// `print`/`debug` lines logged per run; the rest is dropped.
+const MAX_OUTPUT_LINES: usize = 100;
+
+fn truncate_strings(value: &mut serde_json::Value, max_bytes: usize) {
+    match value {
+        serde_json::Value::String(s) if s.len() > max_bytes => {
+            let mut end = max_bytes;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| truncate_strings(v, max_bytes)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| truncate_strings(v, max_bytes)),
+        _ => {}
+    }
+}
+
+/// `print` and `debug` go to tracing (target `mailgate::script`), at most
+/// [`MAX_OUTPUT_LINES`] per run.
+fn route_output(engine: &mut Engine, script: &str) {
+    let lines = Arc::new(AtomicUsize::new(0));
+    let allowed = move |lines: &AtomicUsize| {
+        let n = lines.fetch_add(1, Ordering::Relaxed);
+        if n == MAX_OUTPUT_LINES {
+            tracing::info!(target: "mailgate::script", "further print/debug output of this run is dropped");
+        }
+        n < MAX_OUTPUT_LINES
+    };
+    let (name, count) = (script.to_string(), lines.clone());
+    engine.on_print(move |s| {
+        if allowed(&count) {
+            tracing::info!(target: "mailgate::script", script = %name, "{s}");
+        }
+    });
+    let (name, count) = (script.to_string(), lines);
+    engine.on_debug(move |s, _, pos| {
+        if allowed(&count) {
+            tracing::debug!(target: "mailgate::script", script = %name, line = pos.line(), "{s}");
+        }
+    });
 }
 
 /// An engine with the sandbox settings; used to compile and (with the
@@ -423,41 +502,283 @@ fn push_unique(list: &mut Vec<String>, value: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify::event::{Change, CommentInfo, Origin, Person};
 
-    #[test]
-    fn experiment() {
-        let ev = sample();
-        for src in [
-            "event.summary = \"x\";",
-            "let b = event.comment.body; b.len()",
-            "fn f(n) { if n == 0 { 0 } else { 1 + f(n - 1) } } f(31)",
-            "import \"x\" as y;",
-            "eval(\"1\")",
-            "throw \"boom\";",
-            "add_user(42)",
-            "event.summary.len()",
-        ] {
-            let r = Scripts::from_sources([("default", src)], ScriptLimits::default()).and_then(|s| s.recipients(&ev));
-            eprintln!("{src} => {r:?}");
+    fn person(email: Option<&str>) -> Person {
+        Person { email: email.map(String::from), display_name: Some("Someone".into()), ..Person::default() }
+    }
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            id: "ev-1".into(),
+            kind,
+            origin: Origin::Webhook,
+            issue_key: "HELP-7".into(),
+            project: "HELP".into(),
+            summary: "Printer on fire".into(),
+            status: Some("Open".into()),
+            reporter: Some(person(Some("Reporter@Example.com"))),
+            assignee: None,
+            watchers: vec![person(Some("w1@example.com")), person(None)],
+            comment: Some(CommentInfo {
+                id: "10".into(),
+                author: Some(person(Some("w1@example.com"))),
+                body: "hi".into(),
+            }),
+            changed: vec![Change { field: "status".into(), from: Some("Open".into()), to: Some("Done".into()) }],
+            mail_sender: None,
         }
     }
 
-    fn sample() -> Event {
-        use crate::notify::event::{CommentInfo, Origin, Person};
-        Event {
-            id: "e1".into(),
-            kind: EventKind::CommentCreated,
-            origin: Origin::Webhook,
-            issue_key: "HELP-1".into(),
-            project: "HELP".into(),
-            summary: "s".into(),
-            status: None,
-            reporter: Some(Person { email: Some("R@x.org".into()), ..Person::default() }),
-            assignee: None,
-            watchers: vec![],
-            comment: Some(CommentInfo { id: "1".into(), author: None, body: "y".repeat(100_000) }),
-            changed: vec![],
-            mail_sender: None,
+    fn run(source: &str, ev: &Event) -> Result<ScriptOutcome, ScriptError> {
+        Scripts::from_sources([("default", source)], ScriptLimits::default())?.recipients(ev)
+    }
+
+    fn users(outcome: &ScriptOutcome) -> Vec<&str> {
+        outcome.users.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn limits_default_to_the_documented_values() {
+        let l = ScriptLimits::default();
+        assert_eq!(
+            (l.max_operations, l.max_call_levels, l.max_string_size, l.max_array_size, l.max_map_size, l.timeout),
+            (100_000, 32, 64 * 1024, 10_000, 10_000, Duration::from_secs(1))
+        );
+    }
+
+    #[test]
+    fn scripts_can_be_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Scripts>();
+    }
+
+    #[test]
+    fn add_user_trims_lowercases_and_dedupes() {
+        let out =
+            run(r#"add_user(" Alice@Example.COM "); add_user("alice@example.com");"#, &event(EventKind::IssueCreated))
+                .expect("runs");
+        assert_eq!(users(&out), ["alice@example.com"]);
+    }
+
+    #[test]
+    fn add_user_with_unknown_address_does_nothing() {
+        let out = run("add_user(event.assignee?.email); add_user(());", &event(EventKind::IssueCreated)).expect("runs");
+        assert!(out.users.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn add_user_rejects_an_implausible_address_with_its_line() {
+        let err = run("let x = 1;\nadd_user(\"not an address\");", &event(EventKind::IssueCreated)).unwrap_err();
+        assert!(matches!(err, ScriptError::Runtime { line: Some(2), .. }), "{err:?}");
+        assert!(err.to_string().starts_with("script default.rhai line 2: add_user:"), "{err}");
+    }
+
+    #[test]
+    fn add_user_rejects_a_number() {
+        let err = run("add_user(42);", &event(EventKind::IssueCreated)).unwrap_err();
+        assert!(matches!(&err, ScriptError::Runtime { message, .. } if message.contains("got i64")), "{err:?}");
+    }
+
+    #[test]
+    fn remove_wins_over_add_user_whatever_the_order() {
+        let src = r#"remove("a@example.com"); add_user("A@example.com"); add_user("b@example.com");"#;
+        let out = run(src, &event(EventKind::IssueCreated)).expect("runs");
+        assert_eq!(users(&out), ["b@example.com"]);
+        assert_eq!(out.removed, ["a@example.com"]);
+    }
+
+    #[test]
+    fn groups_and_roles_are_recorded_trimmed() {
+        let out = run(
+            r#"add_group(" jira-users "); add_group("jira-users"); add_role("Developers");"#,
+            &event(EventKind::IssueCreated),
+        )
+        .expect("runs");
+        assert_eq!(
+            (out.groups.as_slice(), out.roles.as_slice()),
+            (&["jira-users".to_string()][..], &["Developers".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn an_empty_group_name_is_an_error() {
+        let err = run(r#"add_group("  ");"#, &event(EventKind::IssueCreated)).unwrap_err();
+        assert!(matches!(err, ScriptError::Runtime { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn skip_means_nobody_even_after_adds() {
+        let out = run(r#"add_user("a@example.com"); add_group("g"); skip();"#, &event(EventKind::IssueCreated))
+            .expect("runs");
+        assert_eq!(out, ScriptOutcome { skip: true, ..ScriptOutcome::default() });
+    }
+
+    #[test]
+    fn a_returned_array_adds_users_and_ignores_unit_items() {
+        let out = run(
+            r#"add_user("a@example.com"); ["B@example.com", event.assignee?.email]"#,
+            &event(EventKind::IssueCreated),
+        )
+        .expect("runs");
+        assert_eq!(users(&out), ["a@example.com", "b@example.com"]);
+    }
+
+    #[test]
+    fn returning_nothing_keeps_the_calls() {
+        let out = run(r#"add_user("a@example.com"); return;"#, &event(EventKind::IssueCreated)).expect("runs");
+        assert_eq!(users(&out), ["a@example.com"]);
+    }
+
+    #[test]
+    fn garbage_in_a_returned_array_is_an_error() {
+        for src in [r#"["a@example.com", 1]"#, r#"["nope"]"#] {
+            let err = run(src, &event(EventKind::IssueCreated)).unwrap_err();
+            assert!(matches!(err, ScriptError::Garbage { .. }), "{src}: {err:?}");
         }
+    }
+
+    #[test]
+    fn returned_strings_and_bools_are_garbage() {
+        for src in [r#""a@example.com""#, "true", "1.5"] {
+            let err = run(src, &event(EventKind::IssueCreated)).unwrap_err();
+            assert!(matches!(err, ScriptError::Garbage { .. }), "{src}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn the_event_kind_script_is_preferred_over_default() {
+        let scripts = Scripts::from_sources(
+            [("default.rhai", r#"["d@example.com"]"#), ("comment_created", r#"["c@example.com"]"#)],
+            ScriptLimits::default(),
+        )
+        .expect("compiles");
+        assert_eq!(scripts.script_for(EventKind::CommentCreated), Some("comment_created.rhai"));
+        assert_eq!(scripts.script_for(EventKind::IssueUpdated), Some("default.rhai"));
+        assert_eq!(users(&scripts.recipients(&event(EventKind::CommentCreated)).expect("runs")), ["c@example.com"]);
+        assert_eq!(users(&scripts.recipients(&event(EventKind::IssueUpdated)).expect("runs")), ["d@example.com"]);
+        assert_eq!(scripts.names(), ["comment_created.rhai", "default.rhai"]);
+    }
+
+    #[test]
+    fn without_a_script_the_reporter_and_watchers_are_used() {
+        let scripts = Scripts::from_sources([("issue_created", "skip();")], ScriptLimits::default()).expect("compiles");
+        let out = scripts.recipients(&event(EventKind::CommentCreated)).expect("runs");
+        assert_eq!(scripts.script_for(EventKind::CommentCreated), None);
+        assert_eq!(out, ScriptOutcome::defaults_for(&event(EventKind::CommentCreated)));
+        assert_eq!(users(&out), ["reporter@example.com", "w1@example.com"]);
+    }
+
+    #[test]
+    fn an_unknown_or_repeated_script_name_is_refused() {
+        let err = Scripts::from_sources([("comment_added.rhai", "")], ScriptLimits::default()).unwrap_err();
+        assert!(matches!(&err, ScriptError::Load { script, .. } if script == "comment_added.rhai"), "{err:?}");
+        let err = Scripts::from_sources([("default", ""), ("default.rhai", "")], ScriptLimits::default()).unwrap_err();
+        assert!(matches!(err, ScriptError::Load { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn an_undefined_variable_is_refused_at_load() {
+        let err =
+            Scripts::from_sources([("default", "\nadd_user(evnt.reporter);")], ScriptLimits::default()).unwrap_err();
+        assert!(matches!(err, ScriptError::Compile { line: Some(2), .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_misspelled_event_field_is_a_runtime_error() {
+        let err = run("add_user(event.reportr);", &event(EventKind::IssueCreated)).unwrap_err();
+        assert!(matches!(err, ScriptError::Runtime { line: Some(1), .. }), "{err:?}");
+    }
+
+    #[test]
+    fn the_script_sees_the_event_fields() {
+        let src = r#"
+            if event.kind != "comment_created" || event.origin != "webhook" { throw "kind/origin"; }
+            if event.issue_key != "HELP-7" || event.project != "HELP" { throw "key"; }
+            if event.assignee != () || event.mail_sender != () { throw "unknown is ()"; }
+            if event.watchers.len() != 2 || event.watchers[1].email != () { throw "watchers"; }
+            if event.changed[0].to != "Done" || event.comment.body != "hi" { throw "changed/comment"; }
+        "#;
+        run(src, &event(EventKind::CommentCreated)).expect("every field as expected");
+    }
+
+    #[test]
+    fn long_strings_are_cut_to_half_the_string_limit() {
+        let mut ev = event(EventKind::CommentCreated);
+        if let Some(c) = ev.comment.as_mut() {
+            c.body = "é".repeat(100_000);
+        }
+        let src = r#"let b = event.comment.body.to_upper(); if b.len() == 0 || b.len() > 32768 { throw b.len(); }"#;
+        run(src, &ev).expect("a long comment can be read and transformed");
+    }
+
+    #[test]
+    fn print_and_debug_do_not_fail() {
+        let out = run(
+            r#"for i in 0..200 { print(`line ${i}`); debug(i); } ["a@example.com"]"#,
+            &event(EventKind::IssueCreated),
+        )
+        .expect("runs");
+        assert_eq!(users(&out), ["a@example.com"]);
+    }
+
+    #[test]
+    fn assigning_to_the_event_is_an_error() {
+        let ev = event(EventKind::IssueCreated);
+        for src in [r#"event.summary = "x";"#, "event = 1;", r#"event.watchers.push(1);"#] {
+            let err = run(src, &ev);
+            assert!(
+                matches!(err, Err(ScriptError::Runtime { .. }) | Err(ScriptError::Compile { .. })),
+                "{src}: {err:?}"
+            );
+        }
+        assert_eq!(ev, event(EventKind::IssueCreated));
+    }
+
+    #[test]
+    fn a_copy_of_the_event_may_be_changed_without_effect() {
+        let ev = event(EventKind::IssueCreated);
+        run(r#"let e = event; e.summary = "changed"; e.watchers.clear();"#, &ev).expect("a copy is writable");
+        assert_eq!(ev, event(EventKind::IssueCreated));
+    }
+
+    #[test]
+    fn the_timeout_stops_a_script_with_unlimited_operations() {
+        let limits = ScriptLimits { max_operations: 0, timeout: Duration::from_millis(50), ..ScriptLimits::default() };
+        let scripts = Scripts::from_sources([("default", "loop { }")], limits).expect("compiles");
+        let err = scripts.recipients(&event(EventKind::IssueCreated)).unwrap_err();
+        assert!(matches!(&err, ScriptError::Limit { message, .. } if message.contains("longer than")), "{err:?}");
+    }
+
+    #[test]
+    fn recursion_beyond_the_call_limit_is_a_limit_not_a_crash() {
+        let src = "fn f(n) { if n == 0 { 0 } else { 1 + f(n - 1) } }\nf(10000)";
+        let err = run(src, &event(EventKind::IssueCreated)).unwrap_err();
+        assert!(matches!(err, ScriptError::Limit { .. }), "{err:?}");
+        // Up to the limit, recursion works (the script thread's stack fits it).
+        run("fn f(n) { if n == 0 { 0 } else { 1 + f(n - 1) } }\nf(30); ()", &event(EventKind::IssueCreated))
+            .expect("within the call limit");
+    }
+
+    #[test]
+    fn deeply_nested_data_ends_in_an_error_or_a_result_not_a_crash() {
+        let src = "let a = []; for i in 0..20000 { a = [a]; } print(a); a == a; ()";
+        let _ = run(src, &event(EventKind::IssueCreated));
+    }
+
+    #[test]
+    fn errors_name_the_script_and_the_line() {
+        let err = run("let a = 1;\nthrow \"boom\";", &event(EventKind::IssueCreated)).unwrap_err();
+        assert_eq!(err.to_string(), "script default.rhai line 2: boom");
+        assert_eq!(err.script(), "default.rhai");
+    }
+
+    #[test]
+    fn an_error_in_a_function_reports_the_line_of_the_throw() {
+        let err = run("fn check() {\n  throw \"inner\";\n}\ncheck();", &event(EventKind::IssueCreated)).unwrap_err();
+        assert!(
+            matches!(&err, ScriptError::Runtime { line: Some(2), message, .. } if message.contains("check")),
+            "{err:?}"
+        );
     }
 }
