@@ -369,3 +369,35 @@ fn script_test_prints_the_recipients_of_a_script() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("limit"), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
+    common::init();
+    let db = TestDb::sqlite();
+    let e = env(
+        &db,
+        free_port(),
+        &[("issue_updated.rhai", "add_role(\"Developers\");\nadd_user(\"gone@customer.test\");")],
+    )
+    .await;
+    let dev = e.jira.add_user("dev@corp.test", "Dev One");
+    e.jira.add_group("tiny");
+    let tiny = e.jira.add_user("tiny@corp.test", "Tiny");
+    e.jira.add_member("tiny", &tiny);
+    e.jira.add_role("HELP", "Developers", &[&dev], &["tiny"]);
+    set_token(&e.settings).await;
+    let p = mailgate::app::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await.expect("pipeline");
+    p.store.mark_bouncing("gone@customer.test", "test", 0).await.expect("bounce");
+    let n = mailgate::app::build_notifier(&e.settings, &p, Arc::new(mailgate::clock::SystemClock)).expect("notifier");
+    let mut ev = event("updated:HELP-1:t1");
+    ev.kind = EventKind::IssueUpdated;
+    assert!(n.queue(&ev).await.expect("queue"));
+
+    let outcome = n.try_notify_one().await.expect("notify");
+
+    assert_eq!(outcome, NotifyOutcome::Queued { event_id: "updated:HELP-1:t1".into(), recipients: 2 });
+    let mut to: Vec<String> =
+        p.store.outgoing_of_kind("issue_updated").await.expect("rows").into_iter().map(|r| r.recipient).collect();
+    to.sort();
+    assert_eq!(to, vec!["dev@corp.test", "tiny@corp.test"], "the role's user and group, not the bouncing address");
+}

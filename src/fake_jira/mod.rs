@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use model::{FakeAttachment, FakeComment, FakeIssue};
-pub use people::{FakeRequest, FakeServiceDesk, FakeUser};
+pub use people::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser};
 
 /// A failure the fake injects into upcoming calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,7 @@ pub(crate) struct State {
     pub groups: Vec<String>,
     pub service_desks: Vec<FakeServiceDesk>,
     pub denied_permissions: Vec<String>,
+    pub roles: Vec<FakeRole>,
 }
 
 /// A running fake Jira. Dropping it stops the server.
@@ -170,6 +171,19 @@ impl FakeJira {
             id: id.into(),
             project: project.into(),
             customers: Vec::new(),
+        });
+    }
+
+    /// Add a project role with user (account id) and group actors.
+    pub fn add_role(&self, project: &str, name: &str, users: &[&str], groups: &[&str]) {
+        let mut st = self.lock();
+        let id = (10_000 + st.roles.len() + 1).to_string();
+        st.roles.push(FakeRole {
+            project: project.into(),
+            id,
+            name: name.into(),
+            users: users.iter().map(|u| u.to_string()).collect(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
         });
     }
 

@@ -565,3 +565,81 @@ pub fn list_watchers(st: &State, api: &str, key: &str) -> Response {
         }),
     )
 }
+
+/// A project role with user (account id) and group actors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeRole {
+    pub project: String,
+    pub id: String,
+    pub name: String,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+/// `GET /rest/api/{2,3}/project/{key}/role`: role name to role URL.
+pub fn project_roles(st: &State, api: &str, project: &str) -> Response {
+    if !st.projects.is_empty() && !st.projects.iter().any(|p| p == project) {
+        return error_collection(
+            StatusCode::NOT_FOUND,
+            &[format!("No project could be found with key '{project}'.").as_str()],
+            &[],
+        );
+    }
+    let mut out = serde_json::Map::new();
+    for r in st.roles.iter().filter(|r| r.project == project) {
+        out.insert(r.name.clone(), json!(format!("{}/rest/api/{api}/project/{project}/role/{}", st.base_url, r.id)));
+    }
+    json_response(StatusCode::OK, Value::Object(out))
+}
+
+/// `GET /rest/api/{2,3}/project/{key}/role/{id}`: `ProjectRole` with actors.
+pub fn project_role(st: &State, api: &str, project: &str, id: &str) -> Response {
+    let Some(r) = st.roles.iter().find(|r| r.project == project && r.id == id) else {
+        return error_collection(StatusCode::NOT_FOUND, &["The project role is not found."], &[]);
+    };
+    let mut actors = Vec::new();
+    let mut n = 0;
+    for account in &r.users {
+        n += 1;
+        let display = find_user(st, account).map(|i| st.users[i].display_name.clone()).unwrap_or_default();
+        let mut a = json!({"id": n, "displayName": display, "type": "atlassian-user-role-actor", "actorUser": {"accountId": account}});
+        if api == "2" {
+            a["name"] = json!(find_user(st, account).map(|i| st.users[i].name.clone()).unwrap_or_default());
+        }
+        actors.push(a);
+    }
+    for g in &r.groups {
+        n += 1;
+        actors.push(json!({"id": n, "displayName": g, "name": g, "type": "atlassian-group-role-actor", "actorGroup": {"name": g, "displayName": g, "groupId": format!("g-{g}")}}));
+    }
+    json_response(
+        StatusCode::OK,
+        json!({
+            "self": format!("{}/rest/api/{api}/project/{project}/role/{}", st.base_url, r.id),
+            "name": r.name,
+            "id": r.id.parse::<i64>().unwrap_or(0),
+            "description": format!("{} of {project}", r.name),
+            "actors": actors
+        }),
+    )
+}
+
+/// `GET /rest/api/{2,3}/user?accountId=` (or `username=` on DC).
+pub fn get_user(st: &State, api: &str, uri: &Uri) -> Response {
+    let q = query_map(uri);
+    let Some(id) = q.get("accountId").or_else(|| q.get("username")).cloned() else {
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &["The accountId query parameter needs to be provided."],
+            &[],
+        );
+    };
+    match find_user(st, &id) {
+        Some(i) => json_response(StatusCode::OK, user_json(&st.base_url, api, &st.users[i])),
+        None => error_collection(
+            StatusCode::NOT_FOUND,
+            &["Specified user does not exist or you do not have required permissions"],
+            &[],
+        ),
+    }
+}

@@ -172,6 +172,9 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
         ("GET", ["mypermissions"]) => people::my_permissions(st, uri),
         ("POST", ["issue", key, "watchers"]) => people::add_watcher(st, key, body),
         ("GET", ["issue", key, "watchers"]) => people::list_watchers(st, api, key),
+        ("GET", ["project", project, "role"]) => people::project_roles(st, api, project),
+        ("GET", ["project", project, "role", id]) => people::project_role(st, api, project, id),
+        ("GET", ["user"]) => people::get_user(st, api, uri),
         _ => error_collection(StatusCode::NOT_FOUND, &["null for uri"], &[]),
     }
 }

@@ -480,6 +480,46 @@ impl IdentityApi for HttpJira {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(project, role))]
+    async fn role_actors(&self, project: &str, role: &str) -> Result<(Vec<String>, Vec<String>), JiraError> {
+        let url = format!("{}/project/{}/role", self.api(), project);
+        let roles = json_body(self.send(|| self.request(Method::GET, &url), true).await?).await?;
+        let Some(role_url) = roles
+            .as_object()
+            .and_then(|m| m.iter().find(|(name, _)| name.eq_ignore_ascii_case(role)))
+            .and_then(|(_, u)| u.as_str())
+            .map(String::from)
+        else {
+            return Err(JiraError::NotFound(format!("no role {role:?} in project {project}")));
+        };
+        let id = role_url.rsplit('/').next().unwrap_or_default().to_string();
+        let url = format!("{}/project/{}/role/{}", self.api(), project, id);
+        let v = json_body(self.send(|| self.request(Method::GET, &url), true).await?).await?;
+        let mut emails = Vec::new();
+        let mut groups = Vec::new();
+        for actor in v.get("actors").and_then(Value::as_array).cloned().unwrap_or_default() {
+            if let Some(g) = actor["actorGroup"]["name"].as_str() {
+                groups.push(g.to_string());
+            } else if let Some(account) = actor["actorUser"]["accountId"].as_str() {
+                let url = format!("{}/user", self.api());
+                let q = [("accountId", account)];
+                let u = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+                if let Some(e) = u.get("emailAddress").and_then(Value::as_str) {
+                    emails.push(e.to_string());
+                }
+            } else if let Some(name) = actor["name"].as_str().filter(|_| actor["type"] == "atlassian-user-role-actor") {
+                // Data Center: user actors by username.
+                let url = format!("{}/user", self.api());
+                let q = [("username", name)];
+                let u = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+                if let Some(e) = u.get("emailAddress").and_then(Value::as_str) {
+                    emails.push(e.to_string());
+                }
+            }
+        }
+        Ok((emails, groups))
+    }
+
     #[tracing::instrument(skip_all, fields(group))]
     async fn group_member_emails(&self, group: &str) -> Result<Vec<String>, JiraError> {
         let url = format!("{}/group/member", self.api());

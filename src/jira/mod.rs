@@ -132,4 +132,6 @@ pub trait IdentityApi: Send + Sync {
     ) -> Result<Vec<(String, bool)>, JiraError>;
     /// Email addresses of a group's active members, every page followed.
     async fn group_member_emails(&self, group: &str) -> Result<Vec<String>, JiraError>;
+    /// A project role's actors: member email addresses and group names.
+    async fn role_actors(&self, project: &str, role: &str) -> Result<(Vec<String>, Vec<String>), JiraError>;
 }

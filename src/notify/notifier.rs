@@ -27,7 +27,8 @@ pub struct Notifier {
     pub jira_base: String,
     pub reply_marker: Option<String>,
     pub group_ttl_secs: i64,
-    groups: Mutex<HashMap<String, (i64, Vec<String>)>>,
+    /// Group and role members: key to (fetched at, addresses, groups).
+    groups: Mutex<HashMap<String, (i64, Vec<String>, Vec<String>)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,7 +190,11 @@ impl Notifier {
                     set.extend(self.group_members(g).await?);
                 }
                 for role in &o.roles {
-                    tracing::warn!(role, event = %event.id, "add_role: project roles are not resolved by this version; ignored");
+                    let (emails, groups) = self.role_members(&event.project, role).await?;
+                    set.extend(emails);
+                    for g in &groups {
+                        set.extend(self.group_members(g).await?);
+                    }
                 }
                 for r in &o.removed {
                     set.remove(r);
@@ -221,33 +226,79 @@ impl Notifier {
         Ok(out)
     }
 
-    /// Member addresses of a group (workaround token), cached for the TTL.
-    async fn group_members(&self, group: &str) -> Result<Vec<String>, String> {
+    /// Cached (addresses, groups) under `key` if fresh.
+    fn cached(&self, key: &str) -> Option<(Vec<String>, Vec<String>)> {
         let now = self.clock.now_ms();
-        if let Ok(cache) = self.groups.lock()
-            && let Some((at, members)) = cache.get(group)
-            && now - at < self.group_ttl_secs * 1000
-        {
-            return Ok(members.clone());
-        }
-        let tokens = self.tokens.as_ref().ok_or("add_group needs the workaround token (no master key configured)")?;
-        let (client, token_id) = tokens.client().await.map_err(|e| format!("held: {e}"))?;
-        let members = match client.group_member_emails(group).await {
-            Ok(m) => m,
-            Err(e @ (crate::jira::JiraError::Unauthorized | crate::jira::JiraError::Forbidden(_))) => {
-                let _ = tokens.report_rejection(&token_id, &e).await;
-                return Err(format!("held: {e}"));
-            }
-            Err(crate::jira::JiraError::NotFound(m)) => {
-                tracing::warn!(group, error = %m, "group not found; no members added");
-                Vec::new()
-            }
-            Err(e) => return Err(format!("group {group}: {e}")),
-        };
-        let members: Vec<String> = members.into_iter().map(|m| m.to_lowercase()).collect();
+        let cache = self.groups.lock().ok()?;
+        let (at, emails, groups) = cache.get(key)?;
+        (now - at < self.group_ttl_secs * 1000).then(|| (emails.clone(), groups.clone()))
+    }
+
+    fn remember(&self, key: &str, emails: &[String], groups: &[String]) {
         if let Ok(mut cache) = self.groups.lock() {
-            cache.insert(group.to_string(), (now, members.clone()));
+            cache.insert(key.to_string(), (self.clock.now_ms(), emails.to_vec(), groups.to_vec()));
         }
+    }
+
+    /// The workaround user's client for `what`, or why the event waits.
+    async fn identity(&self, what: &str) -> Result<(Arc<dyn crate::jira::IdentityApi>, String), String> {
+        let tokens = self
+            .tokens
+            .as_ref()
+            .ok_or_else(|| format!("{what} needs the workaround token (no master key configured)"))?;
+        tokens.client().await.map_err(|e| format!("held: {e}"))
+    }
+
+    /// A rejected token is reported and the event held; a missing group or
+    /// role counts as empty; other failures are retried later.
+    async fn settle<T: Default>(
+        &self,
+        what: &str,
+        token_id: &str,
+        r: Result<T, crate::jira::JiraError>,
+    ) -> Result<T, String> {
+        use crate::jira::JiraError;
+        match r {
+            Ok(v) => Ok(v),
+            Err(e @ (JiraError::Unauthorized | JiraError::Forbidden(_))) => {
+                if let Some(tokens) = &self.tokens {
+                    let _ = tokens.report_rejection(token_id, &e).await;
+                }
+                Err(format!("held: {e}"))
+            }
+            Err(JiraError::NotFound(m)) => {
+                tracing::warn!(what, error = %m, "not found in Jira; no recipients added");
+                Ok(T::default())
+            }
+            Err(e) => Err(format!("{what}: {e}")),
+        }
+    }
+
+    /// A project role's user addresses and groups, cached for the TTL.
+    async fn role_members(&self, project: &str, role: &str) -> Result<(Vec<String>, Vec<String>), String> {
+        let key = format!("role:{project}:{role}");
+        if let Some(hit) = self.cached(&key) {
+            return Ok(hit);
+        }
+        let what = format!("role {role} of {project}");
+        let (client, token_id) = self.identity(&what).await?;
+        let (emails, groups) = self.settle(&what, &token_id, client.role_actors(project, role).await).await?;
+        let emails: Vec<String> = emails.into_iter().map(|e| e.to_lowercase()).collect();
+        self.remember(&key, &emails, &groups);
+        Ok((emails, groups))
+    }
+
+    /// Member addresses of a group, every page, cached for the TTL.
+    async fn group_members(&self, group: &str) -> Result<Vec<String>, String> {
+        let key = format!("group:{group}");
+        if let Some((emails, _)) = self.cached(&key) {
+            return Ok(emails);
+        }
+        let what = format!("group {group}");
+        let (client, token_id) = self.identity(&what).await?;
+        let members = self.settle(&what, &token_id, client.group_member_emails(group).await).await?;
+        let members: Vec<String> = members.into_iter().map(|m| m.to_lowercase()).collect();
+        self.remember(&key, &members, &[]);
         Ok(members)
     }
 
