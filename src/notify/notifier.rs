@@ -15,6 +15,9 @@ use crate::identity::{TokenService, outbox_message_id};
 use crate::jira::JiraApi;
 use crate::store::{NewOutgoing, Store, StoreError};
 
+/// Cached members of a group or role: (fetched at, addresses, groups).
+type Members = (i64, Vec<String>, Vec<String>);
+
 pub struct Notifier {
     pub store: Store,
     pub jira: Arc<dyn JiraApi>,
@@ -28,7 +31,7 @@ pub struct Notifier {
     pub reply_marker: Option<String>,
     pub group_ttl_secs: i64,
     /// Group and role members: key to (fetched at, addresses, groups).
-    groups: Mutex<HashMap<String, (i64, Vec<String>, Vec<String>)>>,
+    groups: Mutex<HashMap<String, Members>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,9 +8,21 @@
 //! with `add_user(email)`, `add_group(name)`, `add_role(role)`,
 //! `remove(email)` and `skip()`, or by returning an array of addresses.
 //!
+//! `add_user(())` and `remove(())` do nothing (an unknown address), so
+//! `add_user(event.assignee?.email)` needs no check; any other non-address
+//! is an error. Undefined variables are refused at load (strict variables),
+//! and reading a missing map property (`event.reportr`) is a runtime error
+//! rather than `()`. Assigning to `event` is a runtime error ("Cannot modify
+//! constant event"); the caller's [`Event`] is never changed (the script gets
+//! a converted copy). Strings in that copy are cut to half the string-size
+//! limit, so a long comment can still be read and transformed.
+//!
 //! Sandbox: every run gets its own engine (the standard package is built once
-//! and shared), with operation, call-depth, size and wall-clock limits; no
-//! `import`, no `eval`; `print`/`debug` go to tracing. rhai has no file or
+//! and shared) on its own thread (a stack sized for the limits, so deep
+//! recursion or nesting ends in an error, not a process abort), with
+//! operation, call-depth, size and wall-clock limits; `import` and `eval` are
+//! refused at load (no module resolver either); `print`/`debug` go to tracing
+//! (target `mailgate::script`, at most 100 lines per run). rhai has no file or
 //! network access of its own and none is registered.
 
 use std::collections::HashMap;
@@ -28,8 +40,9 @@ use serde::Serialize;
 use super::event::{Event, EventKind};
 use crate::domain::EmailAddress;
 
-/// Sandbox limits for one script run. `0` (or `Duration::ZERO`) means
-/// "unlimited", as in rhai.
+/// Sandbox limits for one script run. As in rhai, `0` means "unlimited" for
+/// operations and sizes (and `Duration::ZERO` for the timeout); for call
+/// levels it means "no script function calls".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScriptLimits {
     pub max_operations: u64,
@@ -237,15 +250,16 @@ impl Scripts {
         let Some(compiled) = self.compiled_for(event.kind) else {
             return Ok(ScriptOutcome::defaults_for(event));
         };
-        // rhai recurses on the native stack (tens of KiB per script call
-        // level in debug builds): run on a thread whose stack fits the call
-        // limit, so a deep script ends in `Limit`, never in a process abort.
-        let stack = STACK_BASE.saturating_add(self.limits.max_call_levels.saturating_mul(STACK_PER_CALL_LEVEL));
+        // rhai recurses on the native stack, per script call level and per
+        // level of nested data (printing or comparing an array of arrays…):
+        // run on a thread whose stack fits both limits, so a deep script ends
+        // in `Limit` (or just works), never in a process abort.
+        let stack = stack_size(&self.limits);
         let span = tracing::Span::current();
         std::thread::scope(|scope| {
             let worker = std::thread::Builder::new()
                 .name("rhai-script".into())
-                .stack_size(stack.min(STACK_MAX))
+                .stack_size(stack)
                 .spawn_scoped(scope, || span.in_scope(|| self.run(compiled, event)));
             match worker {
                 Ok(handle) => handle.join().unwrap_or_else(|_| {
@@ -343,11 +357,25 @@ fn in_function(message: String, function: Option<String>) -> String {
     }
 }
 
-/// Stack of the thread a script runs on: a base plus a generous amount per
-/// allowed call level (only the pages used are committed), capped.
+/// Stack of the thread a script runs on: a base, plus a generous amount per
+/// allowed call level and per possible level of nested data (bounded by the
+/// array and map size limits); capped, and the cap when a limit is off. Only
+/// the pages used are committed.
 const STACK_BASE: usize = 8 << 20;
 const STACK_PER_CALL_LEVEL: usize = 256 << 10;
+const STACK_PER_DATA_LEVEL: usize = 8 << 10;
 const STACK_MAX: usize = 1 << 30;
+
+fn stack_size(limits: &ScriptLimits) -> usize {
+    if limits.max_array_size == 0 || limits.max_map_size == 0 {
+        return STACK_MAX;
+    }
+    let data_levels = limits.max_array_size.saturating_add(limits.max_map_size);
+    STACK_BASE
+        .saturating_add(limits.max_call_levels.saturating_mul(STACK_PER_CALL_LEVEL))
+        .saturating_add(data_levels.saturating_mul(STACK_PER_DATA_LEVEL))
+        .min(STACK_MAX)
+}
 /// `print`/`debug` lines logged per run; the rest is dropped.
 const MAX_OUTPUT_LINES: usize = 100;
 
@@ -569,14 +597,15 @@ mod tests {
 
     #[test]
     fn add_user_rejects_an_implausible_address_with_its_line() {
-        let err = run("let x = 1;\nadd_user(\"not an address\");", &event(EventKind::IssueCreated)).unwrap_err();
+        let err = run("let x = 1;\nadd_user(\"not an address\");", &event(EventKind::IssueCreated))
+            .expect_err("the script must fail");
         assert!(matches!(err, ScriptError::Runtime { line: Some(2), .. }), "{err:?}");
         assert!(err.to_string().starts_with("script default.rhai line 2: add_user:"), "{err}");
     }
 
     #[test]
     fn add_user_rejects_a_number() {
-        let err = run("add_user(42);", &event(EventKind::IssueCreated)).unwrap_err();
+        let err = run("add_user(42);", &event(EventKind::IssueCreated)).expect_err("the script must fail");
         assert!(matches!(&err, ScriptError::Runtime { message, .. } if message.contains("got i64")), "{err:?}");
     }
 
@@ -603,7 +632,7 @@ mod tests {
 
     #[test]
     fn an_empty_group_name_is_an_error() {
-        let err = run(r#"add_group("  ");"#, &event(EventKind::IssueCreated)).unwrap_err();
+        let err = run(r#"add_group("  ");"#, &event(EventKind::IssueCreated)).expect_err("the script must fail");
         assert!(matches!(err, ScriptError::Runtime { .. }), "{err:?}");
     }
 
@@ -633,7 +662,7 @@ mod tests {
     #[test]
     fn garbage_in_a_returned_array_is_an_error() {
         for src in [r#"["a@example.com", 1]"#, r#"["nope"]"#] {
-            let err = run(src, &event(EventKind::IssueCreated)).unwrap_err();
+            let err = run(src, &event(EventKind::IssueCreated)).expect_err("the script must fail");
             assert!(matches!(err, ScriptError::Garbage { .. }), "{src}: {err:?}");
         }
     }
@@ -641,7 +670,7 @@ mod tests {
     #[test]
     fn returned_strings_and_bools_are_garbage() {
         for src in [r#""a@example.com""#, "true", "1.5"] {
-            let err = run(src, &event(EventKind::IssueCreated)).unwrap_err();
+            let err = run(src, &event(EventKind::IssueCreated)).expect_err("the script must fail");
             assert!(matches!(err, ScriptError::Garbage { .. }), "{src}: {err:?}");
         }
     }
@@ -671,22 +700,24 @@ mod tests {
 
     #[test]
     fn an_unknown_or_repeated_script_name_is_refused() {
-        let err = Scripts::from_sources([("comment_added.rhai", "")], ScriptLimits::default()).unwrap_err();
+        let err = Scripts::from_sources([("comment_added.rhai", "")], ScriptLimits::default())
+            .expect_err("the script must fail");
         assert!(matches!(&err, ScriptError::Load { script, .. } if script == "comment_added.rhai"), "{err:?}");
-        let err = Scripts::from_sources([("default", ""), ("default.rhai", "")], ScriptLimits::default()).unwrap_err();
+        let err = Scripts::from_sources([("default", ""), ("default.rhai", "")], ScriptLimits::default())
+            .expect_err("the script must fail");
         assert!(matches!(err, ScriptError::Load { .. }), "{err:?}");
     }
 
     #[test]
     fn an_undefined_variable_is_refused_at_load() {
-        let err =
-            Scripts::from_sources([("default", "\nadd_user(evnt.reporter);")], ScriptLimits::default()).unwrap_err();
+        let err = Scripts::from_sources([("default", "\nadd_user(evnt.reporter);")], ScriptLimits::default())
+            .expect_err("the script must fail");
         assert!(matches!(err, ScriptError::Compile { line: Some(2), .. }), "{err:?}");
     }
 
     #[test]
     fn a_misspelled_event_field_is_a_runtime_error() {
-        let err = run("add_user(event.reportr);", &event(EventKind::IssueCreated)).unwrap_err();
+        let err = run("add_user(event.reportr);", &event(EventKind::IssueCreated)).expect_err("the script must fail");
         assert!(matches!(err, ScriptError::Runtime { line: Some(1), .. }), "{err:?}");
     }
 
@@ -746,14 +777,14 @@ mod tests {
     fn the_timeout_stops_a_script_with_unlimited_operations() {
         let limits = ScriptLimits { max_operations: 0, timeout: Duration::from_millis(50), ..ScriptLimits::default() };
         let scripts = Scripts::from_sources([("default", "loop { }")], limits).expect("compiles");
-        let err = scripts.recipients(&event(EventKind::IssueCreated)).unwrap_err();
+        let err = scripts.recipients(&event(EventKind::IssueCreated)).expect_err("the script must fail");
         assert!(matches!(&err, ScriptError::Limit { message, .. } if message.contains("longer than")), "{err:?}");
     }
 
     #[test]
     fn recursion_beyond_the_call_limit_is_a_limit_not_a_crash() {
         let src = "fn f(n) { if n == 0 { 0 } else { 1 + f(n - 1) } }\nf(10000)";
-        let err = run(src, &event(EventKind::IssueCreated)).unwrap_err();
+        let err = run(src, &event(EventKind::IssueCreated)).expect_err("the script must fail");
         assert!(matches!(err, ScriptError::Limit { .. }), "{err:?}");
         // Up to the limit, recursion works (the script thread's stack fits it).
         run("fn f(n) { if n == 0 { 0 } else { 1 + f(n - 1) } }\nf(30); ()", &event(EventKind::IssueCreated))
@@ -762,20 +793,27 @@ mod tests {
 
     #[test]
     fn deeply_nested_data_ends_in_an_error_or_a_result_not_a_crash() {
+        // Formatting and comparing nested arrays recurse natively; the
+        // script thread's stack is sized for nesting up to the size limits
+        // (checked by hand up to 9000 levels in a debug build).
+        let limits = ScriptLimits { timeout: Duration::from_millis(300), ..ScriptLimits::default() };
         let src = "let a = []; for i in 0..20000 { a = [a]; } print(a); a == a; ()";
-        let _ = run(src, &event(EventKind::IssueCreated));
+        let scripts = Scripts::from_sources([("default", src)], limits).expect("compiles");
+        let _ = scripts.recipients(&event(EventKind::IssueCreated));
     }
 
     #[test]
     fn errors_name_the_script_and_the_line() {
-        let err = run("let a = 1;\nthrow \"boom\";", &event(EventKind::IssueCreated)).unwrap_err();
+        let err =
+            run("let a = 1;\nthrow \"boom\";", &event(EventKind::IssueCreated)).expect_err("the script must fail");
         assert_eq!(err.to_string(), "script default.rhai line 2: boom");
         assert_eq!(err.script(), "default.rhai");
     }
 
     #[test]
     fn an_error_in_a_function_reports_the_line_of_the_throw() {
-        let err = run("fn check() {\n  throw \"inner\";\n}\ncheck();", &event(EventKind::IssueCreated)).unwrap_err();
+        let err = run("fn check() {\n  throw \"inner\";\n}\ncheck();", &event(EventKind::IssueCreated))
+            .expect_err("the script must fail");
         assert!(
             matches!(&err, ScriptError::Runtime { line: Some(2), message, .. } if message.contains("check")),
             "{err:?}"
