@@ -9,6 +9,13 @@ use serde::Deserialize;
 
 use crate::domain::{EmailAddress, ProjectKey};
 
+mod env;
+mod services;
+
+pub use env::is_loopback;
+use env::{SECTIONS, apply_override};
+pub use services::{AdminSettings, IdentitySettings, NotifySettings, SecretsSettings, SmtpSettings, TokenAuthKind};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -19,7 +26,7 @@ pub enum ConfigError {
     Invalid { key: String, message: String },
 }
 
-fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.into(), message: message.into() }
 }
 
@@ -44,152 +51,6 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     #[serde(default)]
     pub notify: NotifySettings,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NotifySettings {
-    /// Folder of rhai notification-mapping scripts (`issue_created.rhai`,
-    /// `issue_updated.rhai`, `comment_created.rhai`, `default.rhai`).
-    #[serde(default)]
-    pub scripts_dir: Option<String>,
-    /// Folder overriding the built-in mail templates.
-    #[serde(default)]
-    pub templates_dir: Option<String>,
-    /// Secret of the Jira system webhook; when set, unsigned or badly
-    /// signed calls are refused with 401.
-    #[serde(default)]
-    pub webhook_secret: Option<SecretString>,
-    /// How often missed webhooks are caught up with a JQL search.
-    #[serde(default = "default_catchup")]
-    pub catchup_interval_secs: u64,
-    /// At most this many issues per catch-up search.
-    #[serde(default = "default_catchup_max")]
-    pub catchup_max_issues: usize,
-    #[serde(default = "default_group_ttl")]
-    pub group_cache_ttl_secs: i64,
-    /// Script limits: operations and wall-clock milliseconds per run.
-    #[serde(default = "default_script_ops")]
-    pub script_max_operations: u64,
-    #[serde(default = "default_script_ms")]
-    pub script_timeout_ms: u64,
-}
-
-impl Default for NotifySettings {
-    fn default() -> Self {
-        Self {
-            scripts_dir: None,
-            templates_dir: None,
-            webhook_secret: None,
-            catchup_interval_secs: default_catchup(),
-            catchup_max_issues: default_catchup_max(),
-            group_cache_ttl_secs: default_group_ttl(),
-            script_max_operations: default_script_ops(),
-            script_timeout_ms: default_script_ms(),
-        }
-    }
-}
-
-fn default_catchup() -> u64 {
-    300
-}
-fn default_catchup_max() -> usize {
-    500
-}
-fn default_group_ttl() -> i64 {
-    3600
-}
-fn default_script_ops() -> u64 {
-    100_000
-}
-fn default_script_ms() -> u64 {
-    1_000
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecretsSettings {
-    /// File holding the master key (64 hex characters or base64 of 32
-    /// bytes). `MAILGATE_MASTER_KEY` takes precedence.
-    #[serde(default)]
-    pub master_key_file: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenAuthKind {
-    /// Cloud: workaround user's email + API token (Data Center: username + password).
-    #[default]
-    Basic,
-    /// Data Center Personal Access Token.
-    Bearer,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdentitySettings {
-    /// How long a resolved sender identity is reused without a new lookup.
-    #[serde(default = "default_cache_ttl")]
-    pub cache_ttl_secs: i64,
-    #[serde(default)]
-    pub token_auth: TokenAuthKind,
-    /// Products for users created on Cloud (`[]` = no product access).
-    #[serde(default)]
-    pub products: Vec<String>,
-    /// Days before token expiry at which admins are warned.
-    #[serde(default = "default_warn_days")]
-    pub warn_days: Vec<i64>,
-}
-
-impl Default for IdentitySettings {
-    fn default() -> Self {
-        Self {
-            cache_ttl_secs: default_cache_ttl(),
-            token_auth: TokenAuthKind::Basic,
-            products: Vec::new(),
-            warn_days: default_warn_days(),
-        }
-    }
-}
-
-fn default_cache_ttl() -> i64 {
-    24 * 3600
-}
-fn default_warn_days() -> Vec<i64> {
-    vec![30, 14, 7, 3, 1]
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdminSettings {
-    /// Address of the admin HTTP API, e.g. `127.0.0.1:8025`. Unset: no API.
-    #[serde(default)]
-    pub listen: Option<String>,
-    /// Bearer key for the admin API.
-    #[serde(default)]
-    pub api_key: Option<SecretString>,
-    /// Who gets token expiry and failure warnings.
-    #[serde(default)]
-    pub notify: Vec<EmailAddress>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    #[serde(default)]
-    pub user: Option<String>,
-    #[serde(default)]
-    pub password: Option<SecretString>,
-    pub from: EmailAddress,
-    #[serde(default)]
-    pub from_name: Option<String>,
-    #[serde(default)]
-    pub ca_file: Option<String>,
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -517,120 +378,5 @@ impl Settings {
     }
 }
 
-const SECTIONS: &[&str] =
-    &["database", "jira", "mailboxes", "inbound", "routing", "secrets", "identity", "admin", "smtp", "notify"];
-
-pub fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Set `a__b__0__c` in a TOML tree; numeric segments index arrays. The value
-/// is read as a TOML scalar when it parses as one, else as a string.
-fn apply_override(root: &mut toml::Value, path: &str, raw: &str) -> Result<(), ConfigError> {
-    let segments: Vec<String> = path.split("__").map(|s| s.to_lowercase()).collect();
-    let display = segments.join(".");
-    let new_value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
-    let mut cur = root;
-    for (n, seg) in segments.iter().enumerate() {
-        let last = n + 1 == segments.len();
-        cur = match cur {
-            toml::Value::Table(t) => {
-                if last {
-                    t.insert(seg.clone(), new_value);
-                    return Ok(());
-                }
-                t.entry(seg.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()))
-            }
-            toml::Value::Array(a) => {
-                let idx: usize = seg
-                    .parse()
-                    .map_err(|_| invalid(display.clone(), "environment override expects an array index here"))?;
-                let slot = a.get_mut(idx).ok_or_else(|| {
-                    invalid(display.clone(), "environment override indexes past the end of the array")
-                })?;
-                if last {
-                    *slot = new_value;
-                    return Ok(());
-                }
-                slot
-            }
-            _ => {
-                return Err(invalid(display, "environment override goes through a value that is not a table"));
-            }
-        };
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use secrecy::ExposeSecret;
-
-    const BASE: &str = r#"
-[jira]
-flavor = "cloud"
-base_url = "https://x.atlassian.net"
-auth = { kind = "basic", user = "bot@x.test", secret = "tok" }
-
-[[mailboxes]]
-name = "support"
-host = "127.0.0.1"
-port = 143
-tls = "none"
-user = "u"
-password = "p"
-
-[routing]
-default = { project = "HELP" }
-"#;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
-    }
-
-    #[test]
-    fn a_minimal_file_loads_with_defaults() {
-        let s = Settings::from_toml_with_env(BASE, env(&[])).expect("valid");
-        assert_eq!(s.mailboxes[0].folder, "INBOX");
-        assert_eq!(s.routing.default.issue_type, "Task");
-        assert_eq!(s.database.url, "sqlite://mailgate.db");
-    }
-
-    #[test]
-    fn env_overrides_nested_and_array_values() {
-        let s = Settings::from_toml_with_env(
-            BASE,
-            env(&[("MAILGATE_MAILBOXES__0__PASSWORD", "from-env"), ("MAILGATE_JIRA__TIMEOUT_SECS", "5")]),
-        )
-        .expect("valid");
-        assert_eq!(s.mailboxes[0].password.expose_secret(), "from-env");
-        assert_eq!(s.jira.timeout_secs, 5);
-    }
-
-    #[test]
-    fn plaintext_imap_to_a_remote_host_is_refused_naming_the_key() {
-        let text = BASE.replace("host = \"127.0.0.1\"", "host = \"imap.example.com\"");
-        let err = Settings::from_toml_with_env(&text, env(&[])).expect_err("invalid");
-        assert!(err.to_string().contains("mailboxes[0].tls"), "{err}");
-    }
-
-    #[test]
-    fn unknown_keys_and_bad_project_keys_are_named() {
-        let err = Settings::from_toml_with_env(&format!("{BASE}\n[bogus]\nx=1\n"), env(&[])).expect_err("invalid");
-        assert!(err.to_string().contains("bogus"), "{err}");
-        let err =
-            Settings::from_toml_with_env(&BASE.replace("\"HELP\"", "\"help me\""), env(&[])).expect_err("invalid");
-        assert!(err.to_string().contains("project"), "{err}");
-    }
-
-    #[test]
-    fn debug_output_hides_secrets() {
-        let s = Settings::from_toml_with_env(BASE, env(&[])).expect("valid");
-        let dbg = format!("{s:?}");
-        assert!(!dbg.contains("\"tok\"") && !dbg.contains("password: \"p\""), "{dbg}");
-    }
-}
+mod tests;

@@ -1,0 +1,153 @@
+//! Settings of the workaround user, the admin API, SMTP and notifications.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::{TlsMode, default_timeout};
+use crate::domain::EmailAddress;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Folder of rhai notification-mapping scripts (`issue_created.rhai`,
+    /// `issue_updated.rhai`, `comment_created.rhai`, `default.rhai`).
+    #[serde(default)]
+    pub scripts_dir: Option<String>,
+    /// Folder overriding the built-in mail templates.
+    #[serde(default)]
+    pub templates_dir: Option<String>,
+    /// Secret of the Jira system webhook; when set, unsigned or badly
+    /// signed calls are refused with 401.
+    #[serde(default)]
+    pub webhook_secret: Option<SecretString>,
+    /// How often missed webhooks are caught up with a JQL search.
+    #[serde(default = "default_catchup")]
+    pub catchup_interval_secs: u64,
+    /// At most this many issues per catch-up search.
+    #[serde(default = "default_catchup_max")]
+    pub catchup_max_issues: usize,
+    #[serde(default = "default_group_ttl")]
+    pub group_cache_ttl_secs: i64,
+    /// Script limits: operations and wall-clock milliseconds per run.
+    #[serde(default = "default_script_ops")]
+    pub script_max_operations: u64,
+    #[serde(default = "default_script_ms")]
+    pub script_timeout_ms: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            scripts_dir: None,
+            templates_dir: None,
+            webhook_secret: None,
+            catchup_interval_secs: default_catchup(),
+            catchup_max_issues: default_catchup_max(),
+            group_cache_ttl_secs: default_group_ttl(),
+            script_max_operations: default_script_ops(),
+            script_timeout_ms: default_script_ms(),
+        }
+    }
+}
+
+fn default_catchup() -> u64 {
+    300
+}
+fn default_catchup_max() -> usize {
+    500
+}
+fn default_group_ttl() -> i64 {
+    3600
+}
+fn default_script_ops() -> u64 {
+    100_000
+}
+fn default_script_ms() -> u64 {
+    1_000
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// File holding the master key (64 hex characters or base64 of 32
+    /// bytes). `MAILGATE_MASTER_KEY` takes precedence.
+    #[serde(default)]
+    pub master_key_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenAuthKind {
+    /// Cloud: workaround user's email + API token (Data Center: username + password).
+    #[default]
+    Basic,
+    /// Data Center Personal Access Token.
+    Bearer,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// How long a resolved sender identity is reused without a new lookup.
+    #[serde(default = "default_cache_ttl")]
+    pub cache_ttl_secs: i64,
+    #[serde(default)]
+    pub token_auth: TokenAuthKind,
+    /// Products for users created on Cloud (`[]` = no product access).
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Days before token expiry at which admins are warned.
+    #[serde(default = "default_warn_days")]
+    pub warn_days: Vec<i64>,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            cache_ttl_secs: default_cache_ttl(),
+            token_auth: TokenAuthKind::Basic,
+            products: Vec::new(),
+            warn_days: default_warn_days(),
+        }
+    }
+}
+
+fn default_cache_ttl() -> i64 {
+    24 * 3600
+}
+fn default_warn_days() -> Vec<i64> {
+    vec![30, 14, 7, 3, 1]
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// Address of the admin HTTP API, e.g. `127.0.0.1:8025`. Unset: no API.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Bearer key for the admin API.
+    #[serde(default)]
+    pub api_key: Option<SecretString>,
+    /// Who gets token expiry and failure warnings.
+    #[serde(default)]
+    pub notify: Vec<EmailAddress>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    pub from: EmailAddress,
+    #[serde(default)]
+    pub from_name: Option<String>,
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}

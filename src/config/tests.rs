@@ -1,0 +1,65 @@
+use super::*;
+use secrecy::ExposeSecret;
+
+const BASE: &str = r#"
+[jira]
+flavor = "cloud"
+base_url = "https://x.atlassian.net"
+auth = { kind = "basic", user = "bot@x.test", secret = "tok" }
+
+[[mailboxes]]
+name = "support"
+host = "127.0.0.1"
+port = 143
+tls = "none"
+user = "u"
+password = "p"
+
+[routing]
+default = { project = "HELP" }
+"#;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[test]
+fn a_minimal_file_loads_with_defaults() {
+    let s = Settings::from_toml_with_env(BASE, env(&[])).expect("valid");
+    assert_eq!(s.mailboxes[0].folder, "INBOX");
+    assert_eq!(s.routing.default.issue_type, "Task");
+    assert_eq!(s.database.url, "sqlite://mailgate.db");
+}
+
+#[test]
+fn env_overrides_nested_and_array_values() {
+    let s = Settings::from_toml_with_env(
+        BASE,
+        env(&[("MAILGATE_MAILBOXES__0__PASSWORD", "from-env"), ("MAILGATE_JIRA__TIMEOUT_SECS", "5")]),
+    )
+    .expect("valid");
+    assert_eq!(s.mailboxes[0].password.expose_secret(), "from-env");
+    assert_eq!(s.jira.timeout_secs, 5);
+}
+
+#[test]
+fn plaintext_imap_to_a_remote_host_is_refused_naming_the_key() {
+    let text = BASE.replace("host = \"127.0.0.1\"", "host = \"imap.example.com\"");
+    let err = Settings::from_toml_with_env(&text, env(&[])).expect_err("invalid");
+    assert!(err.to_string().contains("mailboxes[0].tls"), "{err}");
+}
+
+#[test]
+fn unknown_keys_and_bad_project_keys_are_named() {
+    let err = Settings::from_toml_with_env(&format!("{BASE}\n[bogus]\nx=1\n"), env(&[])).expect_err("invalid");
+    assert!(err.to_string().contains("bogus"), "{err}");
+    let err = Settings::from_toml_with_env(&BASE.replace("\"HELP\"", "\"help me\""), env(&[])).expect_err("invalid");
+    assert!(err.to_string().contains("project"), "{err}");
+}
+
+#[test]
+fn debug_output_hides_secrets() {
+    let s = Settings::from_toml_with_env(BASE, env(&[])).expect("valid");
+    let dbg = format!("{s:?}");
+    assert!(!dbg.contains("\"tok\"") && !dbg.contains("password: \"p\""), "{dbg}");
+}
