@@ -140,6 +140,25 @@ pub fn attachment_json(base: &str, api: &str, a: &FakeAttachment, created: &str)
     })
 }
 
+/// The status every fake issue is in: Jira's classic "Open" (id 1) in the
+/// "To Do" category (`StatusDetails` on Cloud, `StatusJsonBean` on DC).
+fn status_json(base: &str, api: &str) -> Value {
+    json!({
+        "self": format!("{base}/rest/api/{api}/status/1"),
+        "description": "The issue is open and ready for the assignee to start work on it.",
+        "iconUrl": format!("{base}/images/icons/statuses/open.png"),
+        "name": "Open",
+        "id": "1",
+        "statusCategory": {
+            "self": format!("{base}/rest/api/{api}/statuscategory/2"),
+            "id": 2,
+            "key": "new",
+            "colorName": "blue-gray",
+            "name": "To Do"
+        }
+    })
+}
+
 pub fn issue_json(base: &str, api: &str, i: &FakeIssue) -> Value {
     let comments: Vec<Value> = i.comments.iter().map(|c| comment_json(base, api, i, c)).collect();
     let attachments: Vec<Value> = i.attachments.iter().map(|a| attachment_json(base, api, a, &i.updated)).collect();
@@ -152,6 +171,8 @@ pub fn issue_json(base: &str, api: &str, i: &FakeIssue) -> Value {
             "summary": i.summary,
             "description": i.description,
             "issuetype": {"name": i.issue_type},
+            "status": status_json(base, api),
+            "assignee": null,
             "project": {"key": i.project, "name": i.project},
             "labels": i.labels,
             "reporter": i.reporter.clone().unwrap_or_else(|| user_ref(base)),

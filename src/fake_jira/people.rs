@@ -425,15 +425,23 @@ pub fn project_role(st: &State, api: &str, project: &str, id: &str) -> Response 
     for account in &r.users {
         n += 1;
         let display = find_user(st, account).map(|i| st.users[i].display_name.clone()).unwrap_or_default();
-        let mut a = json!({"id": n, "displayName": display, "type": "atlassian-user-role-actor", "actorUser": {"accountId": account}});
+        let mut a = json!({"id": n, "displayName": display, "type": "atlassian-user-role-actor"});
         if api == "2" {
+            // Data Center has no account ids: a user actor is named by its username.
             a["name"] = json!(find_user(st, account).map(|i| st.users[i].name.clone()).unwrap_or_default());
+        } else {
+            a["actorUser"] = json!({"accountId": account});
         }
         actors.push(a);
     }
     for g in &r.groups {
         n += 1;
-        actors.push(json!({"id": n, "displayName": g, "name": g, "type": "atlassian-group-role-actor", "actorGroup": {"name": g, "displayName": g, "groupId": format!("g-{g}")}}));
+        let mut a = json!({"id": n, "displayName": g, "name": g, "type": "atlassian-group-role-actor"});
+        if api == "3" {
+            // Data Center names a group actor by `name` only.
+            a["actorGroup"] = json!({"name": g, "displayName": g, "groupId": format!("g-{g}")});
+        }
+        actors.push(a);
     }
     json_response(
         StatusCode::OK,

@@ -133,7 +133,10 @@ impl IdentityApi for HttpJira {
         let mut emails = Vec::new();
         let mut groups = Vec::new();
         for actor in v.get("actors").and_then(Value::as_array).cloned().unwrap_or_default() {
-            if let Some(g) = actor["actorGroup"]["name"].as_str() {
+            let group_actor = actor["type"] == "atlassian-group-role-actor";
+            if let Some(g) =
+                actor["actorGroup"]["name"].as_str().or_else(|| actor["name"].as_str().filter(|_| group_actor))
+            {
                 groups.push(g.to_string());
             } else if let Some(account) = actor["actorUser"]["accountId"].as_str() {
                 let url = format!("{}/user", self.api());
