@@ -255,7 +255,16 @@ impl Pipeline {
                 let id = if self.is_service_desk_project(issue.project()) {
                     self.jira.add_request_comment(issue, &body, true).await?
                 } else {
-                    self.jira.add_comment(issue, &body).await?
+                    // An earlier attempt may have added the comment and lost the answer.
+                    let earlier =
+                        if row.attempts > 0 { self.jira.find_comment(issue, mid.as_ref()).await? } else { None };
+                    match earlier {
+                        Some(id) => {
+                            tracing::info!(issue = %issue, "comment from an earlier attempt found; not adding again");
+                            id
+                        }
+                        None => self.jira.add_comment(issue, &body, Some(mid.as_ref())).await?,
+                    }
                 };
                 Ok(("comment", issue.clone(), Some(id)))
             }

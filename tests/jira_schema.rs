@@ -2264,7 +2264,7 @@ async fn mailgate_cloud_client_watchers_roles_and_catch_up_search_conform_to_the
     assert!(matches!(jira.role_actors("NOPE", "Developers").await, Err(JiraError::NotFound(_))));
 
     // JiraApi::search_issues as the catch-up calls it, over two pages.
-    jira.add_comment(&key, "A comment the catch-up must see.").await.expect("comment");
+    jira.add_comment(&key, "A comment the catch-up must see.", None).await.expect("comment");
     for n in 1..SEARCH_ISSUES {
         fake.seed_issue("HELP", &format!("Seeded issue {n}"));
     }
@@ -2324,7 +2324,7 @@ async fn mailgate_data_center_client_watchers_roles_and_catch_up_search_conform_
     assert_eq!(groups, vec![GROUP.to_string()]);
     assert!(matches!(jira.role_actors("NOPE", "Developers").await, Err(JiraError::NotFound(_))));
 
-    jira.add_comment(&key, "A comment the catch-up must see.").await.expect("comment");
+    jira.add_comment(&key, "A comment the catch-up must see.", None).await.expect("comment");
     for n in 1..SEARCH_ISSUES {
         fake.seed_issue("HELP", &format!("Seeded issue {n}"));
     }

@@ -260,7 +260,7 @@ async fn missed_webhooks_are_caught_up_once() {
     // While "down": a new issue, and a comment on the old one.
     e.jira.seed_issue("HELP", "Created while we were down");
     let key = mailgate::domain::IssueKey::parse("HELP-1").expect("key");
-    pipeline.jira.add_comment(&key, "A comment we missed").await.expect("comment");
+    pipeline.jira.add_comment(&key, "A comment we missed", None).await.expect("comment");
 
     let first = mailgate::notify::catchup::catch_up(&n, 100).await.expect("catch up");
     let second = mailgate::notify::catchup::catch_up(&n, 100).await.expect("catch up");

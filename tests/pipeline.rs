@@ -215,3 +215,37 @@ async fn a_restart_after_the_issue_was_created_uploads_the_rest_without_a_second
     assert_eq!(jira.count_calls("POST /rest/api/3/issue/HELP-1/attachments"), 3, "two uploads and the one that failed");
     assert_eq!(jira.issues()[0].attachments.len(), 2);
 }
+
+#[tokio::test]
+async fn a_lost_comment_answer_does_not_add_a_second_comment() {
+    common::init();
+    for db in TestDb::all().await {
+        let jira = fake_jira().await;
+        jira.seed_issue("HELP", "Existing");
+        let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
+        let mailbox = MemoryMailbox::new();
+        mailbox.append(&mail(
+            "c-lost@c.test",
+            "a@c.test",
+            "help@corp.test",
+            "Re: [HELP-1] Existing",
+            "",
+            "Answer lost",
+        ));
+        // Jira adds the comment, then the answer never arrives in time.
+        jira.fail_next(
+            1,
+            Fault::SlowAfterEffect(Duration::from_secs(7)),
+            Some("POST /rest/api/3/issue/HELP-1/comment"),
+        );
+
+        drain(&p, &mailbox).await;
+
+        let issue = jira.issue("HELP-1").expect("issue");
+        assert_eq!(issue.comments.len(), 1, "{}", db.label);
+        assert_eq!(jira.count_calls("POST /rest/api/3/issue/HELP-1/comment"), 1, "the retry found it by its property");
+        assert_eq!(folder_count(&mailbox, "Processed"), 1);
+        p.store.close().await;
+        db.cleanup().await;
+    }
+}

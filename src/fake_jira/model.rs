@@ -11,6 +11,8 @@ pub struct FakeComment {
     pub created: String,
     /// JSM comments: public (customer-visible) or internal.
     pub public: Option<bool>,
+    /// Comment entity properties (`key` to value).
+    pub properties: Vec<(String, Value)>,
 }
 
 #[derive(Debug, Clone)]

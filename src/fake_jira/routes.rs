@@ -272,6 +272,10 @@ fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Response {
         body: comment_body,
         created: model::jira_time(st.next_comment_id),
         public: None,
+        properties: v["properties"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| Some((p["key"].as_str()?.to_string(), p["value"].clone()))).collect())
+            .unwrap_or_default(),
     };
     st.issues[i].updated = c.created.clone();
     st.issues[i].comments.push(c.clone());
@@ -290,8 +294,21 @@ fn list_comments(st: &State, api: &str, key: &str, uri: &Uri) -> Response {
     let default_max = if api == "3" { 100 } else { 5000 };
     let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(default_max).min(5000);
     let issue = &st.issues[i];
-    let page: Vec<Value> =
-        issue.comments.iter().skip(start).take(max).map(|c| model::comment_json(&st.base_url, api, issue, c)).collect();
+    let with_properties = q.get("expand").is_some_and(|e| e.split(',').any(|x| x.trim() == "properties"));
+    let page: Vec<Value> = issue
+        .comments
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|c| {
+            let mut v = model::comment_json(&st.base_url, api, issue, c);
+            if with_properties {
+                v["properties"] =
+                    Value::Array(c.properties.iter().map(|(k, val)| json!({"key": k, "value": val})).collect());
+            }
+            v
+        })
+        .collect();
     json_response(
         StatusCode::OK,
         json!({"startAt": start, "maxResults": max, "total": issue.comments.len(), "comments": page}),

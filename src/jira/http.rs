@@ -236,14 +236,50 @@ impl JiraApi for HttpJira {
     }
 
     #[tracing::instrument(skip_all, fields(issue = %issue))]
-    async fn add_comment(&self, issue: &IssueKey, body: &str) -> Result<String, JiraError> {
+    async fn add_comment(
+        &self,
+        issue: &IssueKey,
+        body: &str,
+        source_message_id: Option<&str>,
+    ) -> Result<String, JiraError> {
         let url = format!("{}/issue/{}/comment", self.api(), issue);
-        let payload = json!({"body": self.body(body)});
+        let mut payload = json!({"body": self.body(body)});
+        if let Some(mid) = source_message_id {
+            payload["properties"] = json!([{"key": "mailgate", "value": {"messageId": mid}}]);
+        }
         let v = json_body(self.send(|| self.request(Method::POST, &url).json(&payload), false).await?).await?;
         v.get("id")
             .and_then(Value::as_str)
             .map(String::from)
             .ok_or_else(|| JiraError::Decode(format!("comment answer without id: {v}")))
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn find_comment(&self, issue: &IssueKey, source_message_id: &str) -> Result<Option<String>, JiraError> {
+        let url = format!("{}/issue/{}/comment", self.api(), issue);
+        let mut start = 0usize;
+        loop {
+            let q = [
+                ("startAt", start.to_string()),
+                ("maxResults", "100".to_string()),
+                ("expand", "properties".to_string()),
+            ];
+            let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+            let comments = v.get("comments").and_then(Value::as_array).cloned().unwrap_or_default();
+            let found = comments.iter().find(|c| {
+                c.get("properties").and_then(Value::as_array).is_some_and(|props| {
+                    props.iter().any(|p| p["key"] == "mailgate" && p["value"]["messageId"] == source_message_id)
+                })
+            });
+            if let Some(c) = found {
+                return Ok(c.get("id").and_then(Value::as_str).map(String::from));
+            }
+            start += comments.len();
+            let total = v.get("total").and_then(Value::as_u64).unwrap_or(0) as usize;
+            if comments.is_empty() || start >= total {
+                return Ok(None);
+            }
+        }
     }
 
     #[tracing::instrument(skip_all, fields(issue = %issue, size = upload.data.len()))]

@@ -83,8 +83,16 @@ pub struct NewRequest {
 pub trait JiraApi: Send + Sync {
     async fn myself(&self) -> Result<JiraUser, JiraError>;
     async fn create_issue(&self, issue: &NewIssue) -> Result<CreatedIssue, JiraError>;
-    /// Add a comment; returns the comment id.
-    async fn add_comment(&self, issue: &IssueKey, body: &str) -> Result<String, JiraError>;
+    /// Add a comment; returns the comment id. `source_message_id` is kept
+    /// as the comment's `mailgate` property so a lost answer can be found again.
+    async fn add_comment(
+        &self,
+        issue: &IssueKey,
+        body: &str,
+        source_message_id: Option<&str>,
+    ) -> Result<String, JiraError>;
+    /// The comment an earlier attempt made for this Message-ID, if any.
+    async fn find_comment(&self, issue: &IssueKey, source_message_id: &str) -> Result<Option<String>, JiraError>;
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError>;
     /// Issues matching a JQL query, every page followed (bounded by `max`).
     async fn search(&self, jql: &str, max: usize) -> Result<Vec<IssueRef>, JiraError> {

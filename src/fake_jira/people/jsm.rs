@@ -152,6 +152,7 @@ fn request_comment(st: &mut State, key: &str, body: &Bytes) -> Response {
         body: json!(text),
         created: model::jira_time(st.next_comment_id),
         public: Some(public),
+        properties: Vec::new(),
     };
     st.issues[i].comments.push(c.clone());
     let base = st.base_url.clone();
