@@ -39,10 +39,12 @@ pub async fn cycle(pipeline: &Pipeline, source: &mut dyn MailSource, name: &str)
         let Some(bytes) = source.fetch(uid).await? else {
             continue;
         };
+        crate::crash::point("after_fetch");
         let new =
             NewInbound { mailbox: name, uidvalidity: Some(uidvalidity), uid: Some(uid), source: None, raw: &bytes };
         if pipeline.store.insert_inbound(&new, pipeline.clock.now_ms()).await?.is_some() {
             stats.stored += 1;
+            crate::crash::point("after_store");
         }
     }
     loop {
@@ -78,6 +80,7 @@ async fn acknowledge_finished(
         } else {
             let target = if status == "failed" { AckTarget::Failed } else { AckTarget::Processed };
             let uid = u32::try_from(uid).unwrap_or(0);
+            crate::crash::point("before_imap_ack");
             source.acknowledge(uid, target).await?;
             n += 1;
         }

@@ -202,6 +202,9 @@ impl Pipeline {
         let (action, key, comment_id) = match (row.action.as_deref(), row.issue_key.as_deref().map(IssueKey::parse)) {
             (Some(action), Some(Ok(key))) => (if action == "comment" { "comment" } else { "create" }, key, None),
             _ => {
+                // From here an answer can be lost: a resumed attempt looks for our
+                // earlier issue or comment before making another.
+                self.store.mark_posting(row.id, decision.action_name(), self.clock.now_ms()).await?;
                 let mut result = self.post(row, &msg, &mid, &decision, &skipped, reporter.as_ref()).await;
                 if let (Decision::Comment { issue, .. }, Err(JiraError::NotFound(_))) = (&decision, &result) {
                     detail = format!("issue {issue} not found; created a new issue instead");
@@ -215,6 +218,7 @@ impl Pipeline {
             }
         };
         tracing::Span::current().record("issue_key", key.as_ref());
+        crate::crash::point("after_jira_post");
         self.store.record_posted(row.id, action, &key, self.clock.now_ms()).await?;
 
         // Step 2: attachments, resuming after the last one uploaded.
@@ -256,8 +260,7 @@ impl Pipeline {
                     self.jira.add_request_comment(issue, &body, true).await?
                 } else {
                     // An earlier attempt may have added the comment and lost the answer.
-                    let earlier =
-                        if row.attempts > 0 { self.jira.find_comment(issue, mid.as_ref()).await? } else { None };
+                    let earlier = if row.resumed() { self.jira.find_comment(issue, mid.as_ref()).await? } else { None };
                     match earlier {
                         Some(id) => {
                             tracing::info!(issue = %issue, "comment from an earlier attempt found; not adding again");
@@ -283,7 +286,7 @@ impl Pipeline {
             }
             Decision::Create(target) => {
                 // An earlier attempt may have created the issue and lost the answer.
-                if row.attempts > 0 {
+                if row.resumed() {
                     let jql = format!("issue.property[mailgate].messageId = \"{}\"", mid.as_ref().replace('"', "\\\""));
                     if let Some(found) = self.jira.search(&jql, 1).await?.into_iter().next() {
                         tracing::info!(issue = %found.key, "issue from an earlier attempt found; not creating again");

@@ -63,7 +63,21 @@ pub struct Finish<'a> {
 const ROW_COLUMNS: &str =
     "id, mailbox, uidvalidity, uid, source, message_id, raw, status, attempts, action, issue_key, attachments_done";
 
+impl InboundRow {
+    /// An earlier attempt may have reached Jira (its answer may be lost).
+    pub fn resumed(&self) -> bool {
+        self.attempts > 0 || self.action.as_deref().is_some_and(|a| a.starts_with("posting:"))
+    }
+}
+
 impl Store {
+    /// Note that the Jira call for this mail is about to be made.
+    pub async fn mark_posting(&self, id: i64, action: &str, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql("update inbound_messages set action = ?, updated_at = ? where id = ? and issue_key is null");
+        sqlx::query(sql).bind(format!("posting:{action}")).bind(now_ms).bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// Store a raw mail. Returns its id, or `None` when this IMAP UID was
     /// stored before.
     pub async fn insert_inbound(&self, new: &NewInbound<'_>, now_ms: i64) -> Result<Option<i64>, StoreError> {
