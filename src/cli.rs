@@ -31,8 +31,16 @@ pub enum Command {
         dry_run: bool,
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
-        #[arg(required = true)]
+        /// Retry a failed mail from the dead-letter list (its id in `mailgate dead-letters`).
+        #[arg(long, conflicts_with = "files")]
+        from_dead_letter: Option<i64>,
+        #[arg(required_unless_present = "from_dead_letter")]
         files: Vec<PathBuf>,
+    },
+    /// Mails that failed for good, with their errors (raw bytes are kept).
+    DeadLetters {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
     /// Create or upgrade the database schema.
     Migrate,

@@ -249,3 +249,66 @@ async fn a_lost_comment_answer_does_not_add_a_second_comment() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_mail_is_dead_lettered_without_blocking_others_and_can_be_replayed() {
+    common::init();
+    let db = TestDb::sqlite();
+    let jira = fake_jira().await;
+    jira.seed_issue("HELP", "Existing");
+    let mut s = settings(&db.url, &jira.base_url(), None, "");
+    s.inbound.max_attempts = 3;
+    let p = pipeline(&s).await;
+    let mailbox = MemoryMailbox::new();
+    mailbox.append(&mail("poison@c.test", "a@c.test", "help@corp.test", "Keeps failing", "", "x"));
+    mailbox.append(&mail("fine@c.test", "b@c.test", "help@corp.test", "Re: [HELP-1] Existing", "", "not blocked"));
+    // Only issue creation fails; comments go through.
+    jira.fail_next(100, Fault::Status(500), Some("POST /rest/api/3/issue$"));
+
+    drain(&p, &mailbox).await;
+
+    assert_eq!(jira.issue("HELP-1").expect("issue").comments.len(), 1, "the mail behind the poison one went through");
+    assert_eq!(folder_count(&mailbox, "Failed"), 1);
+    assert_eq!(folder_count(&mailbox, "Processed"), 1);
+    let dead = p.store.dead_letters(10).await.expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 3);
+    assert!(dead[0].last_error.as_deref().is_some_and(|e| e.contains("gave up after 3 attempts")), "{dead:?}");
+    assert_eq!(jira.issues().len(), 1, "nothing created for the poison mail");
+
+    // Jira is fine again: replay it from the dead-letter list with the CLI.
+    jira.clear_faults();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("m.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[database]\nurl = \"{}\"\n[jira]\nflavor = \"cloud\"\nbase_url = \"{}\"\nauth = {{ kind = \"basic\", user = \"{}\", secret = \"{}\" }}\n[routing]\ndefault = {{ project = \"HELP\" }}\n",
+            db.url,
+            jira.base_url(),
+            common::JIRA_USER,
+            common::JIRA_TOKEN
+        ),
+    )
+    .expect("config");
+    p.store.close().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["replay", "--from-dead-letter", &dead[0].id.to_string()])
+        .output()
+        .expect("replay runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("json");
+    assert_eq!(report["action"], "create");
+    assert_eq!(report["issue_key"], "HELP-2");
+    assert_eq!(jira.issues().len(), 2);
+    let listing = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("dead-letters")
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("poison@c.test"));
+}

@@ -62,7 +62,43 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Replay { dry_run, format, files } => {
+        Command::DeadLetters { limit } => {
+            let settings = Settings::load(&cli.config)?;
+            let store = Store::connect(&settings.database.url).await?;
+            for d in store.dead_letters(limit).await? {
+                println!(
+                    "{:>6} {:<10} {:<40} {}",
+                    d.id,
+                    d.mailbox,
+                    d.message_id.as_deref().unwrap_or("-"),
+                    d.last_error.as_deref().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+        Command::Replay { from_dead_letter: Some(id), format, .. } => {
+            let settings = Settings::load(&cli.config)?;
+            let pipeline = build_pipeline(&settings, Arc::new(SystemClock)).await?;
+            let raw = pipeline
+                .store
+                .dead_letter_raw(id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no dead letter with id {id}"))?;
+            let report =
+                crate::replay::replay(&pipeline, std::path::Path::new(&format!("dead-letter:{id}")), &raw).await?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string(&report)?),
+                Format::Text => {
+                    println!("dead letter {id}: {} {}", report.action, report.issue_key.as_deref().unwrap_or("-"))
+                }
+            }
+            pipeline.store.close().await;
+            if report.action == "failed" || report.action == "error" {
+                anyhow::bail!("the mail failed again: {}", report.reason.unwrap_or_default());
+            }
+            Ok(())
+        }
+        Command::Replay { dry_run, format, files, .. } => {
             let settings = Settings::load(&cli.config)?;
             let pipeline = build_pipeline(&settings, Arc::new(SystemClock)).await?;
             let mut failed = false;

@@ -105,8 +105,9 @@ impl FakeJira {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Fail the next `times` calls (optionally only those matching `filter`,
-    /// e.g. `"POST /rest/api/3/issue"`).
+    /// Fail the next `times` calls (optionally only those whose `METHOD /path`
+    /// contains `filter`, e.g. `"POST /rest/api/3/issue"`; a trailing `$`
+    /// asks for an exact match).
     pub fn fail_next(&self, times: u32, fault: Fault, filter: Option<&str>) {
         self.lock().faults.push(PendingFault { fault, remaining: times, filter: filter.map(String::from) });
     }

@@ -60,7 +60,13 @@ fn principal(st: &State, headers: &HeaderMap) -> Option<FakeAuth> {
 
 /// Take the first injected fault that applies to this call.
 fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
-    let idx = st.faults.iter().position(|f| f.remaining > 0 && f.filter.as_deref().is_none_or(|p| call.contains(p)))?;
+    let idx = st.faults.iter().position(|f| {
+        f.remaining > 0
+            && f.filter.as_deref().is_none_or(|p| match p.strip_suffix('$') {
+                Some(exact) => call == exact,
+                None => call.contains(p),
+            })
+    })?;
     let f = &mut st.faults[idx];
     f.remaining -= 1;
     let fault = f.fault.clone();

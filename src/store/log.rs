@@ -55,3 +55,29 @@ impl Store {
         Ok(sqlx::query_as(sql).bind(limit).fetch_all(self.pool()).await?)
     }
 }
+
+/// A mail that failed for good.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub mailbox: String,
+    pub message_id: Option<String>,
+    pub last_error: Option<String>,
+    pub attempts: i64,
+}
+
+impl Store {
+    pub async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>, StoreError> {
+        let sql =
+            self.sql("select id, mailbox, message_id, last_error, attempts from dead_letters order by id desc limit ?");
+        Ok(sqlx::query_as(sql).bind(limit).fetch_all(self.pool()).await?)
+    }
+
+    pub async fn dead_letter_raw(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as(self.sql("select raw from dead_letters where id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(r,)| r))
+    }
+}

@@ -12,7 +12,7 @@ mod token;
 pub use events::EventRow;
 pub use identities::CachedIdentity;
 pub use inbound::{Finish, InboundRow, NewInbound, Status};
-pub use log::{LogEntry, NewLogEntry};
+pub use log::{DeadLetter, LogEntry, NewLogEntry};
 pub use outbox::{NewOutgoing, OutgoingRow};
 pub use token::TokenRecord;
 
