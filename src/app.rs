@@ -52,6 +52,7 @@ pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn Clock>) -> anyho
     let store = Store::connect(&settings.database.url).await?;
     let jira: Arc<dyn JiraApi> = Arc::new(HttpJira::new(&settings.jira)?);
     let tokens = Arc::new(token_service(settings, store.clone(), clock.clone())?);
+    let instance = format!("{}-{}", std::process::id(), clock.now_ms());
     Ok(Pipeline {
         store,
         jira,
@@ -62,6 +63,7 @@ pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn Clock>) -> anyho
         retry_base_ms: settings.inbound.retry_base_ms,
         identity: Some(tokens),
         notify_events: settings.smtp.is_some(),
+        instance,
         identity_ttl_secs: settings.identity.cache_ttl_secs,
     })
 }

@@ -27,6 +27,12 @@ pub struct CycleStats {
     pub outcomes: Vec<RowOutcome>,
 }
 
+/// How long a claim lasts without renewal; a crashed process's claims
+/// (PostgreSQL, several instances) are taken over after this.
+const LEASE_MS: i64 = 60_000;
+/// Mails processed per pass at most, so acks and new mail are not starved.
+const MAX_PER_PASS: usize = 500;
+
 /// One pass: ack finished mails, store new ones, process due ones, ack again.
 #[tracing::instrument(skip_all, fields(mailbox = name))]
 pub async fn cycle(pipeline: &Pipeline, source: &mut dyn MailSource, name: &str) -> Result<CycleStats, IngestError> {
@@ -47,21 +53,32 @@ pub async fn cycle(pipeline: &Pipeline, source: &mut dyn MailSource, name: &str)
             crate::crash::point("after_store");
         }
     }
-    loop {
-        let due = pipeline.store.due_inbound(name, pipeline.clock.now_ms(), 50).await?;
-        if due.is_empty() {
+    // Claim due mails one by one (other instances on the same database
+    // skip what is claimed); a retried mail is due later, so the loop ends.
+    let mut handled = std::collections::HashSet::new();
+    while handled.len() < MAX_PER_PASS {
+        let now = pipeline.clock.now_ms();
+        let Some(row) = pipeline.store.claim_next(name, &pipeline.instance, now, now + LEASE_MS).await? else { break };
+        if !handled.insert(row.id) {
+            pipeline.store.release_lease(row.id, &pipeline.instance).await?;
             break;
         }
-        let mut progressed = false;
-        for row in &due {
-            let outcome = pipeline.process(row).await?;
-            progressed |= !matches!(outcome, RowOutcome::Retry(_));
-            stats.processed += 1;
-            stats.outcomes.push(outcome);
-        }
-        if !progressed {
-            break;
-        }
+        // Renew the claim while a long mail (big attachments, slow Jira) is worked on.
+        let renew = {
+            let (store, owner, clock, id) =
+                (pipeline.store.clone(), pipeline.instance.clone(), pipeline.clock.clone(), row.id);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis((LEASE_MS / 3) as u64)).await;
+                    let _ = store.extend_lease(id, &owner, clock.now_ms() + LEASE_MS).await;
+                }
+            })
+        };
+        let outcome = pipeline.process(&row).await;
+        renew.abort();
+        pipeline.store.release_lease(row.id, &pipeline.instance).await?;
+        stats.processed += 1;
+        stats.outcomes.push(outcome?);
     }
     stats.acknowledged += acknowledge_finished(pipeline, source, name).await?;
     Ok(stats)

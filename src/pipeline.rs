@@ -28,6 +28,8 @@ pub struct Pipeline {
     pub identity_ttl_secs: i64,
     /// Raise events for our own actions (when notifications are on).
     pub notify_events: bool,
+    /// This process, as the owner of the mails it claims.
+    pub instance: String,
 }
 
 /// What happened to a row in this attempt.

@@ -115,13 +115,51 @@ impl Store {
         Ok(sqlx::query_as(sql).bind(id).fetch_optional(self.pool()).await?)
     }
 
-    /// Pending mails of a mailbox whose next attempt is due, oldest first.
-    pub async fn due_inbound(&self, mailbox: &str, now_ms: i64, limit: i64) -> Result<Vec<InboundRow>, StoreError> {
+    /// Claim the oldest due pending mail of a mailbox for `owner` until
+    /// `lease_until_ms`: one instance works on a mail at a time; the lease of
+    /// a process that died expires.
+    pub async fn claim_next(
+        &self,
+        mailbox: &str,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Option<InboundRow>, StoreError> {
+        // SQLite serves one instance (one writer): a lease left by a crash
+        // must not delay the restart, so leases only count on PostgreSQL.
+        let (skip_locked, leased) = match self.dialect() {
+            super::Dialect::Postgres => (" for update skip locked", "(lease_until is null or lease_until < ?)"),
+            super::Dialect::Sqlite => ("", "1 = 1"),
+        };
         let sql = self.sql(&format!(
-            "select {ROW_COLUMNS} from inbound_messages
-             where mailbox = ? and status = 'pending' and next_attempt_at <= ? order by id limit ?"
+            "update inbound_messages set lease_owner = ?, lease_until = ?
+             where id = (select id from inbound_messages
+                         where mailbox = ? and status = 'pending' and next_attempt_at <= ? and {leased}
+                         order by id limit 1{skip_locked})
+               and status = 'pending' and {leased}
+             returning {ROW_COLUMNS}"
         ));
-        Ok(sqlx::query_as(sql).bind(mailbox).bind(now_ms).bind(limit).fetch_all(self.pool()).await?)
+        let sqlite = self.dialect() == super::Dialect::Sqlite;
+        let mut query = sqlx::query_as(sql).bind(owner).bind(lease_until_ms).bind(mailbox).bind(now_ms);
+        if !sqlite {
+            query = query.bind(now_ms).bind(now_ms);
+        }
+        Ok(query.fetch_optional(self.pool()).await?)
+    }
+
+    /// Keep a claim while working on a long mail.
+    pub async fn extend_lease(&self, id: i64, owner: &str, lease_until_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql("update inbound_messages set lease_until = ? where id = ? and lease_owner = ?");
+        sqlx::query(sql).bind(lease_until_ms).bind(id).bind(owner).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Give a claimed mail back (done with it for now).
+    pub async fn release_lease(&self, id: i64, owner: &str) -> Result<(), StoreError> {
+        let sql = self
+            .sql("update inbound_messages set lease_owner = null, lease_until = null where id = ? and lease_owner = ?");
+        sqlx::query(sql).bind(id).bind(owner).execute(self.pool()).await?;
+        Ok(())
     }
 
     /// When the next pending mail of a mailbox is due, if any.
