@@ -21,5 +21,6 @@ pub mod outbox;
 pub mod pipeline;
 pub mod replay;
 pub mod secrets;
+pub mod stats;
 pub mod store;
 pub mod telemetry;

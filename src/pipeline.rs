@@ -223,8 +223,25 @@ impl Pipeline {
         crate::crash::point("after_jira_post");
         self.store.record_posted(row.id, action, &key, self.clock.now_ms()).await?;
 
-        // Step 2: attachments, resuming after the last one uploaded.
-        for (n, a) in uploads.iter().enumerate().skip(row.attachments_done.max(0) as usize) {
+        // Step 2: attachments, resuming after the last one uploaded. After a
+        // failed attempt an upload may have landed without its answer: what
+        // the issue already holds (same name and size) is not sent again.
+        let first = row.attachments_done.max(0) as usize;
+        let mut present: Vec<(String, u64)> = Vec::new();
+        if row.attempts > 0 && first < uploads.len() {
+            match self.jira.attachments(&key).await {
+                Ok(list) => present = list,
+                Err(e) => return self.jira_failed(row, &mid, &e).await,
+            }
+        }
+        for (n, a) in uploads.iter().enumerate().skip(first) {
+            let here = (a.filename.clone(), a.data.len() as u64);
+            if let Some(pos) = present.iter().position(|p| *p == here) {
+                present.remove(pos);
+                tracing::info!(file = %a.filename, "attachment from an earlier attempt found; not uploading again");
+                self.store.record_attachments_done(row.id, n as i64 + 1, self.clock.now_ms()).await?;
+                continue;
+            }
             let upload =
                 Upload { filename: a.filename.clone(), content_type: a.content_type.clone(), data: a.data.clone() };
             if let Err(e) = self.jira.add_attachment(&key, &upload).await {

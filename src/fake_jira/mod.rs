@@ -61,6 +61,16 @@ pub(crate) struct State {
     pub service_desks: Vec<FakeServiceDesk>,
     pub denied_permissions: Vec<String>,
     pub roles: Vec<FakeRole>,
+    /// Fail this share of all calls (percent), cycling through the faults.
+    pub random_faults: Option<RandomFaults>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RandomFaults {
+    pub percent: u64,
+    pub faults: Vec<Fault>,
+    pub rng: u64,
+    pub next: usize,
 }
 
 /// A running fake Jira. Dropping it stops the server.
@@ -112,9 +122,17 @@ impl FakeJira {
         self.lock().faults.push(PendingFault { fault, remaining: times, filter: filter.map(String::from) });
     }
 
-    /// Drop every pending injected fault.
+    /// Drop every pending injected fault (targeted and random).
     pub fn clear_faults(&self) {
-        self.lock().faults.clear();
+        let mut st = self.lock();
+        st.faults.clear();
+        st.random_faults = None;
+    }
+
+    /// Fail about `percent` % of all calls, in a repeatable pseudo-random
+    /// pattern from `seed`, with the given faults in turn.
+    pub fn fail_share(&self, percent: u64, faults: Vec<Fault>, seed: u64) {
+        self.lock().random_faults = Some(RandomFaults { percent: percent.min(100), faults, rng: seed | 1, next: 0 });
     }
 
     /// Replace the accepted credentials (e.g. revoke a token).

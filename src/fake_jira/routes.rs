@@ -60,6 +60,19 @@ fn principal(st: &State, headers: &HeaderMap) -> Option<FakeAuth> {
 
 /// Take the first injected fault that applies to this call.
 fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
+    if let Some(r) = st.random_faults.as_mut()
+        && !r.faults.is_empty()
+    {
+        // xorshift64: repeatable for a seed.
+        r.rng ^= r.rng << 13;
+        r.rng ^= r.rng >> 7;
+        r.rng ^= r.rng << 17;
+        if r.rng % 100 < r.percent {
+            let fault = r.faults[r.next % r.faults.len()].clone();
+            r.next += 1;
+            return Some(fault);
+        }
+    }
     let idx = st.faults.iter().position(|f| {
         f.remaining > 0
             && f.filter.as_deref().is_none_or(|p| match p.strip_suffix('$') {

@@ -1,8 +1,10 @@
-//! The admin HTTP API (axum): token configuration and health. Every route
-//! but `/healthz` needs `Authorization: Bearer <admin api_key>`. JSON in and
-//! out; the token is accepted, never returned.
+//! The admin HTTP API (axum): token configuration, statistics and health.
+//! Every route but `/healthz`, `/readyz`, `/metrics` and the webhook needs
+//! `Authorization: Bearer <admin api_key>`. JSON in and out (`/metrics`:
+//! Prometheus text); the token is accepted, never returned.
 
 mod error;
+mod stats;
 mod token;
 mod webhook;
 
@@ -69,10 +71,12 @@ async fn healthz(State(state): State<AdminState>) -> Response {
 }
 
 pub fn router(state: AdminState) -> Router {
-    let api = token::router().layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
+    let api =
+        token::router().merge(stats::router()).layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/webhooks/jira", axum::routing::post(webhook::receive))
+        .merge(stats::public_router())
         .merge(api)
         .with_state(state)
 }

@@ -282,6 +282,21 @@ impl JiraApi for HttpJira {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn attachments(&self, issue: &IssueKey) -> Result<Vec<(String, u64)>, JiraError> {
+        let url = format!("{}/issue/{}", self.api(), issue);
+        let q = [("fields", "attachment")];
+        let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+        Ok(v["fields"]["attachment"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| Some((x.get("filename")?.as_str()?.to_string(), x.get("size")?.as_u64()?)))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     #[tracing::instrument(skip_all, fields(issue = %issue, size = upload.data.len()))]
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError> {
         let url = format!("{}/issue/{}/attachments", self.api(), issue);

@@ -94,6 +94,8 @@ pub trait JiraApi: Send + Sync {
     /// The comment an earlier attempt made for this Message-ID, if any.
     async fn find_comment(&self, issue: &IssueKey, source_message_id: &str) -> Result<Option<String>, JiraError>;
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError>;
+    /// The issue's attachments as (file name, size).
+    async fn attachments(&self, issue: &IssueKey) -> Result<Vec<(String, u64)>, JiraError>;
     /// Issues matching a JQL query, every page followed (bounded by `max`).
     async fn search(&self, jql: &str, max: usize) -> Result<Vec<IssueRef>, JiraError> {
         let issues = self.search_issues(jql, &["key"], max).await?;

@@ -7,8 +7,10 @@ mod identities;
 mod inbound;
 mod log;
 mod outbox;
+mod stats;
 mod token;
 
+pub use crate::stats::{Counts, Statistics};
 pub use events::EventRow;
 pub use identities::CachedIdentity;
 pub use inbound::{Finish, InboundRow, NewInbound, Status};

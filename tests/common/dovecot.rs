@@ -172,6 +172,17 @@ service stats {{
         Self { _dir: dir, root, port, tls_port, child }
     }
 
+    /// Drop every IMAP connection of the test user (server side).
+    pub fn kick(&self) {
+        let _ = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.root.join("dovecot.conf"))
+            .args(["kick", USER])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
     pub fn cert_path(&self) -> PathBuf {
         self.root.join("cert.pem")
     }

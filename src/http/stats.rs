@@ -1,0 +1,65 @@
+//! Statistics and probes: `GET /api/stats`, `POST /api/stats/reset` (behind
+//! the admin key), and the unauthenticated `GET /metrics` (Prometheus text)
+//! and `GET /readyz`.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::{AdminState, ApiError};
+use crate::stats::{Statistics, prometheus_text};
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+const EXPOSITION_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+async fn stats(State(s): State<AdminState>) -> Result<axum::Json<Statistics>, ApiError> {
+    let now = s.tokens.clock_now();
+    Ok(axum::Json(s.tokens.store().statistics(now).await.map_err(internal)?))
+}
+
+async fn reset(State(s): State<AdminState>) -> Result<axum::Json<Statistics>, ApiError> {
+    let store = s.tokens.store();
+    let now = s.tokens.clock_now();
+    store.reset_statistics(now).await.map_err(internal)?;
+    tracing::info!("statistics reset");
+    Ok(axum::Json(store.statistics(now).await.map_err(internal)?))
+}
+
+async fn metrics(State(s): State<AdminState>) -> Result<Response, ApiError> {
+    let store = s.tokens.store();
+    let stats = store.statistics(s.tokens.clock_now()).await.map_err(internal)?;
+    let reset_at = store.statistics_reset_at().await.map_err(internal)?;
+    let token = s.tokens.status().await.map_err(internal)?;
+    let days_left = token.user.as_ref().and(token.days_left);
+    let body = prometheus_text(&stats, days_left, reset_at);
+    Ok(([(header::CONTENT_TYPE, EXPOSITION_CONTENT_TYPE)], body).into_response())
+}
+
+async fn readyz(State(s): State<AdminState>) -> Response {
+    let ready = matches!(tokio::time::timeout(READY_TIMEOUT, s.tokens.store().ping()).await, Ok(Ok(())));
+    if !ready {
+        tracing::warn!("readiness check: the database does not answer");
+    }
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(serde_json::json!({"ready": ready}))).into_response()
+}
+
+/// Routes behind the admin key.
+pub fn router() -> Router<AdminState> {
+    Router::new().route("/api/stats", get(stats)).route("/api/stats/reset", post(reset))
+}
+
+/// Routes for scrapers and probes, without a key.
+pub fn public_router() -> Router<AdminState> {
+    Router::new().route("/metrics", get(metrics)).route("/readyz", get(readyz))
+}
