@@ -50,8 +50,9 @@ pub fn token_service(settings: &Settings, store: Store, clock: Arc<dyn Clock>) -
 /// the workaround token service.
 pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Pipeline> {
     let store = Store::connect(&settings.database.url).await?;
-    let jira: Arc<dyn JiraApi> = Arc::new(HttpJira::new(&settings.jira)?);
-    let tokens = Arc::new(token_service(settings, store.clone(), clock.clone())?);
+    let limiter = Arc::new(crate::jira::limit::RateLimiter::new(settings.jira.max_requests_per_sec));
+    let jira: Arc<dyn JiraApi> = Arc::new(HttpJira::with_auth(&settings.jira, &settings.jira.auth, limiter.clone())?);
+    let tokens = Arc::new(token_service(settings, store.clone(), clock.clone())?.with_limiter(limiter));
     let instance = format!("{}-{}", std::process::id(), clock.now_ms());
     Ok(Pipeline {
         store,

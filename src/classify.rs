@@ -19,6 +19,8 @@ pub enum IgnoreReason {
     MailgateLoop,
     NoSender,
     Duplicate,
+    /// Too many mails from one sender within an hour (a loop).
+    MailStorm(String),
 }
 
 impl std::fmt::Display for IgnoreReason {
@@ -33,6 +35,7 @@ impl std::fmt::Display for IgnoreReason {
             Self::MailgateLoop => f.write_str("mail sent by mailgate itself"),
             Self::NoSender => f.write_str("no usable From address"),
             Self::Duplicate => f.write_str("duplicate Message-ID"),
+            Self::MailStorm(s) => write!(f, "mail storm: too many mails from {s} within an hour"),
         }
     }
 }

@@ -104,6 +104,14 @@ pub struct JiraSettings {
     /// Center). Unset: the authenticated user.
     #[serde(default)]
     pub default_reporter: Option<String>,
+    /// Requests per second to Jira across all of mailgate (token bucket; a
+    /// 429 pauses it for the Retry-After time).
+    #[serde(default = "default_rate")]
+    pub max_requests_per_sec: f64,
+}
+
+fn default_rate() -> f64 {
+    10.0
 }
 
 fn default_timeout() -> u64 {
@@ -177,6 +185,16 @@ pub struct InboundSettings {
     /// First retry delay after a transient failure; doubles per attempt.
     #[serde(default = "default_retry_base")]
     pub retry_base_ms: i64,
+    /// At most this many comments from mail per issue per window; more wait
+    /// (in order) until the window allows them.
+    #[serde(default = "default_issue_updates")]
+    pub max_updates_per_issue: i64,
+    #[serde(default = "default_issue_window")]
+    pub issue_update_window_secs: i64,
+    /// More mails than this from one sender within an hour is a storm (a
+    /// loop): the rest is ignored and the admins are warned once an hour.
+    #[serde(default = "default_storm")]
+    pub storm_max_per_hour: i64,
 }
 
 impl Default for InboundSettings {
@@ -189,6 +207,9 @@ impl Default for InboundSettings {
             blocked_filenames: Vec::new(),
             max_attempts: default_attempts(),
             retry_base_ms: default_retry_base(),
+            max_updates_per_issue: default_issue_updates(),
+            issue_update_window_secs: default_issue_window(),
+            storm_max_per_hour: default_storm(),
         }
     }
 }
@@ -204,6 +225,15 @@ fn default_attempts() -> u32 {
 }
 fn default_retry_base() -> i64 {
     5_000
+}
+fn default_issue_updates() -> i64 {
+    10
+}
+fn default_issue_window() -> i64 {
+    60
+}
+fn default_storm() -> i64 {
+    30
 }
 
 /// What to do with a sender who has no Jira account.

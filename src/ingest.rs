@@ -92,6 +92,12 @@ async fn acknowledge_finished(
 ) -> Result<usize, IngestError> {
     let mut n = 0;
     for (id, uidvalidity, uid, status) in pipeline.store.unacked(name).await? {
+        // One instance acknowledges a mail (a second MOVE of the same UID
+        // could copy it twice); a crashed instance's claim expires.
+        let now = pipeline.clock.now_ms();
+        if !pipeline.store.claim_ack(id, &pipeline.instance, now, now + LEASE_MS).await? {
+            continue;
+        }
         if uidvalidity != i64::from(source.uidvalidity()) {
             tracing::warn!(id, "UIDVALIDITY changed; cannot acknowledge an old message on IMAP");
         } else {
@@ -99,6 +105,7 @@ async fn acknowledge_finished(
             let uid = u32::try_from(uid).unwrap_or(0);
             crate::crash::point("before_imap_ack");
             source.acknowledge(uid, target).await?;
+            crate::crash::point("after_imap_ack");
             n += 1;
         }
         pipeline.store.mark_acked(id, pipeline.clock.now_ms()).await?;

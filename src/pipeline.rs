@@ -168,6 +168,10 @@ impl Pipeline {
             return Ok(RowOutcome::Ignored(reason));
         }
 
+        if let Some(outcome) = self.throttled(row, &msg, &mid, &decision).await? {
+            return Ok(outcome);
+        }
+
         let (uploads, skipped) = self.select_attachments(&msg.attachments);
         let mut detail = match &decision {
             Decision::Comment { matched_by, .. } => format!("reply matched by {matched_by:?}"),
@@ -375,6 +379,66 @@ impl Pipeline {
         let payload = serde_json::to_string(&event).unwrap_or_default();
         self.store.insert_event(&event.id, kind.as_str(), "mail", key.as_ref(), &payload, self.clock.now_ms()).await?;
         Ok(())
+    }
+
+    /// Mail storms and the per-issue update limit. `Some` when the mail is
+    /// ignored (storm) or held back (limit) instead of processed now.
+    async fn throttled(
+        &self,
+        row: &InboundRow,
+        msg: &InboundMessage,
+        mid: &MessageId,
+        decision: &Decision,
+    ) -> Result<Option<RowOutcome>, StoreError> {
+        let now = self.clock.now_ms();
+        if row.issue_key.is_some() || row.resumed() {
+            return Ok(None);
+        }
+        if let Some(sender) = msg.sender() {
+            self.store.set_sender(row.id, sender.as_ref()).await?;
+            let recent = self.store.count_from_sender(sender.as_ref(), now - 3_600_000).await?;
+            if recent > self.inbound.storm_max_per_hour {
+                let reason = IgnoreReason::MailStorm(sender.to_string()).to_string();
+                tracing::warn!(%sender, recent, "mail storm: ignoring mail from this sender for now");
+                if let Some(tokens) = &self.identity {
+                    let hour = now / 3_600_000;
+                    let body = format!(
+                        "{recent} mails from {sender} arrived within an hour (limit {}). Further mail from this sender is                          ignored until the rate drops; the raw mails are kept and can be replayed.\n",
+                        self.inbound.storm_max_per_hour
+                    );
+                    let subject = format!("mailgate: mail storm from {sender}");
+                    crate::identity::notify_admins(
+                        &self.store,
+                        tokens.admins(),
+                        &format!("storm:{sender}:{hour}"),
+                        &subject,
+                        &body,
+                        now,
+                    )
+                    .await?;
+                }
+                self.finish(row, Status::Ignored, "ignore", Some(&reason), None, mid, Some(&reason)).await?;
+                return Ok(Some(RowOutcome::Ignored(reason)));
+            }
+        }
+        let Decision::Comment { issue, .. } = decision else { return Ok(None) };
+        let window = self.inbound.issue_update_window_secs.max(1) * 1000;
+        let until = match self.store.earlier_throttled(issue.as_ref(), row.id).await? {
+            Some(earlier) => Some(earlier + 1),
+            None => match self.store.comments_since(issue.as_ref(), now - window).await? {
+                (n, Some(oldest)) if n >= self.inbound.max_updates_per_issue => Some(oldest + window),
+                _ => None,
+            },
+        };
+        let Some(until) = until else { return Ok(None) };
+        let reason = format!(
+            "throttled: at most {} updates per {} s on {issue}",
+            self.inbound.max_updates_per_issue,
+            window / 1000
+        );
+        tracing::info!(%issue, wait_ms = until - now, "per-issue limit reached; comment waits");
+        self.store.throttle(row.id, issue.as_ref(), until, &reason, now).await?;
+        Ok(Some(RowOutcome::Retry(reason)))
     }
 
     /// Whether replies in this project go through JSM as public comments.

@@ -32,6 +32,7 @@ pub const REASON_KEYS: &[&str] = &[
     "mailgate_loop",
     "no_sender",
     "duplicate",
+    "mail_storm",
     "rejected",
     "other",
 ];
@@ -85,6 +86,7 @@ pub fn ignore_key(reason: &IgnoreReason) -> &'static str {
         IgnoreReason::MailgateLoop => "mailgate_loop",
         IgnoreReason::NoSender => "no_sender",
         IgnoreReason::Duplicate => "duplicate",
+        IgnoreReason::MailStorm(_) => "mail_storm",
     }
 }
 
@@ -99,6 +101,7 @@ const DETAIL_PREFIXES: &[(&str, &str)] = &[
     ("mail sent by mailgate itself", "mailgate_loop"),
     ("no usable from address", "no_sender"),
     ("duplicate message-id", "duplicate"),
+    ("mail storm", "mail_storm"),
 ];
 
 /// The reason key of a logged ignored (`ignore`) or rejected (`reject`)
@@ -219,6 +222,7 @@ mod tests {
             IgnoreReason::MailgateLoop,
             IgnoreReason::NoSender,
             IgnoreReason::Duplicate,
+            IgnoreReason::MailStorm("x@example.com".into()),
         ]
     }
 

@@ -72,7 +72,14 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitSta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comment() {
     common::init();
-    for point in ["after_fetch:2", "after_store:2", "after_jira_post:2", "after_jira_post:4", "before_imap_ack:2"] {
+    for point in [
+        "after_fetch:2",
+        "after_store:2",
+        "after_jira_post:2",
+        "after_jira_post:4",
+        "before_imap_ack:2",
+        "after_imap_ack:2",
+    ] {
         let dovecot = Dovecot::start();
         let jira = fake_jira().await;
         let dir = tempfile::tempdir().expect("tempdir");

@@ -2093,6 +2093,7 @@ impl Recorder {
             timeout_secs: 10,
             max_retries: 0,
             default_reporter: None,
+            max_requests_per_sec: 1000.0,
         };
         HttpJira::new(&settings).expect("build mailgate's Jira client")
     }

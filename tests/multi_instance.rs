@@ -10,13 +10,15 @@ use std::time::Duration;
 use common::dovecot::Dovecot;
 use common::{Imap, JIRA_TOKEN, JIRA_USER, TestDb, fake_jira, mail};
 
-fn start(config: &std::path::Path) -> Child {
+fn start(config: &std::path::Path, log: &std::path::Path) -> Child {
+    let log = std::fs::File::create(log).expect("log file");
     Command::new(env!("CARGO_BIN_EXE_mailgate"))
         .arg("--config")
         .arg(config)
         .arg("run")
+        .env("MAILGATE_LOG", "info,sqlx=warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("mailgate run starts")
 }
@@ -99,8 +101,9 @@ poll_interval_secs = 1
         }
     }
 
-    let a = start(&cfg);
-    let b = start(&cfg);
+    let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let a = start(&cfg, &log_a);
+    let b = start(&cfg, &log_b);
     let done = common::wait_until(Duration::from_secs(90), || async {
         let mut probe = Imap::connect(dovecot.port).await;
         let processed = probe.counts("Processed").await;
@@ -111,7 +114,18 @@ poll_interval_secs = 1
     stop(a);
     stop(b);
 
-    assert!(done, "all 24 mails processed (issues: {})", jira.issues().len());
+    let logs = format!(
+        "--- a ---\n{}\n--- b ---\n{}",
+        std::fs::read_to_string(&log_a).unwrap_or_default(),
+        std::fs::read_to_string(&log_b).unwrap_or_default()
+    );
+    assert!(
+        done,
+        "all 24 mails processed (issues: {}, comments: {:?}, processed: {:?})\n{logs}",
+        jira.issues().len(),
+        jira.issue("HELP-1").map(|i| i.comments.len()),
+        imap.counts("Processed").await
+    );
     let mut summaries: Vec<String> =
         jira.issues().into_iter().map(|i| i.summary).filter(|s| s.starts_with("New")).collect();
     let total = summaries.len();

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::config::{JiraAuth, JiraSettings, TokenAuthKind};
 use crate::domain::EmailAddress;
+use crate::jira::limit::RateLimiter;
 use crate::jira::{HttpJira, IdentityApi, JiraError};
 use crate::secrets::{SecretsError, TokenCipher};
 use crate::store::{Store, StoreError, TokenRecord};
@@ -83,9 +84,21 @@ pub struct TokenService {
     auth_kind: TokenAuthKind,
     warn_days: i64,
     notify: Vec<EmailAddress>,
+    limiter: Arc<RateLimiter>,
 }
 
 impl TokenService {
+    /// Share the Jira rate limiter of the other clients.
+    pub fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = limiter;
+        self
+    }
+
+    /// Admin addresses (for warnings raised elsewhere, e.g. mail storms).
+    pub fn admins(&self) -> &[EmailAddress] {
+        &self.notify
+    }
+
     /// Admin addresses told at once when Jira rejects the token.
     pub fn with_notify(mut self, notify: Vec<EmailAddress>) -> Self {
         self.notify = notify;
@@ -101,7 +114,8 @@ impl TokenService {
         warn_days: &[i64],
     ) -> Self {
         let warn_days = warn_days.iter().copied().max().unwrap_or(30);
-        Self { store, cipher, clock, jira, auth_kind, warn_days, notify: Vec::new() }
+        let limiter = Arc::new(RateLimiter::new(jira.max_requests_per_sec));
+        Self { store, cipher, clock, jira, auth_kind, warn_days, notify: Vec::new(), limiter }
     }
 
     pub fn store(&self) -> &Store {
@@ -241,7 +255,8 @@ impl TokenService {
             TokenAuthKind::Basic => JiraAuth::Basic { user: rec.user_email.clone(), secret: token },
             TokenAuthKind::Bearer => JiraAuth::Bearer { token },
         };
-        let client = HttpJira::with_auth(&self.jira, &auth).map_err(|e| Unavailable::Undecryptable(e.to_string()))?;
+        let client = HttpJira::with_auth(&self.jira, &auth, self.limiter.clone())
+            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?;
         Ok((Arc::new(client), rec.id))
     }
 

@@ -2,6 +2,7 @@
 //! Data Center REST v2 with plain bodies. Rate limits are honoured
 //! (`Retry-After`), pages are followed to the end.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,6 +10,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
+use super::limit::RateLimiter;
 use super::{CreatedIssue, IssueRef, JiraApi, JiraError, JiraUser, NewIssue, NewRequest, Upload, text_to_adf};
 use crate::config::{JiraAuth, JiraFlavor, JiraSettings};
 use crate::domain::IssueKey;
@@ -25,6 +27,7 @@ pub struct HttpJira {
     flavor: JiraFlavor,
     auth: Auth,
     max_retries: u32,
+    limiter: Arc<RateLimiter>,
 }
 
 enum Auth {
@@ -39,13 +42,14 @@ impl std::fmt::Debug for HttpJira {
 }
 
 impl HttpJira {
-    /// The client for the configured (app) credentials.
+    /// The client for the configured (app) credentials, with its own limiter.
     pub fn new(settings: &JiraSettings) -> Result<Self, JiraError> {
-        Self::with_auth(settings, &settings.auth)
+        Self::with_auth(settings, &settings.auth, Arc::new(RateLimiter::new(settings.max_requests_per_sec)))
     }
 
-    /// The same site with other credentials (the workaround user's token).
-    pub fn with_auth(settings: &JiraSettings, auth: &JiraAuth) -> Result<Self, JiraError> {
+    /// The same site with other credentials (the workaround user's token),
+    /// sharing `limiter` with the other clients.
+    pub fn with_auth(settings: &JiraSettings, auth: &JiraAuth, limiter: Arc<RateLimiter>) -> Result<Self, JiraError> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.timeout_secs))
             .connect_timeout(Duration::from_secs(settings.timeout_secs.min(10)))
@@ -62,6 +66,7 @@ impl HttpJira {
             flavor: settings.flavor,
             auth,
             max_retries: settings.max_retries,
+            limiter,
         })
     }
 
@@ -104,6 +109,7 @@ impl HttpJira {
     async fn send(&self, build: impl Fn() -> RequestBuilder, idempotent: bool) -> Result<Response, JiraError> {
         let mut attempt = 0u32;
         loop {
+            self.limiter.acquire().await;
             let result = match build().send().await {
                 Ok(resp) => check(resp).await,
                 Err(e) => Err(JiraError::Network(e.without_url().to_string())),
@@ -112,6 +118,10 @@ impl HttpJira {
                 Ok(resp) => return Ok(resp),
                 Err(e) => e,
             };
+            if let JiraError::RateLimited { retry_after } = &err {
+                // Everyone waits, not only this call.
+                self.limiter.pause(retry_after.unwrap_or(Duration::from_secs(1)).min(MAX_INLINE_WAIT));
+            }
             let retry = match &err {
                 JiraError::RateLimited { retry_after } => retry_after.is_none_or(|d| d <= MAX_INLINE_WAIT),
                 e if e.is_transient() => idempotent,

@@ -4,6 +4,7 @@
 mod adf;
 mod error;
 mod http;
+pub mod limit;
 
 pub use adf::{adf_to_text, text_to_adf};
 pub use error::JiraError;

@@ -190,6 +190,10 @@ impl MailSource for ImapSession {
         let (has_move, has_uidplus) = (self.has_move, self.has_uidplus);
         let session = self.session()?;
         let set = uid.to_string();
+        // Already moved (by us before a crash, or by another instance): done.
+        if session.uid_search(format!("UID {set}")).await?.is_empty() {
+            return Ok(());
+        }
         let _: Vec<_> = session.uid_store(&set, "+FLAGS.SILENT (\\Seen)").await?.try_collect().await?;
         if let Some(folder) = folder {
             if has_move {
