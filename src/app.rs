@@ -97,6 +97,7 @@ impl Service {
         if settings.mailboxes.is_empty() {
             tracing::warn!("no mailboxes configured; nothing to watch");
         }
+        tasks.spawn(retention_loop(pipeline.store.clone(), clock.clone(), settings.audit.clone(), rx.clone()));
         tasks.spawn(expiry_loop(
             tokens.clone(),
             settings.identity.warn_days.clone(),
@@ -216,6 +217,26 @@ async fn catchup_loop(n: Arc<Notifier>, every: Duration, max: usize, mut stop: w
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Apply the audit retention at start and once a day.
+async fn retention_loop(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    audit: crate::config::AuditSettings,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match store.enforce_retention(audit.max_entries, audit.max_age_days * 86_400_000, clock.now_ms()).await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "audit retention applied"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "audit retention failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(86_400)) => {}
             _ = stop.changed() => return,
         }
     }

@@ -37,6 +37,19 @@ pub enum Command {
         #[arg(required_unless_present = "from_dead_letter")]
         files: Vec<PathBuf>,
     },
+    /// The audit trail of mails: each decision and Jira call.
+    Audit {
+        /// The stored mail's id (as in `dead-letters`), or…
+        #[arg(long)]
+        inbound: Option<i64>,
+        /// …its Message-ID.
+        #[arg(long)]
+        message_id: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Mails that failed for good, with their errors (raw bytes are kept).
     DeadLetters {
         #[arg(long, default_value_t = 50)]
@@ -48,6 +61,16 @@ pub enum Command {
     Log {
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// Only rows for this issue key.
+        #[arg(long)]
+        issue: Option<String>,
+        /// Only `ok` or `failed` rows.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        mailbox: Option<String>,
+        #[arg(long)]
+        message_id: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },

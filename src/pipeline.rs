@@ -155,6 +155,13 @@ impl Pipeline {
         }
 
         let mut decision = self.decide(&msg).await?;
+        let why = match &decision {
+            Decision::Create(t) => format!("create in {} (issue type {})", t.project, t.issue_type),
+            Decision::Comment { issue, matched_by } => format!("comment on {issue}, reply matched by {matched_by:?}"),
+            Decision::Ignore(r) => format!("ignore: {r}"),
+        };
+        let from = msg.sender().map(|a| a.to_string()).unwrap_or_default();
+        self.note(row, Some(&mid), "decide", &format!("from {from}: {why}")).await?;
         if let Decision::Ignore(reason) = &decision {
             if matches!(reason, IgnoreReason::DeliveryReport | IgnoreReason::NullReturnPath) {
                 for addr in classify::bounced_addresses(&row.raw) {
@@ -184,10 +191,14 @@ impl Pipeline {
         if let (Decision::Create(target), Some(from), None) = (&decision, &msg.from, row.issue_key.as_deref()) {
             match resolve_sender(self.identity.as_deref(), self.identity_ttl_secs, from, target).await {
                 Ok(Resolution::User { user, detail: d }) => {
+                    self.note(row, Some(&mid), "sender", &d).await?;
                     detail.push_str(&format!("; {d}"));
                     reporter = Some(user);
                 }
-                Ok(Resolution::DefaultReporter(d)) => detail.push_str(&format!("; {d}")),
+                Ok(Resolution::DefaultReporter(d)) => {
+                    self.note(row, Some(&mid), "sender", &d).await?;
+                    detail.push_str(&format!("; {d}"))
+                }
                 Ok(Resolution::Reject(reason)) => {
                     tracing::info!(%reason, "sender rejected by policy");
                     self.finish(row, Status::Ignored, "reject", Some(&reason), None, &mid, Some(&reason)).await?;
@@ -196,6 +207,7 @@ impl Pipeline {
                 Ok(Resolution::Hold(reason)) => {
                     let now = self.clock.now_ms();
                     tracing::warn!(%reason, "mail held");
+                    self.note(row, Some(&mid), "sender", &reason).await?;
                     self.store.retry_later(row.id, &reason, now + 60_000, false, now).await?;
                     return Ok(RowOutcome::Retry(reason));
                 }
@@ -218,7 +230,14 @@ impl Pipeline {
                     result = self.post(row, &msg, &mid, &decision, &skipped, reporter.as_ref()).await;
                 }
                 match result {
-                    Ok(done) => done,
+                    Ok(done) => {
+                        let what = match done.0 {
+                            "comment" => format!("comment {} added to {}", done.2.as_deref().unwrap_or("-"), done.1),
+                            _ => format!("issue {} created (or found from an earlier attempt)", done.1),
+                        };
+                        self.note(row, Some(&mid), "jira", &what).await?;
+                        done
+                    }
                     Err(e) => return self.jira_failed(row, &mid, &e).await,
                 }
             }
@@ -251,6 +270,13 @@ impl Pipeline {
             if let Err(e) = self.jira.add_attachment(&key, &upload).await {
                 return self.jira_failed(row, &mid, &e).await;
             }
+            self.note(
+                row,
+                Some(&mid),
+                "jira",
+                &format!("attachment {} ({} bytes) uploaded to {key}", a.filename, a.data.len()),
+            )
+            .await?;
             self.store.record_attachments_done(row.id, n as i64 + 1, self.clock.now_ms()).await?;
         }
         if !skipped.is_empty() {
@@ -437,8 +463,21 @@ impl Pipeline {
             window / 1000
         );
         tracing::info!(%issue, wait_ms = until - now, "per-issue limit reached; comment waits");
+        self.note(row, Some(mid), "throttle", &reason).await?;
         self.store.throttle(row.id, issue.as_ref(), until, &reason, now).await?;
         Ok(Some(RowOutcome::Retry(reason)))
+    }
+
+    /// One line of the mail's audit trail.
+    async fn note(
+        &self,
+        row: &InboundRow,
+        mid: Option<&MessageId>,
+        step: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mid = mid.map(|m| m.to_string()).or_else(|| row.message_id.clone());
+        self.store.audit(row.id, &row.mailbox, mid.as_deref(), step, detail, self.clock.now_ms()).await
     }
 
     /// Whether replies in this project go through JSM as public comments.
@@ -468,6 +507,8 @@ impl Pipeline {
     async fn jira_failed(&self, row: &InboundRow, mid: &MessageId, e: &JiraError) -> Result<RowOutcome, StoreError> {
         let now = self.clock.now_ms();
         let error = e.to_string();
+        let kind = if e.is_transient() { "transient" } else { "permanent" };
+        self.note(row, Some(mid), "jira", &format!("call failed ({kind}): {error}")).await?;
         if matches!(e, JiraError::Unauthorized) {
             tracing::warn!(error = %e, "Jira credentials rejected; mail held until they work");
             self.store.retry_later(row.id, &error, now + 60_000, false, now).await?;
@@ -498,6 +539,7 @@ impl Pipeline {
         error: &str,
     ) -> Result<RowOutcome, StoreError> {
         tracing::error!(stage, error, "mail failed; raw message kept for replay");
+        self.note(row, mid, "failed", &format!("{stage}: {error}")).await?;
         let f = Finish {
             status: Status::Failed,
             action: row.action.as_deref().unwrap_or("none"),
@@ -525,6 +567,13 @@ impl Pipeline {
         mid: &MessageId,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
+        let outcome = format!(
+            "{} {} {}",
+            status.as_str(),
+            action,
+            key.map(|k| k.to_string()).or_else(|| reason.map(String::from)).unwrap_or_default()
+        );
+        self.note(row, Some(mid), "outcome", outcome.trim()).await?;
         let f = Finish { status, action, reason, issue_key: key, message_id: Some(mid), error: None, detail };
         self.store.finish(row, &f, self.clock.now_ms()).await
     }

@@ -39,10 +39,27 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("database schema is up to date");
             Ok(())
         }
-        Command::Log { limit, format } => {
+        Command::Audit { inbound, message_id, limit, format } => {
             let settings = Settings::load(&cli.config)?;
             let store = Store::connect(&settings.database.url).await?;
-            for e in store.recent_log(limit).await? {
+            let f = crate::store::AuditFilter { inbound_id: inbound, message_id, since_ms: None, limit };
+            for e in store.audit_entries(&f).await? {
+                match format {
+                    Format::Json => println!("{}", serde_json::to_string(&e)?),
+                    Format::Text => {
+                        let at =
+                            chrono::DateTime::from_timestamp_millis(e.at).map(|t| t.to_rfc3339()).unwrap_or_default();
+                        println!("{at} #{:<5} {:<9} {}", e.inbound_id.unwrap_or(0), e.step, e.detail);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Log { limit, issue, status, mailbox, message_id, format } => {
+            let settings = Settings::load(&cli.config)?;
+            let store = Store::connect(&settings.database.url).await?;
+            let filter = crate::store::LogFilter { issue, status, mailbox, message_id, limit: Some(limit) };
+            for e in store.log_entries(&filter).await? {
                 match format {
                     Format::Json => println!("{}", serde_json::to_string(&e)?),
                     Format::Text => {

@@ -3,7 +3,7 @@
 use super::{ConfigError, invalid};
 
 pub(super) const SECTIONS: &[&str] =
-    &["database", "jira", "mailboxes", "inbound", "routing", "secrets", "identity", "admin", "smtp", "notify"];
+    &["database", "jira", "mailboxes", "inbound", "routing", "secrets", "identity", "admin", "smtp", "notify", "audit"];
 
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())

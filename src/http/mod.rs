@@ -3,6 +3,7 @@
 //! `Authorization: Bearer <admin api_key>`. JSON in and out (`/metrics`:
 //! Prometheus text); the token is accepted, never returned.
 
+mod audit;
 mod error;
 mod stats;
 mod token;
@@ -71,8 +72,10 @@ async fn healthz(State(state): State<AdminState>) -> Response {
 }
 
 pub fn router(state: AdminState) -> Router {
-    let api =
-        token::router().merge(stats::router()).layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
+    let api = token::router()
+        .merge(stats::router())
+        .merge(audit::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/webhooks/jira", axum::routing::post(webhook::receive))

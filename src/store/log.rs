@@ -81,3 +81,42 @@ impl Store {
         Ok(row.map(|(r,)| r))
     }
 }
+
+/// Which processing-log rows to read; empty fields match everything.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct LogFilter {
+    #[serde(default)]
+    pub issue: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub mailbox: Option<String>,
+    #[serde(default)]
+    pub message_id: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+impl Store {
+    /// Most recent rows first, filtered.
+    pub async fn log_entries(&self, f: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+        let sql = self.sql(
+            "select id, at, mailbox, message_id, action, issue_key, status, error, detail from processing_log
+             where (? = '' or issue_key = ?) and (? = '' or status = ?) and (? = '' or mailbox = ?) and (? = '' or message_id = ?)
+             order by id desc limit ?",
+        );
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        Ok(sqlx::query_as(sql)
+            .bind(v(&f.issue))
+            .bind(v(&f.issue))
+            .bind(v(&f.status))
+            .bind(v(&f.status))
+            .bind(v(&f.mailbox))
+            .bind(v(&f.mailbox))
+            .bind(v(&f.message_id))
+            .bind(v(&f.message_id))
+            .bind(f.limit.filter(|l| *l > 0).unwrap_or(50))
+            .fetch_all(self.pool())
+            .await?)
+    }
+}

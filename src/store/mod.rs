@@ -2,6 +2,7 @@
 //! runtime `Any` driver: queries are written with `?` placeholders and turned
 //! into `$n` for PostgreSQL. Migrations are embedded, one folder per dialect.
 
+mod audit;
 mod events;
 mod identities;
 mod inbound;
@@ -11,10 +12,11 @@ mod stats;
 mod token;
 
 pub use crate::stats::{Counts, Statistics};
+pub use audit::{AuditEntry, AuditFilter};
 pub use events::EventRow;
 pub use identities::CachedIdentity;
 pub use inbound::{Finish, InboundRow, NewInbound, Status};
-pub use log::{DeadLetter, LogEntry, NewLogEntry};
+pub use log::{DeadLetter, LogEntry, LogFilter, NewLogEntry};
 pub use outbox::{NewOutgoing, OutgoingRow};
 pub use token::TokenRecord;
 
