@@ -431,15 +431,7 @@ fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
         },
         None => 0,
     };
-    let page: Vec<Value> = hits
-        .iter()
-        .skip(start)
-        .take(max)
-        .map(|&n| {
-            let i = &st.issues[n];
-            search_hit(st, api, i, q.get("fields").map(String::as_str))
-        })
-        .collect();
+    let page = page_of_hits(st, api, &hits, start, max, q.get("fields").map(String::as_str));
     let next = start + page.len();
     let mut v = json!({"issues": page, "isLast": next >= hits.len()});
     if next < hits.len() {
@@ -456,16 +448,13 @@ fn search_paged(st: &State, api: &str, uri: &Uri) -> Response {
     };
     let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
     let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 1000);
-    let page: Vec<Value> = hits
-        .iter()
-        .skip(start)
-        .take(max)
-        .map(|&n| {
-            let i = &st.issues[n];
-            search_hit(st, api, i, q.get("fields").map(String::as_str))
-        })
-        .collect();
+    let page = page_of_hits(st, api, &hits, start, max, q.get("fields").map(String::as_str));
     json_response(StatusCode::OK, json!({"startAt": start, "maxResults": max, "total": hits.len(), "issues": page}))
+}
+
+/// One page of search hits.
+fn page_of_hits(st: &State, api: &str, hits: &[usize], start: usize, max: usize, fields: Option<&str>) -> Vec<Value> {
+    hits.iter().skip(start).take(max).map(|&n| search_hit(st, api, &st.issues[n], fields)).collect()
 }
 
 /// A search hit with the requested `fields` (comma list, `*all`; none: `summary`).
