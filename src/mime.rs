@@ -11,10 +11,19 @@ pub enum ParseError {
     Empty,
     #[error("the message has no header section that could be parsed")]
     Unparseable,
+    #[error("the MIME parser failed on this message (internal assertion); the raw mail is kept")]
+    ParserFailed,
 }
 
 /// Parse a raw message. Mail without a Message-ID gets a stable synthetic one.
+/// A panic inside the MIME parser (found by fuzzing: mail-parser 0.11 has a
+/// `debug_assert` that nested `message/rfc822` parts can reach) becomes an
+/// error for this mail instead of taking the mailbox loop down.
 pub fn parse(raw: &[u8]) -> Result<InboundMessage, ParseError> {
+    std::panic::catch_unwind(|| parse_unguarded(raw)).unwrap_or(Err(ParseError::ParserFailed))
+}
+
+fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
