@@ -138,3 +138,64 @@ poll_interval_secs = 1
     imap.logout().await;
     db.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_outbox_workers_on_postgres_send_each_mail_once() {
+    use mailgate::clock::{Clock, SystemClock};
+    use mailgate::outbox::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
+    common::init();
+    let Some(db) = TestDb::postgres().await else { return };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let sink = common::smtp::Sink::start(port, &[]).await;
+    let store = mailgate::store::Store::connect(&db.url).await.expect("store");
+    let now = SystemClock.now_ms();
+    for n in 0..40 {
+        let m = mailgate::store::NewOutgoing {
+            dedupe_key: &format!("k{n}"),
+            kind: "test",
+            recipient: &format!("r{n:02}@c.test"),
+            subject: "s",
+            body_text: "b",
+            body_html: None,
+            message_id: &format!("o{n}@mailgate.test"),
+            in_reply_to: None,
+            issue_key: None,
+        };
+        assert!(store.enqueue(&m, now).await.expect("enqueue"));
+    }
+    let smtp = mailgate::config::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: mailgate::config::TlsMode::None,
+        user: None,
+        password: None,
+        from: mailgate::domain::EmailAddress::parse("help@corp.test").expect("from"),
+        from_name: None,
+        ca_file: None,
+        timeout_secs: 5,
+    };
+    let worker = || {
+        let store = store.clone();
+        let mailer = Mailer::new(&smtp).expect("mailer");
+        async move {
+            let mut sent = 0;
+            while try_deliver_one(&store, &mailer, &SystemClock, &RetryPolicy::default(), &[]).await.expect("deliver")
+                != DeliveryOutcome::Empty
+            {
+                sent += 1;
+            }
+            sent
+        }
+    };
+    let (a, b) = tokio::join!(tokio::spawn(worker()), tokio::spawn(worker()));
+    let (a, b) = (a.expect("worker a"), b.expect("worker b"));
+
+    assert_eq!(a + b, 40, "each row sent by exactly one worker ({a} + {b})");
+    let mut to: Vec<String> = sink.received().into_iter().flat_map(|m| m.rcpt_tos).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 40);
+    assert_eq!(sink.received().len(), 40, "no mail twice");
+    store.close().await;
+    db.cleanup().await;
+}

@@ -124,6 +124,15 @@ impl Store {
     }
 }
 
+/// This process, as the owner of the rows it claims.
+pub fn instance_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        use crate::clock::Clock;
+        format!("{}-{}", std::process::id(), crate::clock::SystemClock.now_ms())
+    })
+}
+
 /// A database URL without its password, for error messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

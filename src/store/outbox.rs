@@ -61,11 +61,25 @@ impl Store {
     }
 
     /// The oldest pending row that is due.
+    /// The oldest due row, claimed for this process for a minute (several
+    /// instances on PostgreSQL never send a row twice; on SQLite, one
+    /// instance, a claim left by a crash does not delay the restart).
     pub async fn next_outgoing(&self, now_ms: i64) -> Result<Option<OutgoingRow>, StoreError> {
+        let pg = self.dialect() == super::Dialect::Postgres;
+        let (skip_locked, leased) =
+            if pg { (" for update skip locked", "(lease_until is null or lease_until < ?)") } else { ("", "1 = 1") };
         let sql = self.sql(&format!(
-            "select {COLUMNS} from outbox where status = 'pending' and next_attempt_at <= ? order by id limit 1"
+            "update outbox set lease_owner = ?, lease_until = ?
+             where id = (select id from outbox where status = 'pending' and next_attempt_at <= ? and {leased}
+                         order by id limit 1{skip_locked})
+               and status = 'pending' and {leased}
+             returning {COLUMNS}"
         ));
-        Ok(sqlx::query_as(sql).bind(now_ms).fetch_optional(self.pool()).await?)
+        let mut query = sqlx::query_as(sql).bind(super::instance_id()).bind(now_ms + 60_000).bind(now_ms);
+        if pg {
+            query = query.bind(now_ms).bind(now_ms);
+        }
+        Ok(query.fetch_optional(self.pool()).await?)
     }
 
     /// Record an attempt and the row's new state (`sent`, `failed`, or
@@ -80,7 +94,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         let sql = self.sql(
-            "update outbox set status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? where id = ?",
+            "update outbox set status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?,
+             lease_owner = null, lease_until = null where id = ?",
         );
         sqlx::query(sql).bind(status).bind(error).bind(next_attempt_at).bind(now_ms).bind(id).execute(&mut *tx).await?;
         let sql = self.sql("insert into outbox_attempts (outbox_id, at, result, error) values (?, ?, ?, ?)");
