@@ -127,22 +127,6 @@ impl Notifier {
         Ok(n)
     }
 
-    /// The reporter's and watchers' addresses (and the mail's sender for our
-    /// own actions): what a missing or failing script falls back to.
-    pub fn default_recipients(event: &Event) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut push = |p: &Option<Person>| {
-            if let Some(e) = p.as_ref().and_then(|p| p.email.clone()) {
-                out.push(e);
-            }
-        };
-        push(&event.reporter);
-        for w in &event.watchers {
-            push(&Some(w.clone()));
-        }
-        out
-    }
-
     /// Who gets mail for this event. `Err` means "try later" (e.g. a group
     /// could not be resolved); a failing script is not an error: it falls
     /// back to the defaults.
@@ -203,7 +187,8 @@ impl Notifier {
                     set.remove(r);
                 }
             }
-            None => set.extend(Self::default_recipients(event)),
+            // A failing script: the same defaults as when there is no script.
+            None => set.extend(ScriptOutcome::defaults_for(event).users),
         }
         if event.origin == Origin::Mail
             && let Some(sender) = &event.mail_sender

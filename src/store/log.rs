@@ -48,11 +48,7 @@ impl Store {
 
     /// Most recent log rows first.
     pub async fn recent_log(&self, limit: i64) -> Result<Vec<LogEntry>, StoreError> {
-        let sql = self.sql(
-            "select id, at, mailbox, message_id, action, issue_key, status, error, detail
-             from processing_log order by id desc limit ?",
-        );
-        Ok(sqlx::query_as(sql).bind(limit).fetch_all(self.pool()).await?)
+        self.log_entries(&LogFilter { limit: Some(limit), ..Default::default() }).await
     }
 }
 
