@@ -220,6 +220,11 @@ pub struct InboundSettings {
     /// loop): the rest is ignored and the admins are warned once an hour.
     #[serde(default = "default_storm")]
     pub storm_max_per_hour: i64,
+    /// Mails of one mailbox worked on at once. Mails of the same
+    /// conversation (issue, thread) or the same sender still go one after
+    /// the other, in arrival order.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
 }
 
 impl Default for InboundSettings {
@@ -235,6 +240,7 @@ impl Default for InboundSettings {
             max_updates_per_issue: default_issue_updates(),
             issue_update_window_secs: default_issue_window(),
             storm_max_per_hour: default_storm(),
+            concurrency: default_concurrency(),
         }
     }
 }
@@ -256,6 +262,9 @@ fn default_issue_updates() -> i64 {
 }
 fn default_issue_window() -> i64 {
     60
+}
+fn default_concurrency() -> usize {
+    8
 }
 fn default_storm() -> i64 {
     30
@@ -425,6 +434,9 @@ impl Settings {
             && !is_loopback(&smtp.host)
         {
             return Err(invalid("smtp.tls", "\"none\" is only allowed for loopback hosts (127.0.0.1, ::1, localhost)"));
+        }
+        if !(1..=256).contains(&self.inbound.concurrency) {
+            return Err(invalid("inbound.concurrency", "must be between 1 and 256"));
         }
         if self.inbound.max_attempts == 0 {
             return Err(invalid("inbound.max_attempts", "must be at least 1"));

@@ -77,8 +77,8 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
         "after_store:2",
         "after_jira_post:2",
         "after_jira_post:4",
-        "before_imap_ack:2",
-        "after_imap_ack:2",
+        "before_imap_ack:1",
+        "after_imap_ack:1",
     ] {
         let dovecot = Dovecot::start();
         let jira = fake_jira().await;

@@ -63,6 +63,8 @@ pub(crate) struct State {
     pub roles: Vec<FakeRole>,
     /// Fail this share of all calls (percent), cycling through the faults.
     pub random_faults: Option<RandomFaults>,
+    /// Every call waits this long before it is answered (benchmarks).
+    pub latency: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -136,6 +138,11 @@ impl FakeJira {
     }
 
     /// Replace the accepted credentials (e.g. revoke a token).
+    /// Answer every call after this delay, like a Jira across a network.
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
+    }
+
     pub fn set_auth(&self, auth: Vec<FakeAuth>) {
         self.lock().auth = auth;
     }

@@ -91,11 +91,14 @@ fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
 
 async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let call = format!("{method} {}", uri.path());
-    let fault = {
+    let (fault, latency) = {
         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
         st.calls.push(call.clone());
-        take_fault(&mut st, &call)
+        (take_fault(&mut st, &call), st.latency)
     };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     match &fault {
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

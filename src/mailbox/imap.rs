@@ -182,18 +182,42 @@ impl MailSource for ImapSession {
         Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body()).map(<[u8]>::to_vec))
     }
 
+    async fn fetch_many(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, MailboxError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let session = self.session()?;
+        let fetches: Vec<_> = session.uid_fetch(uid_set(uids), "(UID BODY.PEEK[])").await?.try_collect().await?;
+        Ok(uids
+            .iter()
+            .filter_map(|&uid| {
+                let f = fetches.iter().find(|f| f.uid == Some(uid))?;
+                Some((uid, f.body()?.to_vec()))
+            })
+            .collect())
+    }
+
     async fn acknowledge(&mut self, uid: u32, target: AckTarget) -> Result<(), MailboxError> {
+        self.acknowledge_many(&[uid], target).await
+    }
+
+    async fn acknowledge_many(&mut self, uids: &[u32], target: AckTarget) -> Result<(), MailboxError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
         let folder = match target {
             AckTarget::Processed => self.processed.clone(),
             AckTarget::Failed => self.failed.clone(),
         };
         let (has_move, has_uidplus) = (self.has_move, self.has_uidplus);
         let session = self.session()?;
-        let set = uid.to_string();
         // Already moved (by us before a crash, or by another instance): done.
-        if session.uid_search(format!("UID {set}")).await?.is_empty() {
+        let mut present: Vec<u32> = session.uid_search(format!("UID {}", uid_set(uids))).await?.into_iter().collect();
+        if present.is_empty() {
             return Ok(());
         }
+        present.sort_unstable();
+        let set = uid_set(&present);
         let _: Vec<_> = session.uid_store(&set, "+FLAGS.SILENT (\\Seen)").await?.try_collect().await?;
         if let Some(folder) = folder {
             if has_move {
@@ -231,5 +255,34 @@ impl MailSource for ImapSession {
         }
         self.session = Some(handle.done().await?);
         Ok(())
+    }
+}
+
+/// An IMAP sequence set of UIDs, consecutive runs written as ranges.
+fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod uid_set_tests {
+    #[test]
+    fn runs_become_ranges() {
+        assert_eq!(super::uid_set(&[5, 1, 2, 3, 9, 10, 3]), "1:3,5,9:10");
+        assert_eq!(super::uid_set(&[7]), "7");
     }
 }

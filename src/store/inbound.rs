@@ -126,10 +126,12 @@ impl Store {
         lease_until_ms: i64,
     ) -> Result<Option<InboundRow>, StoreError> {
         // SQLite serves one instance (one writer): a lease left by a crash
-        // must not delay the restart, so leases only count on PostgreSQL.
+        // must not delay the restart, so there only this process's own
+        // claims (mails in flight here) are skipped. PostgreSQL honours
+        // every unexpired lease.
         let (skip_locked, leased) = match self.dialect() {
             super::Dialect::Postgres => (" for update skip locked", "(lease_until is null or lease_until < ?)"),
-            super::Dialect::Sqlite => ("", "1 = 1"),
+            super::Dialect::Sqlite => ("", "(lease_owner is null or lease_owner <> ?)"),
         };
         let sql = self.sql(&format!(
             "update inbound_messages set lease_owner = ?, lease_until = ?
@@ -141,9 +143,7 @@ impl Store {
         ));
         let sqlite = self.dialect() == super::Dialect::Sqlite;
         let mut query = sqlx::query_as(sql).bind(owner).bind(lease_until_ms).bind(mailbox).bind(now_ms);
-        if !sqlite {
-            query = query.bind(now_ms).bind(now_ms);
-        }
+        query = if sqlite { query.bind(owner).bind(owner) } else { query.bind(now_ms).bind(now_ms) };
         Ok(query.fetch_optional(self.pool()).await?)
     }
 

@@ -1,0 +1,390 @@
+//! The mailbox loop: acknowledge what is finished, store what is new,
+//! process what is due, then wait (IDLE or poll). Reconnects with backoff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::mailbox::{AckTarget, MailConnector, MailSource, MailboxError};
+use crate::pipeline::{Pipeline, RowOutcome};
+use crate::store::{NewInbound, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Mailbox(#[from] MailboxError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+mod schedule;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::Notify;
+
+use crate::store::InboundRow;
+use schedule::Schedule;
+
+/// Counts from one pass over a mailbox.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CycleStats {
+    pub stored: usize,
+    pub processed: usize,
+    pub acknowledged: usize,
+    pub outcomes: Vec<RowOutcome>,
+    /// The pass stopped at its limit: more is waiting, go again at once.
+    pub more: bool,
+}
+
+/// How long a claim lasts without renewal; a crashed process's claims
+/// (PostgreSQL, several instances) are taken over after this.
+const LEASE_MS: i64 = 60_000;
+/// Mails fetched and mails processed per pass at most, so acknowledgements
+/// and new mail are not starved.
+const MAX_PER_PASS: usize = 500;
+/// Mails per IMAP FETCH command.
+const FETCH_CHUNK: usize = 20;
+
+/// One pass: ack finished mails, then store new ones while processing due
+/// ones side by side (mails of one conversation in order), then ack again.
+#[tracing::instrument(skip_all, fields(mailbox = name))]
+pub async fn cycle(pipeline: &Pipeline, source: &mut dyn MailSource, name: &str) -> Result<CycleStats, IngestError> {
+    let mut stats =
+        CycleStats { acknowledged: acknowledge_finished(pipeline, source, name).await?, ..Default::default() };
+    let uidvalidity = source.uidvalidity();
+    let unseen = source.unseen_uids().await?;
+    let known = pipeline.store.known_uids(name, uidvalidity, &unseen).await?;
+    let mut new: Vec<u32> = unseen.into_iter().filter(|u| !known.contains(u)).collect();
+    if new.len() > MAX_PER_PASS {
+        new.truncate(MAX_PER_PASS);
+        stats.more = true;
+    }
+    let fetching_done = AtomicBool::new(false);
+    let wake = Notify::new();
+    let fetch = async {
+        let r = store_new(pipeline, source, name, &new, &wake).await;
+        fetching_done.store(true, Ordering::SeqCst);
+        wake.notify_one();
+        r
+    };
+    let (stored, processed) = tokio::join!(fetch, process_due(pipeline, name, &fetching_done, &wake));
+    let (outcomes, full) = processed?;
+    stats.stored = stored?;
+    stats.processed = outcomes.len();
+    stats.outcomes = outcomes;
+    stats.more |= full;
+    stats.acknowledged += acknowledge_finished(pipeline, source, name).await?;
+    Ok(stats)
+}
+
+/// Fetch new mails in chunks and store each (the raw mail is durable before
+/// anything else happens); wakes the processing side after each chunk.
+async fn store_new(
+    pipeline: &Pipeline,
+    source: &mut dyn MailSource,
+    name: &str,
+    uids: &[u32],
+    wake: &Notify,
+) -> Result<usize, IngestError> {
+    let uidvalidity = source.uidvalidity();
+    let mut stored = 0;
+    for chunk in uids.chunks(FETCH_CHUNK) {
+        for (uid, bytes) in source.fetch_many(chunk).await? {
+            crate::crash::point("after_fetch");
+            let new =
+                NewInbound { mailbox: name, uidvalidity: Some(uidvalidity), uid: Some(uid), source: None, raw: &bytes };
+            if pipeline.store.insert_inbound(&new, pipeline.clock.now_ms()).await?.is_some() {
+                stored += 1;
+                crate::crash::point("after_store");
+            }
+        }
+        wake.notify_one();
+    }
+    Ok(stored)
+}
+
+/// What orders a mail against others: its thread's Message-IDs, the issues
+/// they (or its subject, or an earlier attempt) point at, and its sender.
+async fn ordering_keys(pipeline: &Pipeline, row: &InboundRow) -> Result<Vec<String>, StoreError> {
+    let t = crate::mime::threading(&row.raw);
+    let mut keys: Vec<String> = t.message_id.iter().chain(t.answers.iter()).map(|m| format!("mid:{m}")).collect();
+    keys.extend(t.subject_keys.iter().map(|k| format!("issue:{k}")));
+    keys.extend(pipeline.store.threads_for(&t.answers).await?.values().map(|k| format!("issue:{k}")));
+    keys.extend(row.issue_key.iter().map(|k| format!("issue:{k}")));
+    keys.extend(t.sender.iter().map(|a| format!("from:{}", a.as_ref().to_lowercase())));
+    Ok(keys)
+}
+
+/// Claim due mails and work on up to `inbound.concurrency` of them at once.
+/// Returns the outcomes and whether the pass limit was reached.
+async fn process_due(
+    pipeline: &Pipeline,
+    name: &str,
+    fetching_done: &AtomicBool,
+    wake: &Notify,
+) -> Result<(Vec<RowOutcome>, bool), StoreError> {
+    let claimed: std::sync::Arc<Mutex<HashSet<i64>>> = Default::default();
+    // Renew every claim while mails are worked on (big attachments, slow Jira).
+    let renew = {
+        let (store, owner, clock, claimed) =
+            (pipeline.store.clone(), pipeline.instance.clone(), pipeline.clock.clone(), claimed.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis((LEASE_MS / 3) as u64)).await;
+                let ids: Vec<i64> = claimed.lock().map(|c| c.iter().copied().collect()).unwrap_or_default();
+                for id in ids {
+                    let _ = store.extend_lease(id, &owner, clock.now_ms() + LEASE_MS).await;
+                }
+            }
+        })
+    };
+    let result = process_claimed(pipeline, name, fetching_done, wake, &claimed).await;
+    renew.abort();
+    // Whatever is still claimed (an error cut the pass short) is released,
+    // so this process claims it again on the next pass.
+    let left: Vec<i64> = claimed.lock().map(|c| c.iter().copied().collect()).unwrap_or_default();
+    for id in left {
+        pipeline.store.release_lease(id, &pipeline.instance).await?;
+    }
+    result
+}
+
+/// A finished mail: its id, the outcome, and releasing its claim.
+type Finished = (i64, Result<RowOutcome, StoreError>, Result<(), StoreError>);
+
+async fn process_claimed(
+    pipeline: &Pipeline,
+    name: &str,
+    fetching_done: &AtomicBool,
+    wake: &Notify,
+    claimed: &Mutex<HashSet<i64>>,
+) -> Result<(Vec<RowOutcome>, bool), StoreError> {
+    let limit = pipeline.inbound.concurrency.max(1);
+    let mut schedule: Schedule<InboundRow> = Schedule::new();
+    let mut running = FuturesUnordered::new();
+    let mut finished: Vec<Finished> = Vec::new();
+    let mut handled = HashSet::new();
+    let mut outcomes = Vec::new();
+    // Nothing more to claim for now (re-armed when new mail is stored).
+    let mut exhausted = false;
+    loop {
+        let fetch_finished = fetching_done.load(Ordering::SeqCst);
+        // Claim ahead of the running set, so a held-back mail does not stall
+        // the rest. The running mails are polled meanwhile: one of them may
+        // hold the database connection mid-query.
+        let want = (limit * 2).saturating_sub(schedule.len()).min(MAX_PER_PASS.saturating_sub(handled.len()));
+        if !exhausted && want > 0 {
+            let (rows, more) =
+                drive(claim(pipeline, name, want, &mut handled, claimed), &mut running, &mut finished).await?;
+            exhausted = !more;
+            for (row, keys) in rows {
+                schedule.push(row.id, keys, row);
+            }
+        }
+        for (id, outcome, released) in finished.drain(..) {
+            schedule.finish(id);
+            if let Ok(mut c) = claimed.lock() {
+                c.remove(&id);
+            }
+            released?;
+            outcomes.push(outcome?);
+        }
+        let room = limit.saturating_sub(schedule.running());
+        for row in schedule.start(room) {
+            running.push(async move {
+                let outcome = pipeline.process(&row).await;
+                let released = pipeline.store.release_lease(row.id, &pipeline.instance).await;
+                (row.id, outcome, released)
+            });
+        }
+        if running.is_empty() {
+            // Nothing runs, so nothing is held either.
+            let full = handled.len() >= MAX_PER_PASS;
+            if full || (exhausted && fetch_finished) {
+                return Ok((outcomes, full));
+            }
+            if exhausted {
+                wake.notified().await;
+                exhausted = false;
+            }
+            continue;
+        }
+        tokio::select! {
+            Some(done) = running.next() => finished.push(done),
+            _ = wake.notified(), if !fetch_finished => exhausted = false,
+        }
+    }
+}
+
+/// Claim up to `want` due mails with their ordering keys. The flag is false
+/// when nothing more is due now.
+async fn claim(
+    pipeline: &Pipeline,
+    name: &str,
+    want: usize,
+    handled: &mut HashSet<i64>,
+    claimed: &Mutex<HashSet<i64>>,
+) -> Result<(Vec<(InboundRow, Vec<String>)>, bool), StoreError> {
+    let mut rows = Vec::new();
+    while rows.len() < want {
+        let now = pipeline.clock.now_ms();
+        let Some(row) = pipeline.store.claim_next(name, &pipeline.instance, now, now + LEASE_MS).await? else {
+            return Ok((rows, false));
+        };
+        if !handled.insert(row.id) {
+            // A retried mail due again at once: leave it to the next pass.
+            pipeline.store.release_lease(row.id, &pipeline.instance).await?;
+            return Ok((rows, false));
+        }
+        if let Ok(mut c) = claimed.lock() {
+            c.insert(row.id);
+        }
+        let keys = ordering_keys(pipeline, &row).await?;
+        rows.push((row, keys));
+    }
+    Ok((rows, true))
+}
+
+/// Await `fut` while the running mails go on; those that finish meanwhile
+/// are collected in `finished`.
+async fn drive<T, R>(
+    fut: impl std::future::Future<Output = T>,
+    running: &mut FuturesUnordered<R>,
+    finished: &mut Vec<Finished>,
+) -> T
+where
+    R: std::future::Future<Output = Finished>,
+{
+    tokio::pin!(fut);
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut fut => return out,
+            Some(done) = running.next(), if !running.is_empty() => finished.push(done),
+        }
+    }
+}
+
+/// Mark finished mails seen and move them (one IMAP command set per target
+/// folder); the store remembers each ack.
+async fn acknowledge_finished(
+    pipeline: &Pipeline,
+    source: &mut dyn MailSource,
+    name: &str,
+) -> Result<usize, IngestError> {
+    let mut batches: [(AckTarget, Vec<(i64, u32)>); 2] =
+        [(AckTarget::Processed, Vec::new()), (AckTarget::Failed, Vec::new())];
+    let mut stale = Vec::new();
+    for (id, uidvalidity, uid, status) in pipeline.store.unacked(name).await? {
+        // One instance acknowledges a mail (a second MOVE of the same UID
+        // could copy it twice); a crashed instance's claim expires.
+        let now = pipeline.clock.now_ms();
+        if !pipeline.store.claim_ack(id, &pipeline.instance, now, now + LEASE_MS).await? {
+            continue;
+        }
+        if uidvalidity != i64::from(source.uidvalidity()) {
+            tracing::warn!(id, "UIDVALIDITY changed; cannot acknowledge an old message on IMAP");
+            stale.push(id);
+        } else {
+            let uid = u32::try_from(uid).unwrap_or(0);
+            batches[usize::from(status == "failed")].1.push((id, uid));
+        }
+    }
+    let mut n = 0;
+    for (target, rows) in &batches {
+        for chunk in rows.chunks(MAX_PER_PASS) {
+            let uids: Vec<u32> = chunk.iter().map(|(_, uid)| *uid).collect();
+            crate::crash::point("before_imap_ack");
+            source.acknowledge_many(&uids, *target).await?;
+            crate::crash::point("after_imap_ack");
+            for (id, _) in chunk {
+                pipeline.store.mark_acked(*id, pipeline.clock.now_ms()).await?;
+            }
+            n += chunk.len();
+        }
+    }
+    for id in stale {
+        pipeline.store.mark_acked(id, pipeline.clock.now_ms()).await?;
+    }
+    Ok(n)
+}
+
+/// How long to wait before the next pass: the poll interval, or sooner when
+/// a parked mail is due.
+async fn next_wait(pipeline: &Pipeline, name: &str, poll: Duration) -> Duration {
+    match pipeline.store.next_due_at(name).await {
+        Ok(Some(due)) => {
+            let ms = (due - pipeline.clock.now_ms()).max(50) as u64;
+            poll.min(Duration::from_millis(ms))
+        }
+        _ => poll,
+    }
+}
+
+/// Run one mailbox until `stop` turns true.
+pub async fn run_mailbox(
+    pipeline: Arc<Pipeline>,
+    connector: Arc<dyn MailConnector>,
+    poll: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let name = connector.name().to_string();
+    let mut backoff = Duration::from_secs(1);
+    while !*stop.borrow() {
+        let mut source = match connector.connect().await {
+            Ok(s) => {
+                backoff = Duration::from_secs(1);
+                s
+            }
+            Err(e) => {
+                tracing::error!(mailbox = %name, error = %e, "IMAP connection failed; retrying in {:?}", backoff);
+                let wait = if e.is_auth() { backoff.max(Duration::from_secs(30)) } else { backoff };
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+                continue;
+            }
+        };
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match cycle(&pipeline, source.as_mut(), &name).await {
+                Ok(stats) if stats.stored + stats.processed > 0 => {
+                    tracing::info!(mailbox = %name, stored = stats.stored, processed = stats.processed, acked = stats.acknowledged, "pass done");
+                    if stats.more {
+                        continue;
+                    }
+                }
+                Ok(_) => {}
+                Err(IngestError::Mailbox(e)) => {
+                    tracing::warn!(mailbox = %name, error = %e, "IMAP session lost; reconnecting");
+                    break;
+                }
+                Err(IngestError::Store(e)) => {
+                    tracing::error!(mailbox = %name, error = %e, "store error; retrying shortly");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    break;
+                }
+            }
+            let wait = next_wait(&pipeline, &name, poll).await;
+            tokio::select! {
+                r = source.wait(wait) => {
+                    if let Err(e) = r {
+                        tracing::warn!(mailbox = %name, error = %e, "IMAP wait failed; reconnecting");
+                        break;
+                    }
+                }
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
