@@ -147,6 +147,17 @@ impl FakeJira {
         self.lock().auth = auth;
     }
 
+    /// How many issues and comments exist (cheap: nothing is copied).
+    pub fn counts(&self) -> (usize, usize) {
+        let st = self.lock();
+        (st.issues.len(), st.issues.iter().map(|i| i.comments.len()).sum())
+    }
+
+    /// Each issue's summary and `created` timestamp (milliseconds).
+    pub fn created_times(&self) -> Vec<(String, Option<i64>)> {
+        self.lock().issues.iter().map(|i| (i.summary.clone(), model::parse_jira_time(&i.created))).collect()
+    }
+
     pub fn issues(&self) -> Vec<FakeIssue> {
         self.lock().issues.clone()
     }

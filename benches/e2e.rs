@@ -1,0 +1,576 @@
+//! End-to-end load bench: a real Dovecot on loopback filled with realistic
+//! mail, the fake Jira answering every call after a set latency, and the
+//! release `mailgate run` binary in its own process (so its peak RSS is its
+//! own), on SQLite and on PostgreSQL.
+//!
+//! `cargo bench --bench e2e` (10,000 mails, 50 ms per Jira call, both
+//! databases); options after `--`: `--mails N`, `--latency-ms MS`,
+//! `--concurrency N`, `--db sqlite|postgres|both`, `--paced N` (mails in the
+//! latency phase), `--big-mb MB`, `--out FILE` (markdown report).
+//!
+//! Phases per database:
+//! 1. throughput: N mails (75 % new, 20 % replies, 5 % auto-replies, 10 % of
+//!    the new ones with an attachment) are appended, then mailgate starts and
+//!    works through them; mails/s until Jira holds every issue and comment,
+//!    and until IMAP has every mail acknowledged. Jira calls by kind.
+//! 2. latency: mailgate idles in IDLE; new mails are appended at a steady
+//!    rate; append-to-issue-created latency p50/p99.
+//! 3. one mail with a big attachment in a fresh process: its peak RSS.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::dovecot::Dovecot;
+use common::{Imap, JIRA_TOKEN, JIRA_USER, TestDb};
+use mailgate::fake_jira::{FakeAuth, FakeJira};
+
+const ADMIN_USER: &str = "admin@corp.test";
+const ADMIN_TOKEN: &str = "bench-admin-token-0123456789";
+const MASTER_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const SENDERS: usize = 400;
+
+struct Options {
+    mails: usize,
+    latency_ms: u64,
+    concurrency: usize,
+    dbs: Vec<&'static str>,
+    paced: usize,
+    big_mb: usize,
+    out: Option<PathBuf>,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        mails: 10_000,
+        latency_ms: 50,
+        concurrency: 16,
+        dbs: vec!["sqlite", "postgres"],
+        paced: 600,
+        big_mb: 25,
+        out: None,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        let number = || value.parse::<usize>().unwrap_or_else(|_| panic!("{} wants a number", args[i]));
+        match args[i].as_str() {
+            "--mails" => o.mails = number(),
+            "--latency-ms" => o.latency_ms = number() as u64,
+            "--concurrency" => o.concurrency = number(),
+            "--paced" => o.paced = number(),
+            "--big-mb" => o.big_mb = number(),
+            "--out" => o.out = Some(PathBuf::from(&value)),
+            "--db" => {
+                o.dbs = match value.as_str() {
+                    "sqlite" => vec!["sqlite"],
+                    "postgres" => vec!["postgres"],
+                    _ => vec!["sqlite", "postgres"],
+                }
+            }
+            _ => {
+                i += 1; // `--bench` and other harness flags
+                continue;
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+/// xorshift64: the same mail set for the same N every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    New,
+    Reply,
+    AutoReply,
+}
+
+struct Workload {
+    mails: Vec<(Kind, Vec<u8>)>,
+    new: usize,
+    replies: usize,
+    with_attachment: usize,
+    bytes: usize,
+}
+
+const WORDS: &[&str] = &[
+    "printer",
+    "VPN",
+    "login",
+    "password",
+    "invoice",
+    "laptop",
+    "screen",
+    "network",
+    "cannot",
+    "error",
+    "please",
+    "help",
+    "urgent",
+    "since",
+    "yesterday",
+    "office",
+    "meeting",
+    "access",
+    "folder",
+    "shared",
+    "the",
+    "and",
+    "is",
+];
+
+fn text(rng: &mut Rng, bytes: usize) -> String {
+    let mut out = String::with_capacity(bytes + 16);
+    let mut line = 0;
+    while out.len() < bytes {
+        let w = WORDS[rng.below(WORDS.len() as u64) as usize];
+        out.push_str(w);
+        line += w.len() + 1;
+        if line > 70 {
+            out.push_str("\r\n");
+            line = 0;
+        } else {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+fn base64_lines(data: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+    let mut out = String::with_capacity(b64.len() + b64.len() / 76 * 2 + 2);
+    for chunk in b64.as_bytes().chunks(76) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn sender(n: usize) -> String {
+    format!("customer{n}@cust.test")
+}
+
+fn new_mail(rng: &mut Rng, tag: &str, from: &str, attachment: Option<usize>) -> Vec<u8> {
+    let size = 300 + rng.below(20_000) as usize;
+    let body = text(rng, size);
+    let head = format!(
+        "From: Customer <{from}>\r\nTo: help@corp.test\r\nSubject: {tag} problem with the printer\r\nMessage-ID: <{tag}@cust.test>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+    );
+    match attachment {
+        None => format!("{head}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").into_bytes(),
+        Some(len) => {
+            let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            format!(
+                "{head}Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"log-{tag}.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}--b1--\r\n",
+                base64_lines(&data)
+            )
+            .into_bytes()
+        }
+    }
+}
+
+fn workload(n: usize) -> Workload {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut w = Workload { mails: Vec::with_capacity(n), new: 0, replies: 0, with_attachment: 0, bytes: 0 };
+    let mut originals: Vec<(String, String)> = Vec::new(); // (message id, sender)
+    for i in 0..n {
+        let roll = rng.below(100);
+        let (kind, raw) = if roll < 5 {
+            let from = sender(rng.below(SENDERS as u64) as usize);
+            let raw = format!(
+                "From: {from}\r\nTo: help@corp.test\r\nSubject: Out of office\r\nMessage-ID: <auto{i}@cust.test>\r\nAuto-Submitted: auto-replied\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain\r\n\r\nI am away.\r\n"
+            );
+            (Kind::AutoReply, raw.into_bytes())
+        } else if roll < 25 && !originals.is_empty() {
+            let (mid, from) = originals[rng.below(originals.len() as u64) as usize].clone();
+            let len = 200 + rng.below(3_000) as usize;
+            let body = text(&mut rng, len);
+            let raw = format!(
+                "From: {from}\r\nTo: help@corp.test\r\nSubject: Re: {mid} problem with the printer\r\nMessage-ID: <reply{i}@cust.test>\r\nIn-Reply-To: <{mid}@cust.test>\r\nReferences: <{mid}@cust.test>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+            );
+            (Kind::Reply, raw.into_bytes())
+        } else {
+            let tag = format!("new{i}");
+            let from = sender(rng.below(SENDERS as u64) as usize);
+            let attachment = (rng.below(10) == 0).then(|| 20_000 + rng.below(180_000) as usize);
+            w.with_attachment += usize::from(attachment.is_some());
+            let raw = new_mail(&mut rng, &tag, &from, attachment);
+            originals.push((tag, from));
+            (Kind::New, raw)
+        };
+        w.new += usize::from(kind == Kind::New);
+        w.replies += usize::from(kind == Kind::Reply);
+        w.bytes += raw.len();
+        w.mails.push((kind, raw));
+    }
+    w
+}
+
+fn config(dir: &Path, db_url: &str, jira: &str, port: u16, concurrency: usize) -> PathBuf {
+    let path = dir.join("mailgate.toml");
+    let text = format!(
+        r#"
+[database]
+url = "{db_url}"
+[jira]
+flavor = "cloud"
+base_url = "{jira}"
+auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
+timeout_secs = 30
+max_requests_per_sec = 2000
+[inbound]
+own_addresses = ["help@corp.test"]
+concurrency = {concurrency}
+max_attachment_bytes = 33554432
+storm_max_per_hour = 1000000
+[routing]
+default = {{ project = "HELP", sender_policy = "create-user", groups = ["jira-users"] }}
+[identity]
+cache_ttl_secs = 86400
+[[mailboxes]]
+name = "support"
+host = "127.0.0.1"
+port = {port}
+tls = "none"
+user = "{}"
+password = "{}"
+processed_folder = "Processed"
+failed_folder = "Failed"
+poll_interval_secs = 60
+"#,
+        common::dovecot::USER,
+        common::dovecot::PASSWORD
+    );
+    if let Err(e) = std::fs::write(&path, text) {
+        panic!("config: {e}");
+    }
+    path
+}
+
+fn mailgate(config: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mailgate"));
+    c.arg("--config").arg(config).env("MAILGATE_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "warn");
+    c
+}
+
+fn set_token(config: &Path) {
+    let mut child = mailgate(config)
+        .args(["token", "set", "--user", ADMIN_USER, "--expires", "2027-10-01"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("token set: {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(format!("{ADMIN_TOKEN}\n").as_bytes());
+    }
+    assert!(child.wait().is_ok_and(|s| s.success()), "token set failed");
+}
+
+/// Peak resident set size of a running process, in MiB (VmHWM).
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `POST /rest/api/3/issue/HELP-7/comment` → `POST /rest/api/3/issue/{}/comment`.
+fn call_kind(call: &str) -> String {
+    let (path, _) = call.split_once('?').unwrap_or((call, ""));
+    path.split('/')
+        .map(|seg| {
+            let id = seg.len() > 2 && seg.chars().any(|c| c.is_ascii_digit());
+            if id { "{}" } else { seg }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn wait_for(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    check()
+}
+
+async fn processed_count(port: u16) -> u32 {
+    let mut imap = Imap::connect(port).await;
+    let (n, _) = imap.counts("Processed").await;
+    imap.logout().await;
+    n
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+async fn fake_jira(latency_ms: u64) -> FakeJira {
+    let jira = FakeJira::start(
+        &["HELP"],
+        vec![
+            FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() },
+            FakeAuth::Basic { user: ADMIN_USER.into(), secret: ADMIN_TOKEN.into() },
+        ],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("fake jira: {e}"));
+    jira.add_group("jira-users");
+    for n in 0..SENDERS {
+        jira.add_user(&sender(n), &format!("Customer {n}"));
+    }
+    jira.set_latency(Duration::from_millis(latency_ms));
+    jira
+}
+
+async fn run_db(label: &str, db: &TestDb, o: &Options, w: &Workload, report: &mut String) {
+    eprintln!("== {label}: {} mails", w.mails.len());
+    let dovecot = Dovecot::start();
+    let jira = fake_jira(o.latency_ms).await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let cfg = config(dir.path(), &db.url, &jira.base_url(), dovecot.port, o.concurrency);
+    set_token(&cfg);
+
+    // Phase 1: throughput over a full mailbox.
+    let mut imap = Imap::connect(dovecot.port).await;
+    let t = Instant::now();
+    for (_, raw) in &w.mails {
+        imap.append(raw).await;
+    }
+    let append_secs = t.elapsed().as_secs_f64();
+    let calls_before = jira.calls().len();
+    let started = Instant::now();
+    let service = mailgate(&cfg).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
+    let service = service.unwrap_or_else(|e| panic!("mailgate run: {e}"));
+    let pid = service.id();
+    let (want_issues, want_comments) = (w.new, w.replies);
+    let limit = Duration::from_secs(1800);
+    let in_jira = wait_for(limit, || jira.counts() == (want_issues, want_comments)).await;
+    let jira_secs = started.elapsed().as_secs_f64();
+    let total = w.mails.len() as u32;
+    let mut acked = false;
+    let ack_deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < ack_deadline {
+        if processed_count(dovecot.port).await >= total {
+            acked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let acked_secs = started.elapsed().as_secs_f64();
+    let rss_throughput = peak_rss_mib(pid);
+    let (issues, comments) = jira.counts();
+    assert!(
+        in_jira,
+        "{label}: Jira holds {issues} issues / {comments} comments, expected {want_issues} / {want_comments}"
+    );
+    assert!(acked, "{label}: not every mail was acknowledged on IMAP");
+
+    let calls: Vec<String> = jira.calls().into_iter().skip(calls_before).collect();
+    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &calls {
+        *by_kind.entry(call_kind(c)).or_default() += 1;
+    }
+    let count = |pred: &dyn Fn(&str) -> bool| by_kind.iter().filter(|(k, _)| pred(k)).map(|(_, n)| n).sum::<usize>();
+    let uploads = count(&|k| k.ends_with("/attachments"));
+    let comment_calls = count(&|k| k.ends_with("/comment"));
+    let other = calls.len() - uploads - comment_calls;
+
+    // Phase 2: latency at a steady rate with IDLE.
+    let rate = 25.0;
+    let mut rng = Rng(42);
+    let mut appended: Vec<(String, i64)> = Vec::with_capacity(o.paced);
+    let t = Instant::now();
+    for i in 0..o.paced {
+        let due = t + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        let tag = format!("paced{i}");
+        let raw = new_mail(&mut rng, &tag, &sender(i % SENDERS), None);
+        imap.append(&raw).await;
+        appended.push((format!("{tag} problem with the printer"), now_ms()));
+    }
+    let want = want_issues + o.paced;
+    let paced_done = wait_for(Duration::from_secs(300), || jira.counts().0 >= want).await;
+    assert!(paced_done, "{label}: the paced mails were not all processed");
+    let created: BTreeMap<String, i64> = jira.created_times().into_iter().filter_map(|(s, t)| Some((s, t?))).collect();
+    let mut lat: Vec<i64> = appended.iter().filter_map(|(s, at)| Some(created.get(s)? - at)).collect();
+    lat.sort_unstable();
+    let rss_after = peak_rss_mib(pid);
+    imap.logout().await;
+    stop(service);
+
+    let n = w.mails.len() as f64;
+    report.push_str(&format!(
+        "\n### {label}\n\n\
+         | measure | value |\n|---|---|\n\
+         | mails (new / replies / auto-replies) | {} ({} / {} / {}), {} with an attachment, {:.1} MB |\n\
+         | append to Dovecot (bench side, one IMAP connection) | {append_secs:.1} s |\n\
+         | all issues and comments in Jira | {jira_secs:.1} s = **{:.0} mails/s** |\n\
+         | all mails acknowledged on IMAP | {acked_secs:.1} s = {:.0} mails/s |\n\
+         | append → issue created, {} mails at {rate}/s, IDLE | p50 **{} ms**, p99 **{} ms**, max {} ms |\n\
+         | Jira calls (all kinds) | {} = {:.3} per mail |\n\
+         | attachment uploads | {uploads} ({} mails with attachments) |\n\
+         | comment calls (replies) | {comment_calls} for {} replies = {:.3} per reply |\n\
+         | other calls (create, user lookup, …) | {other} for {} new mails = **{:.3} per new mail** |\n\
+         | peak RSS of `mailgate run` after phase 1 / after phase 2 | {rss_throughput:.1} MiB / {rss_after:.1} MiB |\n",
+        w.mails.len(),
+        w.new,
+        w.replies,
+        w.mails.len() - w.new - w.replies,
+        w.with_attachment,
+        w.bytes as f64 / 1e6,
+        n / jira_secs,
+        n / acked_secs,
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(0),
+        calls.len(),
+        calls.len() as f64 / n,
+        w.with_attachment,
+        w.replies,
+        comment_calls as f64 / w.replies.max(1) as f64,
+        w.new,
+        other as f64 / w.new.max(1) as f64,
+    ));
+    report.push_str("\nJira calls by kind (phase 1):\n\n| call | count |\n|---|---|\n");
+    for (k, v) in &by_kind {
+        report.push_str(&format!("| `{k}` | {v} |\n"));
+    }
+}
+
+async fn run_big(label: &str, db: &TestDb, o: &Options, report: &mut String) {
+    let dovecot = Dovecot::start();
+    let jira = fake_jira(o.latency_ms).await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let cfg = config(dir.path(), &db.url, &jira.base_url(), dovecot.port, o.concurrency);
+    set_token(&cfg);
+    let mut rng = Rng(7);
+    let raw = new_mail(&mut rng, "big1", &sender(1), Some(o.big_mb * 1024 * 1024));
+    let mut imap = Imap::connect(dovecot.port).await;
+    imap.append(&raw).await;
+    imap.logout().await;
+    // The idle footprint first, then the same binary with the big mail.
+    let started = Instant::now();
+    let service = mailgate(&cfg).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
+    let service = service.unwrap_or_else(|e| panic!("mailgate run: {e}"));
+    let pid = service.id();
+    let done = wait_for(Duration::from_secs(300), || jira.counts().0 == 1).await;
+    let secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss = peak_rss_mib(pid);
+    stop(service);
+    assert!(done, "{label}: the big mail was not processed");
+    let uploaded = jira.issues().first().map(|i| i.attachments.iter().map(|a| a.data.len()).sum::<usize>());
+    report.push_str(&format!(
+        "| {label} | {:.1} MB mail, {} MiB attachment | {secs:.1} s | **{rss:.1} MiB** | {} bytes uploaded |\n",
+        raw.len() as f64 / 1e6,
+        o.big_mb,
+        uploaded.unwrap_or(0)
+    ));
+}
+
+async fn idle_rss(db: &TestDb, o: &Options) -> f64 {
+    let dovecot = Dovecot::start();
+    let jira = fake_jira(o.latency_ms).await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let cfg = config(dir.path(), &db.url, &jira.base_url(), dovecot.port, o.concurrency);
+    let service = mailgate(&cfg).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
+    let service = service.unwrap_or_else(|e| panic!("mailgate run: {e}"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss = peak_rss_mib(service.id());
+    stop(service);
+    rss
+}
+
+async fn database(label: &str) -> Option<TestDb> {
+    match label {
+        "sqlite" => Some(TestDb::sqlite()),
+        _ => TestDb::postgres().await,
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    common::init();
+    let o = options();
+    let w = workload(o.mails);
+    let mut report = format!(
+        "## End-to-end run\n\n`cargo bench --bench e2e -- --mails {} --latency-ms {} --concurrency {}`: fake Jira latency {} ms per call, inbound.concurrency = {}, {} known senders (cached identity after the first mail of each).\n",
+        o.mails, o.latency_ms, o.concurrency, o.latency_ms, o.concurrency, SENDERS
+    );
+    let mut big = String::from(
+        "\n### One mail with a big attachment (fresh process)\n\n| database | mail | to issue | peak RSS | check |\n|---|---|---|---|---|\n",
+    );
+    for label in &o.dbs {
+        let Some(db) = database(label).await else {
+            report.push_str(&format!("\n### {label}\n\nSKIPPED: no PostgreSQL server reachable.\n"));
+            continue;
+        };
+        run_db(label, &db, &o, &w, &mut report).await;
+        db.cleanup().await;
+        let Some(db) = database(label).await else { continue };
+        let idle = idle_rss(&db, &o).await;
+        db.cleanup().await;
+        big.push_str(&format!("| {label} | none (idle after start) | - | {idle:.1} MiB | - |\n"));
+        let Some(db) = database(label).await else { continue };
+        run_big(label, &db, &o, &mut big).await;
+        db.cleanup().await;
+    }
+    report.push_str(&big);
+    println!("{report}");
+    if let Some(path) = &o.out
+        && let Err(e) = std::fs::write(path, &report)
+    {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
+}
