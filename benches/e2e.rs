@@ -43,6 +43,8 @@ struct Options {
     paced: usize,
     big_mb: usize,
     out: Option<PathBuf>,
+    /// Only the big-attachment phase.
+    only_big: bool,
 }
 
 fn options() -> Options {
@@ -54,6 +56,7 @@ fn options() -> Options {
         paced: 600,
         big_mb: 25,
         out: None,
+        only_big: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -67,6 +70,11 @@ fn options() -> Options {
             "--paced" => o.paced = number(),
             "--big-mb" => o.big_mb = number(),
             "--out" => o.out = Some(PathBuf::from(&value)),
+            "--only-big" => {
+                o.only_big = true;
+                i += 1;
+                continue;
+            }
             "--db" => {
                 o.dbs = match value.as_str() {
                     "sqlite" => vec!["sqlite"],
@@ -269,8 +277,20 @@ poll_interval_secs = 60
     path
 }
 
+/// The release binary; `MAILGATE_BENCH_WRAP="heaptrack -o FILE"` runs it
+/// under a profiler instead (the RSS figures are then the profiler's).
 fn mailgate(config: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mailgate"));
+    let bin = env!("CARGO_BIN_EXE_mailgate");
+    let wrap = std::env::var("MAILGATE_BENCH_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut c = match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
     c.arg("--config").arg(config).env("MAILGATE_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "warn");
     c
 }
@@ -351,7 +371,8 @@ async fn processed_count(port: u16) -> u32 {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    use mailgate::clock::Clock;
+    mailgate::clock::SystemClock.now_ms()
 }
 
 async fn fake_jira(latency_ms: u64) -> FakeJira {
@@ -556,7 +577,9 @@ async fn main() {
             report.push_str(&format!("\n### {label}\n\nSKIPPED: no PostgreSQL server reachable.\n"));
             continue;
         };
-        run_db(label, &db, &o, &w, &mut report).await;
+        if !o.only_big {
+            run_db(label, &db, &o, &w, &mut report).await;
+        }
         db.cleanup().await;
         let Some(db) = database(label).await else { continue };
         let idle = idle_rss(&db, &o).await;

@@ -27,20 +27,19 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
-    let msg = MessageParser::default().parse(raw).ok_or(ParseError::Unparseable)?;
+    let mut msg = MessageParser::default().parse(raw).ok_or(ParseError::Unparseable)?;
 
     let message_id =
         msg.message_id().and_then(|id| MessageId::parse(id).ok()).unwrap_or_else(|| MessageId::synthetic(raw));
 
     let text = body_text(&msg);
-    let attachments = msg.attachments().filter_map(attachment).collect::<Vec<_>>();
 
     let raw_header = |name: &str| msg.header_raw(name).map(|v| v.trim().to_string());
     let content_type_is_report = msg.root_part().content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
 
-    Ok(InboundMessage {
+    let mut out = InboundMessage {
         message_id: Some(message_id),
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
@@ -50,7 +49,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         cc: msg.cc().map(mailboxes).unwrap_or_default(),
         subject: msg.subject().unwrap_or("").trim().to_string(),
         text,
-        attachments,
+        attachments: Vec::new(),
         auto_submitted: raw_header("Auto-Submitted"),
         precedence: raw_header("Precedence"),
         x_autoreply: msg.header_raw("X-Autoreply").is_some() || msg.header_raw("X-Autorespond").is_some(),
@@ -58,7 +57,12 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         null_return_path: raw_header("Return-Path").is_some_and(|v| v == "<>" || v.is_empty()),
         is_report: content_type_is_report,
         x_mailgate_loop: msg.header_raw("X-Mailgate-Loop").is_some(),
-    })
+    };
+    // Last, because the decoded bodies are moved out of the parsed message
+    // (a big attachment is not copied).
+    let ids: Vec<usize> = msg.attachments.iter().map(|&i| i as usize).collect();
+    out.attachments = ids.into_iter().filter_map(|i| msg.parts.get_mut(i).and_then(attachment)).collect();
+    Ok(out)
 }
 
 /// The headers that order a mail against others, from a header-only parse
@@ -139,13 +143,10 @@ fn normalise_newlines(s: &str) -> String {
     s.replace("\r\n", "\n").trim_end().to_string()
 }
 
-fn attachment(part: &mail_parser::MessagePart<'_>) -> Option<Attachment> {
-    let data: Vec<u8> = match &part.body {
-        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
-        PartType::Text(t) | PartType::Html(t) => t.as_bytes().to_vec(),
-        PartType::Message(m) => m.raw_message().to_vec(),
-        PartType::Multipart(_) => return None,
-    };
+fn attachment(part: &mut mail_parser::MessagePart<'_>) -> Option<Attachment> {
+    if matches!(part.body, PartType::Multipart(_)) {
+        return None;
+    }
     let content_type = part
         .content_type()
         .map(|ct| match ct.subtype() {
@@ -158,6 +159,12 @@ fn attachment(part: &mail_parser::MessagePart<'_>) -> Option<Attachment> {
         .map(sanitize_filename)
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| default_name(&content_type, matches!(part.body, PartType::Message(_))));
+    let data: bytes::Bytes = match std::mem::replace(&mut part.body, PartType::Text("".into())) {
+        PartType::Binary(b) | PartType::InlineBinary(b) => b.into_owned().into(),
+        PartType::Text(t) | PartType::Html(t) => t.into_owned().into_bytes().into(),
+        PartType::Message(m) => m.raw_message().to_vec().into(),
+        PartType::Multipart(_) => return None,
+    };
     Some(Attachment { filename, content_type, data })
 }
 

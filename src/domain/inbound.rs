@@ -12,7 +12,8 @@ pub struct Mailbox {
 pub struct Attachment {
     pub filename: String,
     pub content_type: String,
-    pub data: Vec<u8>,
+    /// Shared, not copied, on its way to Jira.
+    pub data: bytes::Bytes,
 }
 
 impl std::fmt::Debug for Attachment {

@@ -15,11 +15,17 @@ use super::{FakeAuth, Fault, State, jql, people};
 
 type Shared = Arc<Mutex<State>>;
 
+/// Largest request body the fake takes: Jira Cloud accepts attachments far
+/// bigger than axum's 2 MB default.
+const MAX_BODY: usize = 256 * 1024 * 1024;
+
 pub fn router(state: Shared) -> Router {
-    Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-        let state = state.clone();
-        async move { handle(state, method, uri, headers, body).await }
-    })
+    Router::new()
+        .fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let state = state.clone();
+            async move { handle(state, method, uri, headers, body).await }
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
 
 /// Atlassian's platform error body.

@@ -310,11 +310,16 @@ impl JiraApi for HttpJira {
     #[tracing::instrument(skip_all, fields(issue = %issue, size = upload.data.len()))]
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError> {
         let url = format!("{}/issue/{}/attachments", self.api(), issue);
+        // The bytes are shared with the parsed mail (no copy per attempt).
+        let part = || {
+            let len = upload.data.len() as u64;
+            reqwest::multipart::Part::stream_with_length(reqwest::Body::from(upload.data.clone()), len)
+                .file_name(upload.filename.clone())
+        };
         let build = || {
-            let part = reqwest::multipart::Part::bytes(upload.data.clone()).file_name(upload.filename.clone());
-            let part = match part.mime_str(&upload.content_type) {
+            let part = match part().mime_str(&upload.content_type) {
                 Ok(p) => p,
-                Err(_) => reqwest::multipart::Part::bytes(upload.data.clone()).file_name(upload.filename.clone()),
+                Err(_) => part(),
             };
             self.request(Method::POST, &url)
                 .header("X-Atlassian-Token", "no-check")

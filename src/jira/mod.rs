@@ -41,7 +41,8 @@ pub struct CreatedIssue {
 pub struct Upload {
     pub filename: String,
     pub content_type: String,
-    pub data: Vec<u8>,
+    /// Shared with the parsed mail: a retry or a clone copies nothing.
+    pub data: bytes::Bytes,
 }
 
 /// A found issue (search results).

@@ -60,6 +60,9 @@ pub struct Finish<'a> {
     pub detail: Option<&'a str>,
 }
 
+/// Mails larger than this are stored in parts of this size.
+const RAW_PART_BYTES: usize = 1024 * 1024;
+
 const ROW_COLUMNS: &str =
     "id, mailbox, uidvalidity, uid, source, message_id, raw, status, attempts, action, issue_key, attachments_done";
 
@@ -86,18 +89,61 @@ impl Store {
              values (?, ?, ?, ?, ?, ?, ?, ?)
              on conflict do nothing returning id",
         );
+        let big = new.raw.len() > RAW_PART_BYTES;
+        let inline: &[u8] = if big { &[] } else { new.raw };
+        let mut tx = self.pool().begin().await?;
         let id: Option<(i64,)> = sqlx::query_as(sql)
             .bind(new.mailbox)
             .bind(new.uidvalidity.map(i64::from))
             .bind(new.uid.map(i64::from))
             .bind(new.source)
-            .bind(new.raw.to_vec())
+            .bind(inline)
             .bind(new.raw.len() as i64)
             .bind(now_ms)
             .bind(now_ms)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *tx)
             .await?;
+        if let (Some((id,)), true) = (id, big) {
+            let sql = "insert into inbound_raw_parts (inbound_id, seq, data) values (?, ?, ?)";
+            for (seq, part) in new.raw.chunks(RAW_PART_BYTES).enumerate() {
+                sqlx::query(self.sql(sql)).bind(id).bind(seq as i64).bind(part).execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
         Ok(id.map(|(id,)| id))
+    }
+
+    /// The raw bytes of a mail stored in parts (an empty `raw` column with a
+    /// non-zero size), read part by part into one buffer of the right size.
+    pub(crate) async fn raw_parts(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = self.sql("select raw_size from inbound_messages where id = ?");
+        let Some((size,)): Option<(i64,)> = sqlx::query_as(sql).bind(id).fetch_optional(self.pool()).await? else {
+            return Ok(None);
+        };
+        if size == 0 {
+            return Ok(None);
+        }
+        let mut raw = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let sql = "select data from inbound_raw_parts where inbound_id = ? and seq = ?";
+        for seq in 0.. {
+            let part: Option<(Vec<u8>,)> =
+                sqlx::query_as(self.sql(sql)).bind(id).bind(seq as i64).fetch_optional(self.pool()).await?;
+            match part {
+                Some((data,)) => raw.extend_from_slice(&data),
+                None => break,
+            }
+        }
+        Ok((!raw.is_empty()).then_some(raw))
+    }
+
+    /// Fill in the raw bytes of a row whose mail is stored in parts.
+    async fn with_raw(&self, mut row: InboundRow) -> Result<InboundRow, StoreError> {
+        if row.raw.is_empty()
+            && let Some(raw) = self.raw_parts(row.id).await?
+        {
+            row.raw = raw;
+        }
+        Ok(row)
     }
 
     /// The UIDs among `uids` already stored for this mailbox and UIDVALIDITY.
@@ -112,7 +158,10 @@ impl Store {
 
     pub async fn inbound(&self, id: i64) -> Result<Option<InboundRow>, StoreError> {
         let sql = self.sql(&format!("select {ROW_COLUMNS} from inbound_messages where id = ?"));
-        Ok(sqlx::query_as(sql).bind(id).fetch_optional(self.pool()).await?)
+        match sqlx::query_as(sql).bind(id).fetch_optional(self.pool()).await? {
+            Some(row) => Ok(Some(self.with_raw(row).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Claim the oldest due pending mail of a mailbox for `owner` until
@@ -144,7 +193,10 @@ impl Store {
         let sqlite = self.dialect() == super::Dialect::Sqlite;
         let mut query = sqlx::query_as(sql).bind(owner).bind(lease_until_ms).bind(mailbox).bind(now_ms);
         query = if sqlite { query.bind(owner).bind(owner) } else { query.bind(now_ms).bind(now_ms) };
-        Ok(query.fetch_optional(self.pool()).await?)
+        match query.fetch_optional(self.pool()).await? {
+            Some(row) => Ok(Some(self.with_raw(row).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Keep a claim while working on a long mail.

@@ -74,7 +74,10 @@ impl Store {
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(|(r,)| r))
+        match row {
+            Some((raw,)) if raw.is_empty() => Ok(Some(self.raw_parts(id).await?.unwrap_or_default())),
+            other => Ok(other.map(|(r,)| r)),
+        }
     }
 }
 
