@@ -291,7 +291,10 @@ fn mailgate(config: &Path) -> Command {
         }
         None => Command::new(bin),
     };
-    c.arg("--config").arg(config).env("MAILGATE_MASTER_KEY", MASTER_KEY).env("RUST_LOG", "warn");
+    c.arg("--config")
+        .arg(config)
+        .env("MAILGATE_MASTER_KEY", MASTER_KEY)
+        .env("RUST_LOG", std::env::var("MAILGATE_BENCH_LOG").unwrap_or_else(|_| "warn".into()));
     c
 }
 

@@ -23,7 +23,8 @@ async fn a_big_mail_is_stored_in_parts_and_read_back_whole() {
         assert!(claimed.raw == raw, "{}: claimed bytes differ", db.label);
         let read = store.inbound(claimed.id).await.expect("read").expect("row");
         assert!(read.raw == raw, "{}: read bytes differ", db.label);
-        let second = store.claim_next("m", "me", 0, 60_000).await.expect("claim").expect("second row");
+        let second = store.claim_next("m", "me", 0, 60_000).await.expect("claim");
+        let second = second.unwrap_or_else(|| panic!("{}: second row", db.label));
         assert_eq!(second.raw, small, "{}: a small mail stays inline", db.label);
         // The same UID again is not stored twice (and gets no second set of parts).
         let again = NewInbound { mailbox: "m", uidvalidity: Some(1), uid: Some(1), source: None, raw: &raw };

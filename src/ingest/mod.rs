@@ -95,11 +95,23 @@ async fn store_new(
     let uidvalidity = source.uidvalidity();
     let mut stored = 0;
     for chunk in uids.chunks(FETCH_CHUNK) {
-        for (uid, bytes) in source.fetch_many(chunk).await? {
+        let fetched = source.fetch_many(chunk).await?;
+        for _ in &fetched {
             crate::crash::point("after_fetch");
-            let new =
-                NewInbound { mailbox: name, uidvalidity: Some(uidvalidity), uid: Some(uid), source: None, raw: &bytes };
-            if pipeline.store.insert_inbound(&new, pipeline.clock.now_ms()).await?.is_some() {
+        }
+        let news: Vec<NewInbound> = fetched
+            .iter()
+            .map(|(uid, bytes)| NewInbound {
+                mailbox: name,
+                uidvalidity: Some(uidvalidity),
+                uid: Some(*uid),
+                source: None,
+                raw: bytes,
+            })
+            .collect();
+        // One commit per chunk: the raw mails are durable before any of them is worked on.
+        for id in pipeline.store.insert_inbound_batch(&news, pipeline.clock.now_ms()).await? {
+            if id.is_some() {
                 stored += 1;
                 crate::crash::point("after_store");
             }

@@ -84,33 +84,47 @@ impl Store {
     /// Store a raw mail. Returns its id, or `None` when this IMAP UID was
     /// stored before.
     pub async fn insert_inbound(&self, new: &NewInbound<'_>, now_ms: i64) -> Result<Option<i64>, StoreError> {
-        let sql = self.sql(
-            "insert into inbound_messages (mailbox, uidvalidity, uid, source, raw, raw_size, created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?)
-             on conflict do nothing returning id",
-        );
-        let big = new.raw.len() > RAW_PART_BYTES;
-        let inline: &[u8] = if big { &[] } else { new.raw };
+        Ok(self.insert_inbound_batch(std::slice::from_ref(new), now_ms).await?.into_iter().next().flatten())
+    }
+
+    /// Store several raw mails in one transaction (one commit for a fetched
+    /// chunk); each answer as for [`insert_inbound`](Self::insert_inbound).
+    pub async fn insert_inbound_batch(
+        &self,
+        news: &[NewInbound<'_>],
+        now_ms: i64,
+    ) -> Result<Vec<Option<i64>>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let id: Option<(i64,)> = sqlx::query_as(sql)
-            .bind(new.mailbox)
-            .bind(new.uidvalidity.map(i64::from))
-            .bind(new.uid.map(i64::from))
-            .bind(new.source)
-            .bind(inline)
-            .bind(new.raw.len() as i64)
-            .bind(now_ms)
-            .bind(now_ms)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let (Some((id,)), true) = (id, big) {
-            let sql = "insert into inbound_raw_parts (inbound_id, seq, data) values (?, ?, ?)";
-            for (seq, part) in new.raw.chunks(RAW_PART_BYTES).enumerate() {
-                sqlx::query(self.sql(sql)).bind(id).bind(seq as i64).bind(part).execute(&mut *tx).await?;
+        let mut ids = Vec::with_capacity(news.len());
+        for new in news {
+            let sql = self.sql(
+                "insert into inbound_messages (mailbox, uidvalidity, uid, source, raw, raw_size, created_at, updated_at)
+                 values (?, ?, ?, ?, ?, ?, ?, ?)
+                 on conflict do nothing returning id",
+            );
+            let big = new.raw.len() > RAW_PART_BYTES;
+            let inline: &[u8] = if big { &[] } else { new.raw };
+            let id: Option<(i64,)> = sqlx::query_as(sql)
+                .bind(new.mailbox)
+                .bind(new.uidvalidity.map(i64::from))
+                .bind(new.uid.map(i64::from))
+                .bind(new.source)
+                .bind(inline)
+                .bind(new.raw.len() as i64)
+                .bind(now_ms)
+                .bind(now_ms)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let (Some((id,)), true) = (id, big) {
+                let sql = "insert into inbound_raw_parts (inbound_id, seq, data) values (?, ?, ?)";
+                for (seq, part) in new.raw.chunks(RAW_PART_BYTES).enumerate() {
+                    sqlx::query(self.sql(sql)).bind(id).bind(seq as i64).bind(part).execute(&mut *tx).await?;
+                }
             }
+            ids.push(id.map(|(id,)| id));
         }
         tx.commit().await?;
-        Ok(id.map(|(id,)| id))
+        Ok(ids)
     }
 
     /// The raw bytes of a mail stored in parts (an empty `raw` column with a

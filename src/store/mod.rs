@@ -65,9 +65,12 @@ impl Store {
         } else {
             return Err(StoreError::Url(url.to_string()));
         };
-        let max = if dialect == Dialect::Sqlite { 1 } else { 8 };
+        let max = if dialect == Dialect::Sqlite { 1 } else { 24 };
+        // No ping before each statement: a broken connection fails the
+        // statement, which every caller already treats as a retryable error.
         let pool = AnyPoolOptions::new()
             .max_connections(max)
+            .test_before_acquire(false)
             .connect(&url)
             .await
             .map_err(|source| StoreError::Connect { url: redact(&url), source })?;
