@@ -211,7 +211,12 @@ async fn process_claimed(
         for row in schedule.start(room) {
             running.push(async move {
                 let outcome = pipeline.process(&row).await;
-                let released = pipeline.store.release_lease(row.id, &pipeline.instance).await;
+                // A finished mail's claim ends with its outcome (same write);
+                // one left pending (retry, hold) is given back here.
+                let released = match &outcome {
+                    Ok(RowOutcome::Retry(_)) | Err(_) => pipeline.store.release_lease(row.id, &pipeline.instance).await,
+                    Ok(_) => Ok(()),
+                };
                 (row.id, outcome, released)
             });
         }
@@ -293,13 +298,14 @@ async fn acknowledge_finished(
     let mut batches: [(AckTarget, Vec<(i64, u32)>); 2] =
         [(AckTarget::Processed, Vec::new()), (AckTarget::Failed, Vec::new())];
     let mut stale = Vec::new();
-    for (id, uidvalidity, uid, status) in pipeline.store.unacked(name).await? {
-        // One instance acknowledges a mail (a second MOVE of the same UID
-        // could copy it twice); a crashed instance's claim expires.
-        let now = pipeline.clock.now_ms();
-        if !pipeline.store.claim_ack(id, &pipeline.instance, now, now + LEASE_MS).await? {
-            continue;
-        }
+    let unacked = pipeline.store.unacked(name).await?;
+    // One instance acknowledges a mail (a second MOVE of the same UID could
+    // copy it twice); a crashed instance's claim expires.
+    let now = pipeline.clock.now_ms();
+    let ids: Vec<i64> = unacked.iter().map(|(id, ..)| *id).collect();
+    let claimed: HashSet<i64> =
+        pipeline.store.claim_acks(&ids, &pipeline.instance, now, now + LEASE_MS).await?.into_iter().collect();
+    for (id, uidvalidity, uid, status) in unacked.into_iter().filter(|(id, ..)| claimed.contains(id)) {
         if uidvalidity != i64::from(source.uidvalidity()) {
             tracing::warn!(id, "UIDVALIDITY changed; cannot acknowledge an old message on IMAP");
             stale.push(id);
@@ -315,15 +321,12 @@ async fn acknowledge_finished(
             crate::crash::point("before_imap_ack");
             source.acknowledge_many(&uids, *target).await?;
             crate::crash::point("after_imap_ack");
-            for (id, _) in chunk {
-                pipeline.store.mark_acked(*id, pipeline.clock.now_ms()).await?;
-            }
+            let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+            pipeline.store.mark_acked_many(&ids, pipeline.clock.now_ms()).await?;
             n += chunk.len();
         }
     }
-    for id in stale {
-        pipeline.store.mark_acked(id, pipeline.clock.now_ms()).await?;
-    }
+    pipeline.store.mark_acked_many(&stale, pipeline.clock.now_ms()).await?;
     Ok(n)
 }
 

@@ -236,6 +236,47 @@ impl Store {
         Ok(query.execute(self.pool()).await?.rows_affected() > 0)
     }
 
+    /// [`claim_ack`](Self::claim_ack) for several mails in one transaction;
+    /// returns the ids claimed.
+    pub async fn claim_acks(
+        &self,
+        ids: &[i64],
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let pg = self.dialect() == super::Dialect::Postgres;
+        let leased = if pg { "(lease_until is null or lease_until < ? or lease_owner = ?)" } else { "1 = 1" };
+        let text = format!(
+            "update inbound_messages set lease_owner = ?, lease_until = ?
+             where id = ? and imap_acked = 0 and status <> 'pending' and {leased}"
+        );
+        let mut tx = self.pool().begin().await?;
+        let mut claimed = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let mut query = sqlx::query(self.sql(&text)).bind(owner).bind(lease_until_ms).bind(id);
+            if pg {
+                query = query.bind(now_ms).bind(owner);
+            }
+            if query.execute(&mut *tx).await?.rows_affected() > 0 {
+                claimed.push(id);
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// [`mark_acked`](Self::mark_acked) for several mails in one transaction.
+    pub async fn mark_acked_many(&self, ids: &[i64], now_ms: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for &id in ids {
+            let sql = self.sql("update inbound_messages set imap_acked = 1, updated_at = ? where id = ?");
+            sqlx::query(sql).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Give a claimed mail back (done with it for now).
     pub async fn release_lease(&self, id: i64, owner: &str) -> Result<(), StoreError> {
         let sql = self
@@ -339,7 +380,8 @@ impl Store {
     pub async fn finish(&self, row: &InboundRow, f: &Finish<'_>, now_ms: i64) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         let sql = self.sql(
-            "update inbound_messages set status = ?, action = ?, reason = ?, issue_key = ?, last_error = ?, updated_at = ?
+            "update inbound_messages set status = ?, action = ?, reason = ?, issue_key = ?, last_error = ?, updated_at = ?,
+                    lease_owner = null, lease_until = null
              where id = ?",
         );
         sqlx::query(sql)
