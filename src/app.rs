@@ -66,6 +66,7 @@ pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn Clock>) -> anyho
         notify_events: settings.smtp.is_some(),
         instance,
         identity_ttl_secs: settings.identity.cache_ttl_secs,
+        notes: Default::default(),
     })
 }
 

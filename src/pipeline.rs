@@ -11,7 +11,7 @@ use crate::domain::{Attachment, InboundMessage, IssueKey, MessageId};
 use crate::identity::{Resolution, ResolveError, TokenService, known_users, resolve_sender};
 use crate::jira::{JiraApi, JiraError, JiraUser, NewIssue, NewRequest, Upload};
 use crate::mime;
-use crate::store::{Finish, InboundRow, Status, Store, StoreError};
+use crate::store::{Finish, InboundRow, PendingNote, Status, Store, StoreError};
 
 /// Everything processing needs, shared by all mailbox loops.
 pub struct Pipeline {
@@ -30,6 +30,9 @@ pub struct Pipeline {
     pub notify_events: bool,
     /// This process, as the owner of the mails it claims.
     pub instance: String,
+    /// Audit notes of mails being worked on, written with each mail's next
+    /// state change (one commit instead of one per note).
+    pub(crate) notes: std::sync::Mutex<std::collections::HashMap<i64, Vec<PendingNote>>>,
 }
 
 /// What happened to a row in this attempt.
@@ -131,9 +134,19 @@ impl Pipeline {
         }
     }
 
-    /// Process one stored mail as far as it goes now.
-    #[tracing::instrument(skip_all, fields(inbound_id = row.id, mailbox = %row.mailbox, message_id = tracing::field::Empty, issue_key = tracing::field::Empty))]
+    /// Process one stored mail as far as it goes now. Audit notes not yet
+    /// written with a state change are written before this returns.
     pub async fn process(&self, row: &InboundRow) -> Result<RowOutcome, StoreError> {
+        let result = self.process_attempt(row).await;
+        let left = self.take_notes(row.id);
+        match (self.store.audit_many(&left).await, result) {
+            (Err(e), Ok(_)) => Err(e),
+            (_, result) => result,
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(inbound_id = row.id, mailbox = %row.mailbox, message_id = tracing::field::Empty, issue_key = tracing::field::Empty))]
+    async fn process_attempt(&self, row: &InboundRow) -> Result<RowOutcome, StoreError> {
         let now = self.clock.now_ms();
         let msg = match mime::parse(&row.raw) {
             Ok(m) => m,
@@ -222,7 +235,8 @@ impl Pipeline {
             _ => {
                 // From here an answer can be lost: a resumed attempt looks for our
                 // earlier issue or comment before making another.
-                self.store.mark_posting(row.id, decision.action_name(), self.clock.now_ms()).await?;
+                let notes = self.take_notes(row.id);
+                self.store.mark_posting_noted(row.id, decision.action_name(), self.clock.now_ms(), &notes).await?;
                 let mut result = self.post(row, &msg, &mid, &decision, &skipped, reporter.as_ref()).await;
                 if let (Decision::Comment { issue, .. }, Err(JiraError::NotFound(_))) = (&decision, &result) {
                     detail = format!("issue {issue} not found; created a new issue instead");
@@ -244,7 +258,8 @@ impl Pipeline {
         };
         tracing::Span::current().record("issue_key", key.as_ref());
         crate::crash::point("after_jira_post");
-        self.store.record_posted(row.id, action, &key, self.clock.now_ms()).await?;
+        let notes = self.take_notes(row.id);
+        self.store.record_posted_noted(row.id, action, &key, self.clock.now_ms(), &notes).await?;
 
         // Step 2: attachments, resuming after the last one uploaded. After a
         // failed attempt an upload may have landed without its answer: what
@@ -476,8 +491,23 @@ impl Pipeline {
         step: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mid = mid.map(|m| m.to_string()).or_else(|| row.message_id.clone());
-        self.store.audit(row.id, &row.mailbox, mid.as_deref(), step, detail, self.clock.now_ms()).await
+        let note = PendingNote {
+            at: self.clock.now_ms(),
+            inbound_id: row.id,
+            mailbox: row.mailbox.clone(),
+            message_id: mid.map(|m| m.to_string()).or_else(|| row.message_id.clone()),
+            step: step.to_string(),
+            detail: detail.to_string(),
+        };
+        if let Ok(mut notes) = self.notes.lock() {
+            notes.entry(row.id).or_default().push(note);
+        }
+        Ok(())
+    }
+
+    /// The notes of this mail not yet written, in order.
+    fn take_notes(&self, id: i64) -> Vec<PendingNote> {
+        self.notes.lock().ok().and_then(|mut n| n.remove(&id)).unwrap_or_default()
     }
 
     /// Whether replies in this project go through JSM as public comments.
@@ -549,7 +579,8 @@ impl Pipeline {
             error: Some(error),
             detail: None,
         };
-        self.store.finish(row, &f, self.clock.now_ms()).await?;
+        let notes = self.take_notes(row.id);
+        self.store.finish_noted(row, &f, self.clock.now_ms(), &notes).await?;
         if let Some(mid) = mid {
             self.store.release_claim(mid, row.id).await?;
         }
@@ -575,6 +606,7 @@ impl Pipeline {
         );
         self.note(row, Some(mid), "outcome", outcome.trim()).await?;
         let f = Finish { status, action, reason, issue_key: key, message_id: Some(mid), error: None, detail };
-        self.store.finish(row, &f, self.clock.now_ms()).await
+        let notes = self.take_notes(row.id);
+        self.store.finish_noted(row, &f, self.clock.now_ms(), &notes).await
     }
 }

@@ -13,6 +13,17 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// An audit line waiting to be written with the mail's next state change.
+#[derive(Debug, Clone)]
+pub struct PendingNote {
+    pub at: i64,
+    pub inbound_id: i64,
+    pub mailbox: String,
+    pub message_id: Option<String>,
+    pub step: String,
+    pub detail: String,
+}
+
 /// Which entries to read.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -23,6 +34,40 @@ pub struct AuditFilter {
 }
 
 impl Store {
+    /// Write notes on an open connection or transaction (in their order).
+    pub(crate) async fn write_notes(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        notes: &[PendingNote],
+    ) -> Result<(), StoreError> {
+        for n in notes {
+            let sql = self.sql(
+                "insert into audit_log (at, inbound_id, mailbox, message_id, step, detail) values (?, ?, ?, ?, ?, ?)",
+            );
+            sqlx::query(sql)
+                .bind(n.at)
+                .bind(n.inbound_id)
+                .bind(n.mailbox.as_str())
+                .bind(n.message_id.as_deref())
+                .bind(n.step.as_str())
+                .bind(n.detail.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Write notes in one transaction (nothing when there are none).
+    pub async fn audit_many(&self, notes: &[PendingNote]) -> Result<(), StoreError> {
+        if notes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await?;
+        self.write_notes(&mut tx, notes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn audit(
         &self,
         inbound_id: i64,

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::audit::PendingNote;
 use super::{Store, StoreError};
 use crate::domain::{IssueKey, MessageId};
 
@@ -76,8 +77,22 @@ impl InboundRow {
 impl Store {
     /// Note that the Jira call for this mail is about to be made.
     pub async fn mark_posting(&self, id: i64, action: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.mark_posting_noted(id, action, now_ms, &[]).await
+    }
+
+    /// [`mark_posting`](Self::mark_posting) with audit notes, one commit.
+    pub async fn mark_posting_noted(
+        &self,
+        id: i64,
+        action: &str,
+        now_ms: i64,
+        notes: &[PendingNote],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        self.write_notes(&mut tx, notes).await?;
         let sql = self.sql("update inbound_messages set action = ?, updated_at = ? where id = ? and issue_key is null");
-        sqlx::query(sql).bind(format!("posting:{action}")).bind(now_ms).bind(id).execute(self.pool()).await?;
+        sqlx::query(sql).bind(format!("posting:{action}")).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -340,8 +355,23 @@ impl Store {
 
     /// Record that Jira holds the issue or comment, before attachments.
     pub async fn record_posted(&self, id: i64, action: &str, key: &IssueKey, now_ms: i64) -> Result<(), StoreError> {
+        self.record_posted_noted(id, action, key, now_ms, &[]).await
+    }
+
+    /// [`record_posted`](Self::record_posted) with audit notes, one commit.
+    pub async fn record_posted_noted(
+        &self,
+        id: i64,
+        action: &str,
+        key: &IssueKey,
+        now_ms: i64,
+        notes: &[PendingNote],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        self.write_notes(&mut tx, notes).await?;
         let sql = self.sql("update inbound_messages set action = ?, issue_key = ?, updated_at = ? where id = ?");
-        sqlx::query(sql).bind(action).bind(key.as_ref()).bind(now_ms).bind(id).execute(self.pool()).await?;
+        sqlx::query(sql).bind(action).bind(key.as_ref()).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -378,7 +408,19 @@ impl Store {
     /// Commit a mail's outcome: status, the thread link and a processing
     /// log row, in one transaction.
     pub async fn finish(&self, row: &InboundRow, f: &Finish<'_>, now_ms: i64) -> Result<(), StoreError> {
+        self.finish_noted(row, f, now_ms, &[]).await
+    }
+
+    /// [`finish`](Self::finish) with the attempt's audit notes, one commit.
+    pub async fn finish_noted(
+        &self,
+        row: &InboundRow,
+        f: &Finish<'_>,
+        now_ms: i64,
+        notes: &[PendingNote],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
+        self.write_notes(&mut tx, notes).await?;
         let sql = self.sql(
             "update inbound_messages set status = ?, action = ?, reason = ?, issue_key = ?, last_error = ?, updated_at = ?,
                     lease_owner = null, lease_until = null

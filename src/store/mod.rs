@@ -12,7 +12,7 @@ mod stats;
 mod token;
 
 pub use crate::stats::{Counts, Statistics};
-pub use audit::{AuditEntry, AuditFilter};
+pub use audit::{AuditEntry, AuditFilter, PendingNote};
 pub use events::EventRow;
 pub use identities::CachedIdentity;
 pub use inbound::{Finish, InboundRow, NewInbound, Status};
