@@ -236,7 +236,7 @@ impl Pipeline {
                 // From here an answer can be lost: a resumed attempt looks for our
                 // earlier issue or comment before making another.
                 let notes = self.take_notes(row.id);
-                self.store.mark_posting_noted(row.id, decision.action_name(), self.clock.now_ms(), &notes).await?;
+                self.store.mark_posting(row.id, decision.action_name(), self.clock.now_ms(), &notes).await?;
                 let mut result = self.post(row, &msg, &mid, &decision, &skipped, reporter.as_ref()).await;
                 if let (Decision::Comment { issue, .. }, Err(JiraError::NotFound(_))) = (&decision, &result) {
                     detail = format!("issue {issue} not found; created a new issue instead");
@@ -259,7 +259,7 @@ impl Pipeline {
         tracing::Span::current().record("issue_key", key.as_ref());
         crate::crash::point("after_jira_post");
         let notes = self.take_notes(row.id);
-        self.store.record_posted_noted(row.id, action, &key, self.clock.now_ms(), &notes).await?;
+        self.store.record_posted(row.id, action, &key, self.clock.now_ms(), &notes).await?;
 
         // Step 2: attachments, resuming after the last one uploaded. After a
         // failed attempt an upload may have landed without its answer: what

@@ -1,14 +1,21 @@
 //! The mailbox loop: acknowledge what is finished, store what is new,
 //! process what is due, then wait (IDLE or poll). Reconnects with backoff.
 
-use std::sync::Arc;
+mod schedule;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::{Notify, watch};
 
 use crate::mailbox::{AckTarget, MailConnector, MailSource, MailboxError};
 use crate::pipeline::{Pipeline, RowOutcome};
-use crate::store::{NewInbound, StoreError};
+use crate::store::{InboundRow, NewInbound, StoreError};
+use schedule::Schedule;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -17,19 +24,6 @@ pub enum IngestError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
-
-mod schedule;
-
-use std::collections::HashSet;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
-use tokio::sync::Notify;
-
-use crate::store::InboundRow;
-use schedule::Schedule;
 
 /// Counts from one pass over a mailbox.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -141,7 +135,7 @@ async fn process_due(
     fetching_done: &AtomicBool,
     wake: &Notify,
 ) -> Result<(Vec<RowOutcome>, bool), StoreError> {
-    let claimed: std::sync::Arc<Mutex<HashSet<i64>>> = Default::default();
+    let claimed: Arc<Mutex<HashSet<i64>>> = Default::default();
     // Renew every claim while mails are worked on (big attachments, slow Jira).
     let renew = {
         let (store, owner, clock, claimed) =

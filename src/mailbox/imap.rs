@@ -176,12 +176,6 @@ impl MailSource for ImapSession {
         Ok(uids)
     }
 
-    async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, MailboxError> {
-        let session = self.session()?;
-        let fetches: Vec<_> = session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?.try_collect().await?;
-        Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body()).map(<[u8]>::to_vec))
-    }
-
     async fn fetch_many(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, MailboxError> {
         if uids.is_empty() {
             return Ok(Vec::new());
@@ -195,10 +189,6 @@ impl MailSource for ImapSession {
                 Some((uid, f.body()?.to_vec()))
             })
             .collect())
-    }
-
-    async fn acknowledge(&mut self, uid: u32, target: AckTarget) -> Result<(), MailboxError> {
-        self.acknowledge_many(&[uid], target).await
     }
 
     async fn acknowledge_many(&mut self, uids: &[u32], target: AckTarget) -> Result<(), MailboxError> {

@@ -107,20 +107,27 @@ impl MailSource for MemorySession {
         Ok(g.mails.iter().filter(|m| !m.seen && m.folder == "INBOX").map(|m| m.uid).collect())
     }
 
-    async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, MailboxError> {
-        Ok(self.mailbox.lock().mails.iter().find(|m| m.uid == uid && m.folder == "INBOX").map(|m| m.bytes.clone()))
+    async fn fetch_many(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, MailboxError> {
+        let g = self.mailbox.lock();
+        Ok(uids
+            .iter()
+            .filter_map(|&uid| {
+                let m = g.mails.iter().find(|m| m.uid == uid && m.folder == "INBOX")?;
+                Some((uid, m.bytes.clone()))
+            })
+            .collect())
     }
 
-    async fn acknowledge(&mut self, uid: u32, target: AckTarget) -> Result<(), MailboxError> {
+    async fn acknowledge_many(&mut self, uids: &[u32], target: AckTarget) -> Result<(), MailboxError> {
         let folder = match target {
             AckTarget::Processed => self.processed.clone(),
             AckTarget::Failed => self.failed.clone(),
         };
         let mut g = self.mailbox.lock();
-        if let Some(m) = g.mails.iter_mut().find(|m| m.uid == uid && m.folder == "INBOX") {
+        for m in g.mails.iter_mut().filter(|m| uids.contains(&m.uid) && m.folder == "INBOX") {
             m.seen = true;
-            if let Some(f) = folder {
-                m.folder = f;
+            if let Some(f) = &folder {
+                m.folder = f.clone();
             }
         }
         Ok(())

@@ -52,29 +52,12 @@ pub trait MailSource: Send {
     fn uidvalidity(&self) -> u32;
     /// UIDs of messages not yet marked `\Seen`.
     async fn unseen_uids(&mut self) -> Result<Vec<u32>, MailboxError>;
-    /// The raw bytes of one message without setting `\Seen`; `None` if gone.
-    async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, MailboxError>;
-    /// Several messages in one round trip where the server allows; those
-    /// gone are left out. The default fetches one by one.
-    async fn fetch_many(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, MailboxError> {
-        let mut out = Vec::with_capacity(uids.len());
-        for &uid in uids {
-            if let Some(bytes) = self.fetch(uid).await? {
-                out.push((uid, bytes));
-            }
-        }
-        Ok(out)
-    }
-    /// Mark `\Seen` and move to the processed or failed folder when one is set.
-    async fn acknowledge(&mut self, uid: u32, target: AckTarget) -> Result<(), MailboxError>;
-    /// [`acknowledge`](Self::acknowledge) for several messages at once; UIDs
-    /// already gone are skipped. The default acknowledges one by one.
-    async fn acknowledge_many(&mut self, uids: &[u32], target: AckTarget) -> Result<(), MailboxError> {
-        for &uid in uids {
-            self.acknowledge(uid, target).await?;
-        }
-        Ok(())
-    }
+    /// The raw bytes of these messages without setting `\Seen`, in one
+    /// round trip where the server allows; messages gone are left out.
+    async fn fetch_many(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, MailboxError>;
+    /// Mark these messages `\Seen` and move them to the processed or failed
+    /// folder when one is set; UIDs already gone are skipped.
+    async fn acknowledge_many(&mut self, uids: &[u32], target: AckTarget) -> Result<(), MailboxError>;
     /// Wait for new mail (IDLE where offered) or until `timeout`.
     async fn wait(&mut self, timeout: Duration) -> Result<(), MailboxError>;
 }

@@ -68,6 +68,7 @@ impl Store {
         Ok(())
     }
 
+    /// One audit line, written at once.
     pub async fn audit(
         &self,
         inbound_id: i64,
@@ -77,18 +78,16 @@ impl Store {
         detail: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let sql = self
-            .sql("insert into audit_log (at, inbound_id, mailbox, message_id, step, detail) values (?, ?, ?, ?, ?, ?)");
-        sqlx::query(sql)
-            .bind(now_ms)
-            .bind(inbound_id)
-            .bind(mailbox)
-            .bind(message_id)
-            .bind(step)
-            .bind(detail)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        let note = PendingNote {
+            at: now_ms,
+            inbound_id,
+            mailbox: mailbox.to_string(),
+            message_id: message_id.map(String::from),
+            step: step.to_string(),
+            detail: detail.to_string(),
+        };
+        let mut conn = self.pool().acquire().await?;
+        self.write_notes(&mut conn, std::slice::from_ref(&note)).await
     }
 
     /// Entries matching the filter, oldest first.

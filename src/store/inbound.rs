@@ -75,13 +75,9 @@ impl InboundRow {
 }
 
 impl Store {
-    /// Note that the Jira call for this mail is about to be made.
-    pub async fn mark_posting(&self, id: i64, action: &str, now_ms: i64) -> Result<(), StoreError> {
-        self.mark_posting_noted(id, action, now_ms, &[]).await
-    }
-
-    /// [`mark_posting`](Self::mark_posting) with audit notes, one commit.
-    pub async fn mark_posting_noted(
+    /// Note that the Jira call for this mail is about to be made; the
+    /// attempt's audit notes so far go in the same commit.
+    pub async fn mark_posting(
         &self,
         id: i64,
         action: &str,
@@ -235,24 +231,9 @@ impl Store {
         Ok(())
     }
 
-    /// Claim the IMAP acknowledgement of a finished mail; false when another
-    /// instance holds it (leases count on PostgreSQL only, as for mails).
-    pub async fn claim_ack(&self, id: i64, owner: &str, now_ms: i64, lease_until_ms: i64) -> Result<bool, StoreError> {
-        let pg = self.dialect() == super::Dialect::Postgres;
-        let leased = if pg { "(lease_until is null or lease_until < ? or lease_owner = ?)" } else { "1 = 1" };
-        let sql = self.sql(&format!(
-            "update inbound_messages set lease_owner = ?, lease_until = ?
-             where id = ? and imap_acked = 0 and status <> 'pending' and {leased}"
-        ));
-        let mut query = sqlx::query(sql).bind(owner).bind(lease_until_ms).bind(id);
-        if pg {
-            query = query.bind(now_ms).bind(owner);
-        }
-        Ok(query.execute(self.pool()).await?.rows_affected() > 0)
-    }
-
-    /// [`claim_ack`](Self::claim_ack) for several mails in one transaction;
-    /// returns the ids claimed.
+    /// Claim the IMAP acknowledgement of finished mails, in one transaction;
+    /// returns the ids claimed. A mail another instance holds is left out
+    /// (leases count on PostgreSQL only, as for mails).
     pub async fn claim_acks(
         &self,
         ids: &[i64],
@@ -281,7 +262,7 @@ impl Store {
         Ok(claimed)
     }
 
-    /// [`mark_acked`](Self::mark_acked) for several mails in one transaction.
+    /// Remember that these mails are acknowledged on IMAP, in one transaction.
     pub async fn mark_acked_many(&self, ids: &[i64], now_ms: i64) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         for &id in ids {
@@ -317,12 +298,6 @@ impl Store {
         Ok(sqlx::query_as(sql).bind(mailbox).fetch_all(self.pool()).await?)
     }
 
-    pub async fn mark_acked(&self, id: i64, now_ms: i64) -> Result<(), StoreError> {
-        let sql = self.sql("update inbound_messages set imap_acked = 1, updated_at = ? where id = ?");
-        sqlx::query(sql).bind(now_ms).bind(id).execute(self.pool()).await?;
-        Ok(())
-    }
-
     pub async fn set_message_id(&self, id: i64, message_id: &MessageId) -> Result<(), StoreError> {
         let sql = self.sql("update inbound_messages set message_id = ? where id = ?");
         sqlx::query(sql).bind(message_id.as_ref()).bind(id).execute(self.pool()).await?;
@@ -353,13 +328,9 @@ impl Store {
         Ok(())
     }
 
-    /// Record that Jira holds the issue or comment, before attachments.
-    pub async fn record_posted(&self, id: i64, action: &str, key: &IssueKey, now_ms: i64) -> Result<(), StoreError> {
-        self.record_posted_noted(id, action, key, now_ms, &[]).await
-    }
-
-    /// [`record_posted`](Self::record_posted) with audit notes, one commit.
-    pub async fn record_posted_noted(
+    /// Record that Jira holds the issue or comment, before attachments; the
+    /// attempt's audit notes so far go in the same commit.
+    pub async fn record_posted(
         &self,
         id: i64,
         action: &str,
