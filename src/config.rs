@@ -30,7 +30,7 @@ pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Con
     ConfigError::Invalid { key: key.into(), message: message.into() }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(default)]
@@ -78,7 +78,7 @@ fn default_audit_days() -> i64 {
     180
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://path/to/file.db` (created if missing) or `postgres://…`.
@@ -155,7 +155,7 @@ pub enum TlsMode {
     None,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailboxSettings {
     pub name: String,

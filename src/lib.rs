@@ -1,10 +1,10 @@
 //! mailgate: email to Jira. One module per pipeline stage; see README.md.
 
-pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod context;
 pub mod config;
 pub mod crash;
 pub mod demo;
@@ -19,8 +19,10 @@ pub mod mime;
 pub mod notify;
 pub mod outbox;
 pub mod pipeline;
+pub mod queue;
 pub mod replay;
 pub mod secrets;
+pub mod startup;
 pub mod stats;
 pub mod store;
 pub mod telemetry;

@@ -174,28 +174,7 @@ pub fn build_message(row: &OutgoingRow, from: &Mailbox, now: DateTime<Utc>) -> R
     Ok(message)
 }
 
-/// Backoff for transient failures: `base_ms * 2^attempts`, at most `max_ms`;
-/// a row is given up after `max_attempts` attempts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    pub base_ms: i64,
-    pub max_ms: i64,
-    pub max_attempts: i64,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self { base_ms: 5_000, max_ms: 15 * 60 * 1_000, max_attempts: 12 }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait after a failed attempt, given the attempts made before it.
-    pub fn delay_ms(&self, attempts_before: i64) -> i64 {
-        let exp = u32::try_from(attempts_before.clamp(0, 62)).unwrap_or(62);
-        self.base_ms.saturating_mul(2i64.saturating_pow(exp)).min(self.max_ms)
-    }
-}
+pub use crate::queue::RetryPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -250,7 +229,7 @@ pub async fn try_deliver_one(
             if e.is_permanent() {
                 tracing::error!(error.message = %error, "SMTP server refused the mail; giving up");
                 give_up(store, &row, &error, now_ms).await
-            } else if row.attempts + 1 >= policy.max_attempts {
+            } else if policy.gives_up(row.attempts) {
                 tracing::error!(error.message = %error, attempts = row.attempts + 1, "sending failed too often; giving up");
                 give_up(store, &row, &error, now_ms).await
             } else {

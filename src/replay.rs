@@ -6,9 +6,52 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::classify::{self, Decision};
+use crate::context::AppContext;
 use crate::mime;
 use crate::pipeline::{Pipeline, RowOutcome};
-use crate::store::NewInbound;
+use crate::store::{Action, NewInbound};
+
+/// What happened (or would happen) to a mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplayAction {
+    Create,
+    Comment,
+    Ignore,
+    /// Left pending: `mailgate run` tries it again.
+    Pending,
+    /// Processed and failed.
+    Failed,
+    /// Could not even be decided (unparseable mail, store error).
+    Error,
+}
+
+impl ReplayAction {
+    /// The mail did not get through.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Failed | Self::Error)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Comment => "comment",
+            Self::Ignore => "ignore",
+            Self::Pending => "pending",
+            Self::Failed => "failed",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl From<Action> for ReplayAction {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::Create => Self::Create,
+            Action::Comment => Self::Comment,
+        }
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct AttachmentReport {
@@ -22,7 +65,7 @@ pub struct AttachmentReport {
 pub struct ReplayReport {
     pub file: String,
     pub message_id: Option<String>,
-    pub action: String,
+    pub action: ReplayAction,
     pub issue_key: Option<String>,
     pub reason: Option<String>,
     pub from: Option<String>,
@@ -41,7 +84,7 @@ pub async fn dry_run(pipeline: &Pipeline, file: &str, raw: &[u8]) -> ReplayRepor
         Ok(d) => d,
         Err(e) => return error_report(file, e.to_string()),
     };
-    let (uploads, skipped) = pipeline.select_attachments(&msg.attachments);
+    let plan = pipeline.plan(&msg, &decision);
     let (issue_key, reason, summary) = match &decision {
         Decision::Create(t) => {
             (None, Some(format!("new issue in {}", t.project)), Some(classify::summary(&msg.subject)))
@@ -51,20 +94,22 @@ pub async fn dry_run(pipeline: &Pipeline, file: &str, raw: &[u8]) -> ReplayRepor
         }
         Decision::Ignore(r) => (None, Some(r.to_string()), None),
     };
-    let body = match &decision {
-        Decision::Ignore(_) => None,
-        d => Some(pipeline.body_for(&msg, d, &skipped)),
+    let (action, body) = match &decision {
+        Decision::Ignore(_) => (ReplayAction::Ignore, None),
+        Decision::Create(_) => (ReplayAction::Create, Some(plan.body)),
+        Decision::Comment { .. } => (ReplayAction::Comment, Some(plan.body)),
     };
     ReplayReport {
         file: file.to_string(),
         message_id: msg.message_id.as_ref().map(|m| m.to_string()),
-        action: decision.action_name().to_string(),
+        action,
         issue_key,
         reason,
         from: msg.sender().map(|a| a.to_string()),
         summary,
         body,
-        attachments: uploads
+        attachments: plan
+            .uploads
             .iter()
             .map(|a| AttachmentReport { filename: a.filename.clone(), size: a.data.len(), sha256: a.sha256_hex() })
             .collect(),
@@ -75,7 +120,7 @@ fn error_report(file: &str, reason: String) -> ReplayReport {
     ReplayReport {
         file: file.to_string(),
         message_id: None,
-        action: "error".into(),
+        action: ReplayAction::Error,
         issue_key: None,
         reason: Some(reason),
         from: None,
@@ -86,32 +131,32 @@ fn error_report(file: &str, reason: String) -> ReplayReport {
 }
 
 /// Store the mail as a replay row and process it.
-pub async fn replay(pipeline: &Pipeline, file: &Path, raw: &[u8]) -> anyhow::Result<ReplayReport> {
+pub async fn replay(ctx: &AppContext, pipeline: &Pipeline, file: &Path, raw: &[u8]) -> anyhow::Result<ReplayReport> {
     let name = file.display().to_string();
     let new = NewInbound { mailbox: "replay", uidvalidity: None, uid: None, source: Some(&name), raw };
-    let id = pipeline
+    let id = ctx
         .store
-        .insert_inbound(&new, pipeline.clock.now_ms())
+        .insert_inbound(&new, ctx.clock.now_ms())
         .await?
         .ok_or_else(|| anyhow::anyhow!("replay row was not stored"))?;
-    let row = pipeline.store.inbound(id).await?.ok_or_else(|| anyhow::anyhow!("replay row vanished"))?;
+    let row = ctx.store.inbound(id).await?.ok_or_else(|| anyhow::anyhow!("replay row vanished"))?;
     let mut report = dry_run(pipeline, &name, raw).await;
-    let outcome = pipeline.process(&row).await?;
+    let outcome = pipeline.process(&row, mime::parse(raw)).await?;
     match outcome {
         RowOutcome::Done { action, issue } => {
-            report.action = action.to_string();
+            report.action = action.into();
             report.issue_key = Some(issue.to_string());
         }
         RowOutcome::Ignored(reason) => {
-            report.action = "ignore".into();
+            report.action = ReplayAction::Ignore;
             report.reason = Some(reason);
         }
         RowOutcome::Failed(e) => {
-            report.action = "failed".into();
+            report.action = ReplayAction::Failed;
             report.reason = Some(e);
         }
         RowOutcome::Retry(e) => {
-            report.action = "pending".into();
+            report.action = ReplayAction::Pending;
             report.reason = Some(format!("will be retried by `mailgate run`: {e}"));
         }
     }

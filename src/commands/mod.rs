@@ -2,12 +2,9 @@
 
 pub mod token;
 
-use std::sync::Arc;
-
-use crate::app::{Service, build_pipeline};
 use crate::cli::{Cli, Command, Format};
-use crate::clock::SystemClock;
 use crate::config::Settings;
+use crate::startup::Application;
 use crate::store::Store;
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -26,7 +23,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Run => {
             let settings = Settings::load(&cli.config)?;
-            let service = Service::start(&settings).await?;
+            let service = Application::build(&settings).await?.start().await?;
             tracing::info!(mailboxes = settings.mailboxes.len(), "mailgate running");
             shutdown_signal().await;
             tracing::info!("stopping");
@@ -95,29 +92,30 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Replay { from_dead_letter: Some(id), format, .. } => {
             let settings = Settings::load(&cli.config)?;
-            let pipeline = build_pipeline(&settings, Arc::new(SystemClock)).await?;
-            let raw = pipeline
-                .store
-                .dead_letter_raw(id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no dead letter with id {id}"))?;
-            let report =
-                crate::replay::replay(&pipeline, std::path::Path::new(&format!("dead-letter:{id}")), &raw).await?;
+            let app = Application::build(&settings).await?;
+            let (ctx, pipeline) = (app.context(), app.pipeline());
+            let raw =
+                ctx.store.dead_letter_raw(id).await?.ok_or_else(|| anyhow::anyhow!("no dead letter with id {id}"))?;
+            let file = format!("dead-letter:{id}");
+            let report = crate::replay::replay(ctx, pipeline, std::path::Path::new(&file), &raw).await?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string(&report)?),
-                Format::Text => {
-                    println!("dead letter {id}: {} {}", report.action, report.issue_key.as_deref().unwrap_or("-"))
-                }
+                Format::Text => println!(
+                    "dead letter {id}: {} {}",
+                    report.action.as_str(),
+                    report.issue_key.as_deref().unwrap_or("-")
+                ),
             }
-            pipeline.store.close().await;
-            if report.action == "failed" || report.action == "error" {
+            ctx.store.close().await;
+            if report.action.is_failure() {
                 anyhow::bail!("the mail failed again: {}", report.reason.unwrap_or_default());
             }
             Ok(())
         }
         Command::Replay { dry_run, format, files, .. } => {
             let settings = Settings::load(&cli.config)?;
-            let pipeline = build_pipeline(&settings, Arc::new(SystemClock)).await?;
+            let app = Application::build(&settings).await?;
+            let (ctx, pipeline) = (app.context(), app.pipeline());
             let mut failed = false;
             for file in files {
                 let raw = match std::fs::read(&file) {
@@ -129,23 +127,23 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     }
                 };
                 let report = if dry_run {
-                    crate::replay::dry_run(&pipeline, &file.display().to_string(), &raw).await
+                    crate::replay::dry_run(pipeline, &file.display().to_string(), &raw).await
                 } else {
-                    crate::replay::replay(&pipeline, &file, &raw).await?
+                    crate::replay::replay(ctx, pipeline, &file, &raw).await?
                 };
-                failed |= report.action == "error" || report.action == "failed";
+                failed |= report.action.is_failure();
                 match format {
                     Format::Json => println!("{}", serde_json::to_string(&report)?),
                     Format::Text => println!(
                         "{}: {} {} {}",
                         report.file,
-                        report.action,
+                        report.action.as_str(),
                         report.issue_key.as_deref().unwrap_or("-"),
                         report.reason.as_deref().unwrap_or("")
                     ),
                 }
             }
-            pipeline.store.close().await;
+            ctx.store.close().await;
             if failed {
                 anyhow::bail!("some mails could not be processed");
             }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
-use crate::app::token_service;
+use crate::context::token_service;
 use crate::cli::{Format, TokenCommand};
 use crate::clock::SystemClock;
 use crate::config::{SenderPolicy, Settings};

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::{TlsMode, default_timeout};
 use crate::domain::EmailAddress;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifySettings {
     /// Folder of rhai notification-mapping scripts (`issue_created.rhai`,
@@ -66,7 +66,7 @@ fn default_script_ms() -> u64 {
     1_000
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretsSettings {
     /// File holding the master key (64 hex characters or base64 of 32
@@ -119,7 +119,7 @@ fn default_warn_days() -> Vec<i64> {
     vec![30, 14, 7, 3, 1]
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminSettings {
     /// Address of the admin HTTP API, e.g. `127.0.0.1:8025`. Unset: no API.
@@ -133,7 +133,7 @@ pub struct AdminSettings {
     pub notify: Vec<EmailAddress>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     pub host: String,

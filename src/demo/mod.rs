@@ -59,7 +59,8 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     )
     .await?;
     let settings = demo_settings(&jira.base_url(), &format!("sqlite://{}", db_path.display()))?;
-    let pipeline = crate::app::build_pipeline(&settings, Arc::new(SystemClock)).await?;
+    let app = crate::startup::Application::build_with_clock(&settings, Arc::new(SystemClock)).await?;
+    let ingest = app.ingest();
 
     let mailbox = MemoryMailbox::new();
     for (_, bytes) in SAMPLE_MAILS {
@@ -67,12 +68,12 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     }
     let connector = MemoryConnector::new("demo", mailbox.clone(), Some("Processed"), Some("Failed"));
     let mut source = connector.connect().await?;
-    let stats = ingest::cycle(&pipeline, source.as_mut(), "demo").await?;
+    let stats = ingest::cycle(&ingest, source.as_mut(), "demo").await?;
 
     println!("mailgate demo: {} sample mails delivered to an in-memory IMAP inbox", SAMPLE_MAILS.len());
     println!("database: {} (SQLite), fake Jira: {}\n", db_path.display(), jira.base_url());
     println!("Processing log:");
-    let mut log = pipeline.store.recent_log(100).await?;
+    let mut log = app.context().store.recent_log(100).await?;
     log.reverse();
     for (entry, (file, _)) in log.iter().zip(SAMPLE_MAILS.iter()) {
         println!(
@@ -101,6 +102,6 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         "\n{} mails stored, {} processed, {} acknowledged (moved to Processed: {in_processed}).",
         stats.stored, stats.processed, stats.acknowledged
     );
-    pipeline.store.close().await;
+    app.context().store.close().await;
     Ok(())
 }

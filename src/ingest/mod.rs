@@ -12,10 +12,36 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::{Notify, watch};
 
+use crate::clock::Clock;
+use crate::context::AppContext;
 use crate::mailbox::{AckTarget, MailConnector, MailSource, MailboxError};
-use crate::pipeline::{Pipeline, RowOutcome};
-use crate::store::{InboundRow, NewInbound, StoreError};
+use crate::pipeline::{Parsed, Pipeline, RowOutcome};
+use crate::queue::{InstanceId, Lease};
+use crate::store::{InboundRow, NewInbound, Status, Store, StoreError};
 use schedule::Schedule;
+
+/// The inbound worker: what the mailbox loops need, and the pipeline.
+pub struct Ingest {
+    pipeline: Arc<Pipeline>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    instance: InstanceId,
+    /// Mails of a mailbox worked on at once.
+    concurrency: usize,
+}
+
+impl Ingest {
+    pub fn new(ctx: &AppContext, pipeline: Arc<Pipeline>) -> Self {
+        let concurrency = pipeline.policy().inbound.concurrency.max(1);
+        Self { pipeline, store: ctx.store.clone(), clock: ctx.clock.clone(), instance: ctx.instance.clone(), concurrency }
+    }
+
+    /// A lease from now on.
+    fn lease(&self) -> Lease<'_> {
+        let now = self.clock.now_ms();
+        Lease { owner: &self.instance, now_ms: now, until_ms: now + LEASE_MS }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -48,12 +74,12 @@ const FETCH_CHUNK: usize = 20;
 /// One pass: ack finished mails, then store new ones while processing due
 /// ones side by side (mails of one conversation in order), then ack again.
 #[tracing::instrument(skip_all, fields(mailbox = name))]
-pub async fn cycle(pipeline: &Pipeline, source: &mut dyn MailSource, name: &str) -> Result<CycleStats, IngestError> {
+pub async fn cycle(ing: &Ingest, source: &mut dyn MailSource, name: &str) -> Result<CycleStats, IngestError> {
     let mut stats =
-        CycleStats { acknowledged: acknowledge_finished(pipeline, source, name).await?, ..Default::default() };
+        CycleStats { acknowledged: acknowledge_finished(ing, source, name).await?, ..Default::default() };
     let uidvalidity = source.uidvalidity();
     let unseen = source.unseen_uids().await?;
-    let known = pipeline.store.known_uids(name, uidvalidity, &unseen).await?;
+    let known = ing.store.known_uids(name, uidvalidity, &unseen).await?;
     let mut new: Vec<u32> = unseen.into_iter().filter(|u| !known.contains(u)).collect();
     if new.len() > MAX_PER_PASS {
         new.truncate(MAX_PER_PASS);
@@ -62,25 +88,25 @@ pub async fn cycle(pipeline: &Pipeline, source: &mut dyn MailSource, name: &str)
     let fetching_done = AtomicBool::new(false);
     let wake = Notify::new();
     let fetch = async {
-        let r = store_new(pipeline, source, name, &new, &wake).await;
+        let r = store_new(ing, source, name, &new, &wake).await;
         fetching_done.store(true, Ordering::SeqCst);
         wake.notify_one();
         r
     };
-    let (stored, processed) = tokio::join!(fetch, process_due(pipeline, name, &fetching_done, &wake));
+    let (stored, processed) = tokio::join!(fetch, process_due(ing, name, &fetching_done, &wake));
     let (outcomes, full) = processed?;
     stats.stored = stored?;
     stats.processed = outcomes.len();
     stats.outcomes = outcomes;
     stats.more |= full;
-    stats.acknowledged += acknowledge_finished(pipeline, source, name).await?;
+    stats.acknowledged += acknowledge_finished(ing, source, name).await?;
     Ok(stats)
 }
 
 /// Fetch new mails in chunks and store each (the raw mail is durable before
 /// anything else happens); wakes the processing side after each chunk.
 async fn store_new(
-    pipeline: &Pipeline,
+    ing: &Ingest,
     source: &mut dyn MailSource,
     name: &str,
     uids: &[u32],
@@ -104,7 +130,7 @@ async fn store_new(
             })
             .collect();
         // One commit per chunk: the raw mails are durable before any of them is worked on.
-        for id in pipeline.store.insert_inbound_batch(&news, pipeline.clock.now_ms()).await? {
+        for id in ing.store.insert_inbound_batch(&news, ing.clock.now_ms()).await? {
             if id.is_some() {
                 stored += 1;
                 crate::crash::point("after_store");
@@ -117,20 +143,22 @@ async fn store_new(
 
 /// What orders a mail against others: its thread's Message-IDs, the issues
 /// they (or its subject, or an earlier attempt) point at, and its sender.
-async fn ordering_keys(pipeline: &Pipeline, row: &InboundRow) -> Result<Vec<String>, StoreError> {
-    let t = crate::mime::threading(&row.raw);
-    let mut keys: Vec<String> = t.message_id.iter().chain(t.answers.iter()).map(|m| format!("mid:{m}")).collect();
-    keys.extend(t.subject_keys.iter().map(|k| format!("issue:{k}")));
-    keys.extend(pipeline.store.threads_for(&t.answers).await?.values().map(|k| format!("issue:{k}")));
-    keys.extend(row.issue_key.iter().map(|k| format!("issue:{k}")));
-    keys.extend(t.sender.iter().map(|a| format!("from:{}", a.as_ref().to_lowercase())));
+/// A mail that cannot be parsed has no keys (it fails on its own).
+async fn ordering_keys(ing: &Ingest, row: &InboundRow, parsed: &Parsed) -> Result<Vec<String>, StoreError> {
+    let mut keys: Vec<String> = row.state.posted_issue().iter().map(|k| format!("issue:{k}")).collect();
+    let Ok(msg) = parsed else { return Ok(keys) };
+    let answers: Vec<_> = msg.in_reply_to.iter().chain(msg.references.iter()).cloned().collect();
+    keys.extend(msg.message_id.iter().chain(answers.iter()).map(|m| format!("mid:{m}")));
+    keys.extend(crate::domain::IssueKey::find_all(&msg.subject).iter().map(|k| format!("issue:{k}")));
+    keys.extend(ing.store.threads_for(&answers).await?.values().map(|k| format!("issue:{k}")));
+    keys.extend(msg.sender().iter().map(|a| format!("from:{}", a.as_ref().to_lowercase())));
     Ok(keys)
 }
 
 /// Claim due mails and work on up to `inbound.concurrency` of them at once.
 /// Returns the outcomes and whether the pass limit was reached.
 async fn process_due(
-    pipeline: &Pipeline,
+    ing: &Ingest,
     name: &str,
     fetching_done: &AtomicBool,
     wake: &Notify,
@@ -139,24 +167,26 @@ async fn process_due(
     // Renew every claim while mails are worked on (big attachments, slow Jira).
     let renew = {
         let (store, owner, clock, claimed) =
-            (pipeline.store.clone(), pipeline.instance.clone(), pipeline.clock.clone(), claimed.clone());
+            (ing.store.clone(), ing.instance.clone(), ing.clock.clone(), claimed.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis((LEASE_MS / 3) as u64)).await;
                 let ids: Vec<i64> = claimed.lock().map(|c| c.iter().copied().collect()).unwrap_or_default();
                 for id in ids {
-                    let _ = store.extend_lease(id, &owner, clock.now_ms() + LEASE_MS).await;
+                    let now = clock.now_ms();
+                    let lease = Lease { owner: &owner, now_ms: now, until_ms: now + LEASE_MS };
+                    let _ = store.extend_inbound_lease(id, lease).await;
                 }
             }
         })
     };
-    let result = process_claimed(pipeline, name, fetching_done, wake, &claimed).await;
+    let result = process_claimed(ing, name, fetching_done, wake, &claimed).await;
     renew.abort();
     // Whatever is still claimed (an error cut the pass short) is released,
     // so this process claims it again on the next pass.
     let left: Vec<i64> = claimed.lock().map(|c| c.iter().copied().collect()).unwrap_or_default();
     for id in left {
-        pipeline.store.release_lease(id, &pipeline.instance).await?;
+        ing.store.release_inbound(id, &ing.instance).await?;
     }
     result
 }
@@ -165,14 +195,14 @@ async fn process_due(
 type Finished = (i64, Result<RowOutcome, StoreError>, Result<(), StoreError>);
 
 async fn process_claimed(
-    pipeline: &Pipeline,
+    ing: &Ingest,
     name: &str,
     fetching_done: &AtomicBool,
     wake: &Notify,
     claimed: &Mutex<HashSet<i64>>,
 ) -> Result<(Vec<RowOutcome>, bool), StoreError> {
-    let limit = pipeline.inbound.concurrency.max(1);
-    let mut schedule: Schedule<InboundRow> = Schedule::new();
+    let limit = ing.concurrency;
+    let mut schedule: Schedule<(InboundRow, Parsed)> = Schedule::new();
     let mut running = FuturesUnordered::new();
     let mut finished: Vec<Finished> = Vec::new();
     let mut handled = HashSet::new();
@@ -187,10 +217,10 @@ async fn process_claimed(
         let want = (limit * 2).saturating_sub(schedule.len()).min(MAX_PER_PASS.saturating_sub(handled.len()));
         if !exhausted && want > 0 {
             let (rows, more) =
-                drive(claim(pipeline, name, want, &mut handled, claimed), &mut running, &mut finished).await?;
+                drive(claim(ing, name, want, &mut handled, claimed), &mut running, &mut finished).await?;
             exhausted = !more;
-            for (row, keys) in rows {
-                schedule.push(row.id, keys, row);
+            for (row, parsed, keys) in rows {
+                schedule.push(row.id, keys, (row, parsed));
             }
         }
         for (id, outcome, released) in finished.drain(..) {
@@ -202,13 +232,13 @@ async fn process_claimed(
             outcomes.push(outcome?);
         }
         let room = limit.saturating_sub(schedule.running());
-        for row in schedule.start(room) {
+        for (row, parsed) in schedule.start(room) {
             running.push(async move {
-                let outcome = pipeline.process(&row).await;
+                let outcome = ing.pipeline.process(&row, parsed).await;
                 // A finished mail's claim ends with its outcome (same write);
                 // one left pending (retry, hold) is given back here.
                 let released = match &outcome {
-                    Ok(RowOutcome::Retry(_)) | Err(_) => pipeline.store.release_lease(row.id, &pipeline.instance).await,
+                    Ok(RowOutcome::Retry(_)) | Err(_) => ing.store.release_inbound(row.id, &ing.instance).await,
                     Ok(_) => Ok(()),
                 };
                 (row.id, outcome, released)
@@ -233,31 +263,34 @@ async fn process_claimed(
     }
 }
 
+/// A claimed mail, parsed once, with its ordering keys.
+type ClaimedMail = (InboundRow, Parsed, Vec<String>);
+
 /// Claim up to `want` due mails with their ordering keys. The flag is false
 /// when nothing more is due now.
 async fn claim(
-    pipeline: &Pipeline,
+    ing: &Ingest,
     name: &str,
     want: usize,
     handled: &mut HashSet<i64>,
     claimed: &Mutex<HashSet<i64>>,
-) -> Result<(Vec<(InboundRow, Vec<String>)>, bool), StoreError> {
+) -> Result<(Vec<ClaimedMail>, bool), StoreError> {
     let mut rows = Vec::new();
     while rows.len() < want {
-        let now = pipeline.clock.now_ms();
-        let Some(row) = pipeline.store.claim_next(name, &pipeline.instance, now, now + LEASE_MS).await? else {
+        let Some(row) = ing.store.claim_next(name, ing.lease()).await? else {
             return Ok((rows, false));
         };
         if !handled.insert(row.id) {
             // A retried mail due again at once: leave it to the next pass.
-            pipeline.store.release_lease(row.id, &pipeline.instance).await?;
+            ing.store.release_inbound(row.id, &ing.instance).await?;
             return Ok((rows, false));
         }
         if let Ok(mut c) = claimed.lock() {
             c.insert(row.id);
         }
-        let keys = ordering_keys(pipeline, &row).await?;
-        rows.push((row, keys));
+        let parsed = crate::mime::parse(&row.raw);
+        let keys = ordering_keys(ing, &row, &parsed).await?;
+        rows.push((row, parsed, keys));
     }
     Ok((rows, true))
 }
@@ -285,27 +318,25 @@ where
 /// Mark finished mails seen and move them (one IMAP command set per target
 /// folder); the store remembers each ack.
 async fn acknowledge_finished(
-    pipeline: &Pipeline,
+    ing: &Ingest,
     source: &mut dyn MailSource,
     name: &str,
 ) -> Result<usize, IngestError> {
     let mut batches: [(AckTarget, Vec<(i64, u32)>); 2] =
         [(AckTarget::Processed, Vec::new()), (AckTarget::Failed, Vec::new())];
     let mut stale = Vec::new();
-    let unacked = pipeline.store.unacked(name).await?;
+    let unacked = ing.store.unacked(name).await?;
     // One instance acknowledges a mail (a second MOVE of the same UID could
     // copy it twice); a crashed instance's claim expires.
-    let now = pipeline.clock.now_ms();
-    let ids: Vec<i64> = unacked.iter().map(|(id, ..)| *id).collect();
-    let claimed: HashSet<i64> =
-        pipeline.store.claim_acks(&ids, &pipeline.instance, now, now + LEASE_MS).await?.into_iter().collect();
-    for (id, uidvalidity, uid, status) in unacked.into_iter().filter(|(id, ..)| claimed.contains(id)) {
-        if uidvalidity != i64::from(source.uidvalidity()) {
-            tracing::warn!(id, "UIDVALIDITY changed; cannot acknowledge an old message on IMAP");
-            stale.push(id);
+    let ids: Vec<i64> = unacked.iter().map(|u| u.id).collect();
+    let claimed: HashSet<i64> = ing.store.claim_acks(&ids, ing.lease()).await?.into_iter().collect();
+    for u in unacked.into_iter().filter(|u| claimed.contains(&u.id)) {
+        if u.uidvalidity != i64::from(source.uidvalidity()) {
+            tracing::warn!(id = u.id, "UIDVALIDITY changed; cannot acknowledge an old message on IMAP");
+            stale.push(u.id);
         } else {
-            let uid = u32::try_from(uid).unwrap_or(0);
-            batches[usize::from(status == "failed")].1.push((id, uid));
+            let uid = u32::try_from(u.uid).unwrap_or(0);
+            batches[usize::from(u.status == Status::Failed)].1.push((u.id, uid));
         }
     }
     let mut n = 0;
@@ -316,20 +347,20 @@ async fn acknowledge_finished(
             source.acknowledge_many(&uids, *target).await?;
             crate::crash::point("after_imap_ack");
             let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
-            pipeline.store.mark_acked_many(&ids, pipeline.clock.now_ms()).await?;
+            ing.store.mark_acked_many(&ids, ing.clock.now_ms()).await?;
             n += chunk.len();
         }
     }
-    pipeline.store.mark_acked_many(&stale, pipeline.clock.now_ms()).await?;
+    ing.store.mark_acked_many(&stale, ing.clock.now_ms()).await?;
     Ok(n)
 }
 
 /// How long to wait before the next pass: the poll interval, or sooner when
 /// a parked mail is due.
-async fn next_wait(pipeline: &Pipeline, name: &str, poll: Duration) -> Duration {
-    match pipeline.store.next_due_at(name).await {
+async fn next_wait(ing: &Ingest, name: &str, poll: Duration) -> Duration {
+    match ing.store.next_due_at(name).await {
         Ok(Some(due)) => {
-            let ms = (due - pipeline.clock.now_ms()).max(50) as u64;
+            let ms = (due - ing.clock.now_ms()).max(50) as u64;
             poll.min(Duration::from_millis(ms))
         }
         _ => poll,
@@ -338,7 +369,7 @@ async fn next_wait(pipeline: &Pipeline, name: &str, poll: Duration) -> Duration 
 
 /// Run one mailbox until `stop` turns true.
 pub async fn run_mailbox(
-    pipeline: Arc<Pipeline>,
+    ing: Arc<Ingest>,
     connector: Arc<dyn MailConnector>,
     poll: Duration,
     mut stop: watch::Receiver<bool>,
@@ -366,7 +397,7 @@ pub async fn run_mailbox(
             if *stop.borrow() {
                 return;
             }
-            match cycle(&pipeline, source.as_mut(), &name).await {
+            match cycle(&ing, source.as_mut(), &name).await {
                 Ok(stats) if stats.stored + stats.processed > 0 => {
                     tracing::info!(mailbox = %name, stored = stats.stored, processed = stats.processed, acked = stats.acknowledged, "pass done");
                     if stats.more {
@@ -384,7 +415,7 @@ pub async fn run_mailbox(
                     break;
                 }
             }
-            let wait = next_wait(&pipeline, &name, poll).await;
+            let wait = next_wait(&ing, &name, poll).await;
             tokio::select! {
                 r = source.wait(wait) => {
                     if let Err(e) = r {

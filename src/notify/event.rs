@@ -31,6 +31,16 @@ pub enum Origin {
     Mail,
 }
 
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::CatchUp => "catch_up",
+            Self::Mail => "mail",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     pub account_id: Option<String>,

@@ -3,6 +3,7 @@
 
 pub mod catchup;
 pub mod event;
+pub mod from_mail;
 pub mod notifier;
 pub mod script;
 pub mod templates;

@@ -15,7 +15,9 @@ pub use crate::stats::{Counts, Statistics};
 pub use audit::{AuditEntry, AuditFilter, PendingNote};
 pub use events::EventRow;
 pub use identities::CachedIdentity;
-pub use inbound::{Finish, InboundRow, NewInbound, Status};
+pub use inbound::{
+    Action, Claim, Finish, HoldReason, InboundRow, InboundState, LoggedAction, NewInbound, Status, Unacked,
+};
 pub use log::{DeadLetter, LogEntry, LogFilter, NewLogEntry};
 pub use outbox::{NewOutgoing, OutgoingRow};
 pub use token::TokenRecord;

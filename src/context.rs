@@ -1,0 +1,89 @@
+//! The application context: every adapter wired once at start-up (store,
+//! Jira client, the workaround token service, clock, this instance's id).
+//! Workers and commands take the parts they use from it.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::identity::TokenService;
+use crate::jira::limit::RateLimiter;
+use crate::jira::{HttpJira, JiraApi};
+use crate::pipeline::{Pipeline, Policy};
+use crate::queue::{InstanceId, RetryPolicy};
+use crate::secrets::{SecretsError, TokenCipher};
+use crate::store::Store;
+
+pub struct AppContext {
+    pub store: Store,
+    pub jira: Arc<dyn JiraApi>,
+    pub clock: Arc<dyn Clock>,
+    /// The workaround user's token (sender lookup, user creation, groups).
+    pub tokens: Arc<TokenService>,
+    /// This process, as the owner of the queue rows it claims.
+    pub instance: InstanceId,
+}
+
+impl AppContext {
+    /// Connect (and migrate) the store, build the Jira client and the token
+    /// service sharing one rate limiter.
+    pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database.url).await?;
+        let limiter = Arc::new(RateLimiter::new(settings.jira.max_requests_per_sec));
+        let jira: Arc<dyn JiraApi> = Arc::new(HttpJira::with_auth(&settings.jira, &settings.jira.auth, limiter.clone())?);
+        let tokens = Arc::new(token_service(settings, store.clone(), clock.clone())?.with_limiter(limiter));
+        let instance = InstanceId::new(clock.as_ref());
+        Ok(Self { store, jira, clock, tokens, instance })
+    }
+
+    /// The inbound use case over this context.
+    pub fn pipeline(&self, settings: &Settings) -> Pipeline {
+        Pipeline::new(
+            self.store.clone(),
+            self.jira.clone(),
+            self.clock.clone(),
+            Some(self.tokens.clone()),
+            pipeline_policy(settings),
+        )
+    }
+}
+
+/// What the pipeline may do, from the settings.
+pub fn pipeline_policy(settings: &Settings) -> Policy {
+    let inbound = settings.inbound.clone();
+    Policy {
+        retry: RetryPolicy::new(inbound.retry_base_ms, i64::from(inbound.max_attempts)),
+        inbound,
+        routing: settings.routing.clone(),
+        reporter: settings.jira.default_reporter.clone(),
+        identity_ttl_secs: settings.identity.cache_ttl_secs,
+        notify_events: settings.smtp.is_some(),
+        admins: settings.admin.notify.clone(),
+    }
+}
+
+/// The master key from `MAILGATE_MASTER_KEY` or `[secrets] master_key_file`;
+/// `None` when neither is given. A given but bad key is an error.
+pub fn load_cipher(settings: &Settings) -> Result<Option<TokenCipher>, SecretsError> {
+    let env = std::env::var("MAILGATE_MASTER_KEY").ok().filter(|v| !v.trim().is_empty()).map(SecretString::from);
+    if env.is_none() && settings.secrets.master_key_file.is_none() {
+        return Ok(None);
+    }
+    TokenCipher::load(env, settings.secrets.master_key_file.as_deref()).map(Some)
+}
+
+/// The token service for the workaround user.
+pub fn token_service(settings: &Settings, store: Store, clock: Arc<dyn Clock>) -> Result<TokenService, SecretsError> {
+    let cipher = load_cipher(settings)?.map(Arc::new);
+    Ok(TokenService::new(
+        store,
+        cipher,
+        clock,
+        settings.jira.clone(),
+        settings.identity.token_auth,
+        &settings.identity.warn_days,
+    )
+    .with_notify(settings.admin.notify.clone()))
+}

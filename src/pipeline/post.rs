@@ -1,0 +1,172 @@
+//! The idempotent post: create the issue (or JSM request) or add the
+//! comment; a resumed attempt first looks for what an earlier one made.
+
+use super::{Pipeline, plan};
+use crate::classify::{self, Decision, IgnoreReason};
+use crate::config::RouteTarget;
+use crate::domain::{InboundMessage, IssueKey, MessageId};
+use crate::identity::known_users;
+use crate::jira::{JiraError, JiraUser, NewIssue, NewRequest};
+use crate::store::{Action, InboundRow};
+
+/// What Jira holds for a mail after its post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    Issue(IssueKey),
+    /// A comment; its id when Jira's answer gave it.
+    Comment { issue: IssueKey, id: Option<String> },
+}
+
+impl Posted {
+    pub fn issue(&self) -> &IssueKey {
+        match self {
+            Self::Issue(key) | Self::Comment { issue: key, .. } => key,
+        }
+    }
+
+    pub fn action(&self) -> Action {
+        match self {
+            Self::Issue(_) => Action::Create,
+            Self::Comment { .. } => Action::Comment,
+        }
+    }
+}
+
+/// Where a mail goes in Jira: the decisions that post something.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Target {
+    Comment(IssueKey),
+    Create(RouteTarget),
+}
+
+impl Target {
+    /// The target of a decision; an ignored mail has none, only its reason.
+    pub(super) fn of(decision: &Decision) -> Result<Self, &IgnoreReason> {
+        match decision {
+            Decision::Comment { issue, .. } => Ok(Self::Comment(issue.clone())),
+            Decision::Create(t) => Ok(Self::Create(t.clone())),
+            Decision::Ignore(reason) => Err(reason),
+        }
+    }
+
+    pub(super) fn action(&self) -> Action {
+        match self {
+            Self::Comment(_) => Action::Comment,
+            Self::Create(_) => Action::Create,
+        }
+    }
+}
+
+impl Pipeline {
+    /// Create the issue or add the comment.
+    pub(super) async fn post(
+        &self,
+        row: &InboundRow,
+        msg: &InboundMessage,
+        mid: &MessageId,
+        to: &Target,
+        reporter: Option<&JiraUser>,
+    ) -> Result<Posted, JiraError> {
+        let inbound = &self.policy.inbound;
+        let (_, skipped) = plan::select_attachments(&msg.attachments, inbound);
+        let reply = matches!(to, Target::Comment(_));
+        let body = plan::body_for(msg, reply, &skipped, inbound.reply_marker.as_deref());
+        let summary = classify::summary(&msg.subject);
+        match to {
+            Target::Comment(issue) => {
+                let id = if self.is_service_desk_project(issue.project()) {
+                    self.jira.add_request_comment(issue, &body, true).await?
+                } else {
+                    // An earlier attempt may have added the comment and lost the answer.
+                    let earlier = if row.resumed() { self.jira.find_comment(issue, mid.as_ref()).await? } else { None };
+                    match earlier {
+                        Some(id) => {
+                            tracing::info!(issue = %issue, "comment from an earlier attempt found; not adding again");
+                            id
+                        }
+                        None => self.jira.add_comment(issue, &body, Some(mid.as_ref())).await?,
+                    }
+                };
+                Ok(Posted::Comment { issue: issue.clone(), id: Some(id) })
+            }
+            Target::Create(target) if target.service_desk.is_some() => {
+                let watchers = self.cc_users(msg, target).await;
+                let request = NewRequest {
+                    service_desk: target.service_desk.clone().unwrap_or_default(),
+                    request_type: target.request_type.clone().unwrap_or_default(),
+                    summary,
+                    description: body,
+                    on_behalf_of: reporter.and_then(JiraUser::id).map(String::from),
+                    participants: watchers.iter().filter_map(|u| u.id().map(String::from)).collect(),
+                };
+                Ok(Posted::Issue(self.jira.create_request(&request).await?.key))
+            }
+            Target::Create(target) => {
+                // An earlier attempt may have created the issue and lost the answer.
+                if row.resumed() {
+                    let jql = format!("issue.property[mailgate].messageId = \"{}\"", mid.as_ref().replace('"', "\\\""));
+                    if let Some(found) = self.jira.search(&jql, 1).await?.into_iter().next() {
+                        tracing::info!(issue = %found.key, "issue from an earlier attempt found; not creating again");
+                        return Ok(Posted::Issue(found.key));
+                    }
+                }
+                let issue = self.new_issue(target, msg, summary, body, reporter);
+                let created = self.jira.create_issue(&issue).await?;
+                for user in self.cc_users(msg, target).await {
+                    if let Some(id) = user.id()
+                        && let Err(e) = self.jira.add_watcher(&created.key, id).await
+                    {
+                        tracing::warn!(error = %e, "could not add a watcher");
+                    }
+                }
+                Ok(Posted::Issue(created.key))
+            }
+        }
+    }
+
+    fn new_issue(
+        &self,
+        target: &RouteTarget,
+        msg: &InboundMessage,
+        summary: String,
+        description: String,
+        reporter: Option<&JiraUser>,
+    ) -> NewIssue {
+        NewIssue {
+            project: target.project.to_string(),
+            issue_type: target.issue_type.clone(),
+            summary,
+            description,
+            labels: target.labels.clone(),
+            components: target.components.clone(),
+            reporter: reporter.and_then(JiraUser::id).map(String::from).or_else(|| self.policy.reporter.clone()),
+            source_message_id: msg.message_id.as_ref().map(|m| m.to_string()),
+        }
+    }
+
+    /// Whether replies in this project go through JSM as public comments.
+    fn is_service_desk_project(&self, project: &str) -> bool {
+        let routing = &self.policy.routing;
+        routing
+            .rules
+            .iter()
+            .map(|r| &r.target)
+            .chain(std::iter::once(&routing.default))
+            .any(|t| t.service_desk.is_some() && t.project.as_ref() == project)
+    }
+
+    /// Cc'd people with Jira accounts, when the rule wants them as watchers.
+    async fn cc_users(&self, msg: &InboundMessage, target: &RouteTarget) -> Vec<JiraUser> {
+        let Some(tokens) = self.identity.as_deref().filter(|_| target.cc_watchers) else { return Vec::new() };
+        let sender = msg.sender();
+        let own = &self.policy.inbound.own_addresses;
+        let cc: Vec<&str> = msg
+            .cc
+            .iter()
+            .map(|m| &m.address)
+            .filter(|a| Some(*a) != sender && !own.contains(a))
+            .map(|a| a.as_ref())
+            .collect();
+        known_users(tokens, self.policy.identity_ttl_secs, &cc).await
+    }
+}

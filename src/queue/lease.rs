@@ -1,0 +1,102 @@
+//! Claiming the next due row of a queue table under a lease, one SQL text
+//! per dialect. A lease, not a transaction held across a Jira or SMTP call:
+//! SQLite has one connection.
+//!
+//! - PostgreSQL (several instances): every unexpired lease is honoured, and
+//!   `for update skip locked` keeps two claimers off the same row.
+//! - SQLite (one instance, one writer): only this process's own unexpired
+//!   claims (rows in flight here) are skipped, so a lease left by a crashed
+//!   process does not delay the restart.
+
+use sqlx::any::AnyRow;
+
+use crate::store::{Dialect, Store, StoreError};
+
+use super::InstanceId;
+
+/// A durable queue table. Every such table has `status` (`'pending'` while
+/// queued), `next_attempt_at`, `lease_owner` and `lease_until` columns.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueTable {
+    pub table: &'static str,
+    /// The order rows are claimed in (oldest first).
+    pub order: &'static str,
+    /// The columns returned by a claim.
+    pub columns: &'static str,
+}
+
+/// Who claims, and until when.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub owner: &'a InstanceId,
+    pub now_ms: i64,
+    pub until_ms: i64,
+}
+
+/// The lease condition and how many times it binds (owner, now) values.
+fn free_of_lease(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "(lease_until is null or lease_until < ?)",
+        Dialect::Sqlite => "(lease_owner is null or lease_owner <> ? or lease_until < ?)",
+    }
+}
+
+impl Store {
+    /// Claim the oldest due pending row of `q` (within `scope`, a column and
+    /// its value, when given) for `lease.owner` until `lease.until_ms`.
+    pub async fn claim_due<R>(
+        &self,
+        q: &QueueTable,
+        scope: Option<(&'static str, &str)>,
+        lease: Lease<'_>,
+    ) -> Result<Option<R>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let dialect = self.dialect();
+        let free = free_of_lease(dialect);
+        let skip_locked = if dialect == Dialect::Postgres { " for update skip locked" } else { "" };
+        let scoped = scope.map(|(column, _)| format!(" and {column} = ?")).unwrap_or_default();
+        let (table, order, columns) = (q.table, q.order, q.columns);
+        let text = format!(
+            "update {table} set lease_owner = ?, lease_until = ?
+             where id = (select id from {table}
+                         where status = 'pending' and next_attempt_at <= ?{scoped} and {free}
+                         order by {order} limit 1{skip_locked})
+               and status = 'pending' and {free}
+             returning {columns}"
+        );
+        let mut query = sqlx::query_as(self.sql(&text)).bind(lease.owner.as_str()).bind(lease.until_ms).bind(lease.now_ms);
+        if let Some((_, value)) = scope {
+            query = query.bind(value.to_string());
+        }
+        for _ in 0..2 {
+            query = match dialect {
+                Dialect::Postgres => query.bind(lease.now_ms),
+                Dialect::Sqlite => query.bind(lease.owner.as_str()).bind(lease.now_ms),
+            };
+        }
+        Ok(query.fetch_optional(self.pool()).await?)
+    }
+
+    /// Keep a claim while working on a long item.
+    pub async fn extend_lease<K>(&self, q: &QueueTable, id: K, lease: Lease<'_>) -> Result<(), StoreError>
+    where
+        K: for<'k> sqlx::Encode<'k, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'static,
+    {
+        let text = format!("update {} set lease_until = ? where id = ? and lease_owner = ?", q.table);
+        sqlx::query(self.sql(&text)).bind(lease.until_ms).bind(id).bind(lease.owner.as_str()).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Give a claimed item back (done with it for now).
+    pub async fn release_lease<K>(&self, q: &QueueTable, id: K, owner: &InstanceId) -> Result<(), StoreError>
+    where
+        K: for<'k> sqlx::Encode<'k, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'static,
+    {
+        let text =
+            format!("update {} set lease_owner = null, lease_until = null where id = ? and lease_owner = ?", q.table);
+        sqlx::query(self.sql(&text)).bind(id).bind(owner.as_str()).execute(self.pool()).await?;
+        Ok(())
+    }
+}

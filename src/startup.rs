@@ -1,0 +1,208 @@
+//! Start-up: settings to a running service. `Application::build` wires the
+//! adapters once ([`AppContext`]) and the use cases over them; `start`
+//! spawns one task per mailbox, the queue workers, the periodic jobs and
+//! the admin listener. Used by `mailgate run`, the commands and the tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::context::AppContext;
+use crate::domain::EmailAddress;
+use crate::identity::check_expiry;
+use crate::ingest::{self, Ingest};
+use crate::mailbox::{ImapConnector, MailConnector};
+use crate::notify::catchup::catch_up;
+use crate::notify::script::{ScriptLimits, Scripts};
+use crate::notify::templates::Templates;
+use crate::notify::{Notifier, NotifyOutcome};
+use crate::outbox::{DeliveryOutcome, Mailer};
+use crate::pipeline::Pipeline;
+use crate::queue::{RetryPolicy, Step, every, run_worker};
+
+/// The wired application, not yet running.
+pub struct Application {
+    settings: Settings,
+    context: AppContext,
+    pipeline: Arc<Pipeline>,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let context = AppContext::build(settings, clock).await?;
+        let pipeline = Arc::new(context.pipeline(settings));
+        Ok(Self { settings: settings.clone(), context, pipeline })
+    }
+
+    pub fn context(&self) -> &AppContext {
+        &self.context
+    }
+
+    pub fn pipeline(&self) -> &Arc<Pipeline> {
+        &self.pipeline
+    }
+
+    /// The inbound worker over this application's pipeline.
+    pub fn ingest(&self) -> Ingest {
+        Ingest::new(&self.context, self.pipeline.clone())
+    }
+
+    /// The notifier, when SMTP is configured.
+    pub fn notifier(&self) -> anyhow::Result<Option<Notifier>> {
+        match &self.settings.smtp {
+            Some(_) => Ok(Some(build_notifier(&self.settings, &self.context)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Spawn every loop; returns once they run.
+    pub async fn start(self) -> anyhow::Result<Running> {
+        let Self { settings, context: ctx, pipeline } = self;
+        // A stored token that this master key cannot open is a start-up error;
+        // the stored token is left as it is.
+        ctx.tokens.check_key().await?;
+        let (stop, rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let ingest = Arc::new(Ingest::new(&ctx, pipeline));
+        for mb in &settings.mailboxes {
+            let connector: Arc<dyn MailConnector> = Arc::new(ImapConnector::new(mb)?);
+            let poll = Duration::from_secs(mb.poll_interval_secs);
+            tasks.spawn(ingest::run_mailbox(ingest.clone(), connector, poll, rx.clone()));
+        }
+        if settings.mailboxes.is_empty() {
+            tracing::warn!("no mailboxes configured; nothing to watch");
+        }
+        let (store, clock, audit) = (ctx.store.clone(), ctx.clock.clone(), settings.audit.clone());
+        tasks.spawn(every("audit retention", Duration::from_secs(86_400), rx.clone(), move || {
+            let (store, clock, audit) = (store.clone(), clock.clone(), audit.clone());
+            async move {
+                let n = store.enforce_retention(audit.max_entries, audit.max_age_days * 86_400_000, clock.now_ms()).await?;
+                if n > 0 {
+                    tracing::info!(deleted = n, "audit retention applied");
+                }
+                Ok::<_, crate::store::StoreError>(())
+            }
+        }));
+        let (tokens, warn_days, admins) =
+            (ctx.tokens.clone(), settings.identity.warn_days.clone(), settings.admin.notify.clone());
+        tasks.spawn(every("token expiry", Duration::from_secs(3600), rx.clone(), move || {
+            let (tokens, warn_days, admins) = (tokens.clone(), warn_days.clone(), admins.clone());
+            async move { check_expiry(&tokens, &warn_days, &admins).await.map(|_| ()) }
+        }));
+        let notifier = match &settings.smtp {
+            Some(smtp) => {
+                let mailer = Arc::new(Mailer::new(smtp)?);
+                let own: Vec<EmailAddress> =
+                    settings.inbound.own_addresses.iter().cloned().chain(std::iter::once(smtp.from.clone())).collect();
+                let (store, clock) = (ctx.store.clone(), ctx.clock.clone());
+                tasks.spawn(run_worker("outbox", Duration::from_secs(1), rx.clone(), move || {
+                    let (store, clock, mailer, own) = (store.clone(), clock.clone(), mailer.clone(), own.clone());
+                    async move {
+                        let policy = RetryPolicy::default();
+                        let outcome = crate::outbox::try_deliver_one(&store, &mailer, clock.as_ref(), &policy, &own);
+                        Ok::<_, crate::store::StoreError>(match outcome.await? {
+                            DeliveryOutcome::Empty => Step::Idle,
+                            _ => Step::Worked,
+                        })
+                    }
+                }));
+                Some(Arc::new(build_notifier(&settings, &ctx)?))
+            }
+            None => None,
+        };
+        if let Some(n) = &notifier {
+            let worker = n.clone();
+            tasks.spawn(run_worker("notifications", Duration::from_millis(500), rx.clone(), move || {
+                let n = worker.clone();
+                async move {
+                    Ok::<_, crate::store::StoreError>(match n.try_notify_one().await? {
+                        NotifyOutcome::Empty => Step::Idle,
+                        _ => Step::Worked,
+                    })
+                }
+            }));
+            let period = Duration::from_secs(settings.notify.catchup_interval_secs.max(10));
+            let (catchup, max) = (n.clone(), settings.notify.catchup_max_issues);
+            tasks.spawn(every("webhook catch-up", period, rx.clone(), move || {
+                let n = catchup.clone();
+                async move { catch_up(&n, max).await.map(|_| ()) }
+            }));
+            if settings.notify.webhook_secret.is_none() {
+                tracing::warn!("[notify] webhook_secret is not set: webhook calls are accepted unsigned");
+            }
+        }
+        let mut admin_addr = None;
+        if let (Some(listen), Some(key)) = (&settings.admin.listen, &settings.admin.api_key) {
+            let state = crate::http::AdminState {
+                tokens: ctx.tokens.clone(),
+                api_key: Arc::new(key.clone()),
+                notifier: notifier.clone(),
+                webhook_secret: settings.notify.webhook_secret.clone().map(Arc::new),
+            };
+            let (addr, handle) = crate::http::serve(listen, state, rx.clone()).await?;
+            admin_addr = Some(addr);
+            tasks.spawn(async move {
+                let _ = handle.await;
+            });
+        }
+        Ok(Running { stop, tasks, admin_addr })
+    }
+}
+
+/// A running service.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    admin_addr: Option<std::net::SocketAddr>,
+}
+
+impl Running {
+    /// Where the admin API listens, when configured.
+    pub fn admin_addr(&self) -> Option<std::net::SocketAddr> {
+        self.admin_addr
+    }
+
+    /// Ask every loop to stop and wait for them.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// The notifier: scripts, templates, the workaround token for groups.
+pub fn build_notifier(settings: &Settings, ctx: &AppContext) -> anyhow::Result<Notifier> {
+    let limits = ScriptLimits {
+        max_operations: settings.notify.script_max_operations,
+        timeout: Duration::from_millis(settings.notify.script_timeout_ms),
+        ..ScriptLimits::default()
+    };
+    let scripts = match &settings.notify.scripts_dir {
+        Some(dir) => Some(Arc::new(Scripts::load(std::path::Path::new(dir), limits)?)),
+        None => None,
+    };
+    let templates = Templates::load(settings.notify.templates_dir.as_deref().map(std::path::Path::new))?;
+    let mut own = settings.inbound.own_addresses.clone();
+    if let Some(smtp) = &settings.smtp {
+        own.push(smtp.from.clone());
+    }
+    Ok(Notifier::new(
+        ctx.store.clone(),
+        ctx.jira.clone(),
+        scripts,
+        Some(ctx.tokens.clone()),
+        templates,
+        ctx.clock.clone(),
+        own,
+        settings.jira.base_url.clone(),
+        settings.inbound.reply_marker.clone(),
+        settings.notify.group_cache_ttl_secs,
+    ))
+}

@@ -1,0 +1,201 @@
+//! A mail's progress and outcome: the posting mark, the posted issue, holds
+//! and retries, the committed outcome, Message-ID claims and thread links.
+
+use std::collections::HashMap;
+
+use super::{Action, Finish, HoldReason, InboundRow, Status};
+use crate::domain::{IssueKey, MessageId};
+use crate::store::{PendingNote, Store, StoreError};
+
+/// Whose a Message-ID is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This row owns the Message-ID: it is processed.
+    Ours,
+    /// Another row owns it: this one is a duplicate.
+    DuplicateOf(i64),
+}
+
+impl Store {
+    /// Note that the Jira call for this mail is about to be made; the
+    /// attempt's audit notes so far go in the same commit.
+    pub async fn mark_posting(
+        &self,
+        id: i64,
+        action: Action,
+        now_ms: i64,
+        notes: &[PendingNote],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        self.write_notes(&mut tx, notes).await?;
+        let sql = self.sql(
+            "update inbound_messages set action = ?, hold_reason = null, updated_at = ? where id = ? and issue_key is null",
+        );
+        sqlx::query(sql).bind(action.as_str()).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claim a Message-ID for an inbound row.
+    pub async fn claim_message_id(
+        &self,
+        message_id: &MessageId,
+        inbound_id: i64,
+        now_ms: i64,
+    ) -> Result<Claim, StoreError> {
+        let insert = self.sql(
+            "insert into message_claims (message_id, inbound_id, created_at) values (?, ?, ?) on conflict do nothing",
+        );
+        sqlx::query(insert).bind(message_id.as_ref()).bind(inbound_id).bind(now_ms).execute(self.pool()).await?;
+        let select = self.sql("select inbound_id from message_claims where message_id = ?");
+        let (owner,): (i64,) = sqlx::query_as(select).bind(message_id.as_ref()).fetch_one(self.pool()).await?;
+        Ok(if owner == inbound_id { Claim::Ours } else { Claim::DuplicateOf(owner) })
+    }
+
+    /// Release a claim (a failed mail may be replayed as a new row).
+    pub async fn release_claim(&self, message_id: &MessageId, inbound_id: i64) -> Result<(), StoreError> {
+        let sql = self.sql("delete from message_claims where message_id = ? and inbound_id = ?");
+        sqlx::query(sql).bind(message_id.as_ref()).bind(inbound_id).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Record that Jira holds the issue or comment, before attachments; the
+    /// attempt's audit notes so far go in the same commit.
+    pub async fn record_posted(
+        &self,
+        id: i64,
+        action: Action,
+        key: &IssueKey,
+        now_ms: i64,
+        notes: &[PendingNote],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        self.write_notes(&mut tx, notes).await?;
+        let sql = self.sql(
+            "update inbound_messages set action = ?, issue_key = ?, hold_reason = null, updated_at = ? where id = ?",
+        );
+        sqlx::query(sql).bind(action.as_str()).bind(key.as_ref()).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn record_attachments_done(&self, id: i64, done: i64, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql("update inbound_messages set attachments_done = ?, updated_at = ? where id = ?");
+        sqlx::query(sql).bind(done).bind(now_ms).bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// A failed attempt: the mail stays pending and is tried again at
+    /// `next_at_ms`. Returns the attempts made so far.
+    pub async fn retry_later(&self, id: i64, error: &str, next_at_ms: i64, now_ms: i64) -> Result<i64, StoreError> {
+        let sql = self.sql(
+            "update inbound_messages set attempts = attempts + 1, last_error = ?, next_attempt_at = ?, hold_reason = null,
+                    updated_at = ?
+             where id = ? returning attempts",
+        );
+        let (attempts,): (i64,) =
+            sqlx::query_as(sql).bind(error).bind(next_at_ms).bind(now_ms).bind(id).fetch_one(self.pool()).await?;
+        Ok(attempts)
+    }
+
+    /// Hold a pending mail until `until_ms` for `reason` (not an attempt).
+    pub async fn hold(
+        &self,
+        id: i64,
+        reason: HoldReason,
+        error: &str,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "update inbound_messages set hold_reason = ?, last_error = ?, next_attempt_at = ?, updated_at = ? where id = ?",
+        );
+        sqlx::query(sql)
+            .bind(reason.as_str())
+            .bind(error)
+            .bind(until_ms)
+            .bind(now_ms)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Commit a mail's outcome: status, the thread link and a processing
+    /// log row, in one transaction.
+    pub async fn finish(&self, row: &InboundRow, f: &Finish<'_>, now_ms: i64) -> Result<(), StoreError> {
+        self.finish_noted(row, f, now_ms, &[]).await
+    }
+
+    /// [`finish`](Self::finish) with the attempt's audit notes, one commit.
+    pub async fn finish_noted(
+        &self,
+        row: &InboundRow,
+        f: &Finish<'_>,
+        now_ms: i64,
+        notes: &[PendingNote],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        self.write_notes(&mut tx, notes).await?;
+        let sql = self.sql(
+            "update inbound_messages set status = ?, action = ?, reason = ?, issue_key = ?, last_error = ?, updated_at = ?,
+                    hold_reason = null, lease_owner = null, lease_until = null
+             where id = ?",
+        );
+        sqlx::query(sql)
+            .bind(f.status.as_str())
+            .bind(f.action.as_str())
+            .bind(f.reason)
+            .bind(f.issue_key.map(|k| k.to_string()))
+            .bind(f.error)
+            .bind(now_ms)
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        if let (Some(key), Some(mid), Status::Done) = (f.issue_key, f.message_id, f.status) {
+            let sql = self.sql("insert into message_threads (message_id, issue_key, created_at) values (?, ?, ?) on conflict do nothing");
+            sqlx::query(sql).bind(mid.as_ref()).bind(key.as_ref()).bind(now_ms).execute(&mut *tx).await?;
+        }
+        let sql = self.sql(
+            "insert into processing_log (at, mailbox, inbound_id, message_id, action, issue_key, status, error, detail)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        let log_status = if f.status == Status::Failed { "failed" } else { "ok" };
+        sqlx::query(sql)
+            .bind(now_ms)
+            .bind(row.mailbox.as_str())
+            .bind(row.id)
+            .bind(f.message_id.map(|m| m.to_string()))
+            .bind(f.action.as_str())
+            .bind(f.issue_key.map(|k| k.to_string()))
+            .bind(log_status)
+            .bind(f.error)
+            .bind(f.detail.or(f.reason))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Record a Message-ID as part of an issue's thread (e.g. a mail we sent).
+    pub async fn link_thread(&self, message_id: &MessageId, key: &IssueKey, now_ms: i64) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "insert into message_threads (message_id, issue_key, created_at) values (?, ?, ?) on conflict do nothing",
+        );
+        sqlx::query(sql).bind(message_id.as_ref()).bind(key.as_ref()).bind(now_ms).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// The issues of those `ids` that belong to a known thread.
+    pub async fn threads_for(&self, ids: &[MessageId]) -> Result<HashMap<MessageId, IssueKey>, StoreError> {
+        let mut out = HashMap::new();
+        for id in ids {
+            let sql = self.sql("select issue_key from message_threads where message_id = ?");
+            let row: Option<(String,)> = sqlx::query_as(sql).bind(id.as_ref()).fetch_optional(self.pool()).await?;
+            if let Some(key) = row.and_then(|(k,)| IssueKey::parse(&k).ok()) {
+                out.insert(id.clone(), key);
+            }
+        }
+        Ok(out)
+    }
+}
