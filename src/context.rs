@@ -32,7 +32,8 @@ impl AppContext {
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.database.url).await?;
         let limiter = Arc::new(RateLimiter::new(settings.jira.max_requests_per_sec));
-        let jira: Arc<dyn JiraApi> = Arc::new(HttpJira::with_auth(&settings.jira, &settings.jira.auth, limiter.clone())?);
+        let jira: Arc<dyn JiraApi> =
+            Arc::new(HttpJira::with_auth(&settings.jira, &settings.jira.auth, limiter.clone())?);
         let tokens = Arc::new(token_service(settings, store.clone(), clock.clone())?.with_limiter(limiter));
         let instance = InstanceId::new(clock.as_ref());
         Ok(Self { store, jira, clock, tokens, instance })

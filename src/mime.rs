@@ -65,37 +65,6 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
     Ok(out)
 }
 
-/// The headers that order a mail against others, from a header-only parse
-/// (cheap: the body is not decoded).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Threading {
-    pub message_id: Option<MessageId>,
-    /// In-Reply-To and References.
-    pub answers: Vec<MessageId>,
-    /// Issue keys named in the subject (any project).
-    pub subject_keys: Vec<crate::domain::IssueKey>,
-    pub sender: Option<EmailAddress>,
-}
-
-/// [`Threading`] of a raw mail; empty when the headers cannot be read.
-pub fn threading(raw: &[u8]) -> Threading {
-    std::panic::catch_unwind(|| {
-        let Some(msg) = MessageParser::default().parse_headers(raw) else { return Threading::default() };
-        let message_id =
-            msg.message_id().and_then(|id| MessageId::parse(id).ok()).unwrap_or_else(|| MessageId::synthetic(raw));
-        let mut answers = ids(msg.in_reply_to());
-        answers.extend(ids(msg.references()));
-        let sender = msg.from().and_then(first_mailbox);
-        Threading {
-            message_id: Some(message_id),
-            answers,
-            subject_keys: crate::domain::IssueKey::find_all(msg.subject().unwrap_or("")),
-            sender: sender.map(|m| m.address),
-        }
-    })
-    .unwrap_or_default()
-}
-
 fn body_text(msg: &mail_parser::Message<'_>) -> String {
     let has_plain = msg.text_bodies().any(|p| matches!(p.body, PartType::Text(_)));
     if has_plain {

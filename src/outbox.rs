@@ -15,18 +15,15 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
-use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{SmtpSettings, TlsMode};
 use crate::domain::{EmailAddress, MessageId};
-use crate::store::{OutgoingRow, Store, StoreError};
+use crate::queue::InstanceId;
+use crate::store::{OutboxStatus, OutgoingRow, Store, StoreError};
 
 /// The error recorded for a row refused by the loop guard.
 pub const LOOP_GUARD_ERROR: &str = "loop guard: recipient is one of our own addresses";
-
-/// How long `run_outbox` waits after the queue ran dry.
-const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailerError {
@@ -196,9 +193,10 @@ pub async fn try_deliver_one(
     clock: &dyn Clock,
     policy: &RetryPolicy,
     own: &[EmailAddress],
+    owner: &InstanceId,
 ) -> Result<DeliveryOutcome, StoreError> {
     let now = clock.now();
-    let Some(row) = store.next_outgoing(now.timestamp_millis()).await? else {
+    let Some(row) = store.next_outgoing(owner, now.timestamp_millis()).await? else {
         return Ok(DeliveryOutcome::Empty);
     };
     let span = tracing::Span::current();
@@ -220,7 +218,7 @@ pub async fn try_deliver_one(
     let now_ms = clock.now_ms();
     match result {
         Ok(()) => {
-            store.record_attempt(row.id, "sent", None, now_ms, now_ms).await?;
+            store.record_attempt(row.id, OutboxStatus::Sent, None, now_ms, now_ms).await?;
             tracing::info!("mail sent");
             Ok(DeliveryOutcome::Delivered)
         }
@@ -235,7 +233,7 @@ pub async fn try_deliver_one(
             } else {
                 let next = now_ms.saturating_add(policy.delay_ms(row.attempts));
                 tracing::warn!(error.message = %error, retry_in_ms = next - now_ms, "sending failed; will retry");
-                store.record_attempt(row.id, "pending", Some(&error), next, now_ms).await?;
+                store.record_attempt(row.id, OutboxStatus::Pending, Some(&error), next, now_ms).await?;
                 Ok(DeliveryOutcome::Retried)
             }
         }
@@ -243,7 +241,7 @@ pub async fn try_deliver_one(
 }
 
 async fn give_up(store: &Store, row: &OutgoingRow, error: &str, now_ms: i64) -> Result<DeliveryOutcome, StoreError> {
-    store.record_attempt(row.id, "failed", Some(error), now_ms, now_ms).await?;
+    store.record_attempt(row.id, OutboxStatus::Failed, Some(error), now_ms, now_ms).await?;
     Ok(DeliveryOutcome::GaveUp)
 }
 
@@ -259,41 +257,6 @@ fn cause_chain(e: &lettre::transport::smtp::Error) -> String {
         source = s.source();
     }
     out
-}
-
-/// The outbox worker: drain due rows, then wait about a second (or until
-/// `stop` turns true or its sender is dropped), and repeat.
-pub async fn run_outbox(
-    store: &Store,
-    mailer: &Mailer,
-    clock: &dyn Clock,
-    policy: &RetryPolicy,
-    own: &[EmailAddress],
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        loop {
-            if *stop.borrow() {
-                return;
-            }
-            match try_deliver_one(store, mailer, clock, policy, own).await {
-                Ok(DeliveryOutcome::Empty) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(error.message = %e, "outbox store error");
-                    break;
-                }
-            }
-        }
-        tokio::select! {
-            () = tokio::time::sleep(IDLE_WAIT) => {}
-            changed = stop.changed() => {
-                if changed.is_err() || *stop.borrow() {
-                    return;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -84,7 +84,8 @@ impl Application {
         tasks.spawn(every("audit retention", Duration::from_secs(86_400), rx.clone(), move || {
             let (store, clock, audit) = (store.clone(), clock.clone(), audit.clone());
             async move {
-                let n = store.enforce_retention(audit.max_entries, audit.max_age_days * 86_400_000, clock.now_ms()).await?;
+                let n =
+                    store.enforce_retention(audit.max_entries, audit.max_age_days * 86_400_000, clock.now_ms()).await?;
                 if n > 0 {
                     tracing::info!(deleted = n, "audit retention applied");
                 }
@@ -102,12 +103,14 @@ impl Application {
                 let mailer = Arc::new(Mailer::new(smtp)?);
                 let own: Vec<EmailAddress> =
                     settings.inbound.own_addresses.iter().cloned().chain(std::iter::once(smtp.from.clone())).collect();
-                let (store, clock) = (ctx.store.clone(), ctx.clock.clone());
+                let (store, clock, me) = (ctx.store.clone(), ctx.clock.clone(), ctx.instance.clone());
                 tasks.spawn(run_worker("outbox", Duration::from_secs(1), rx.clone(), move || {
-                    let (store, clock, mailer, own) = (store.clone(), clock.clone(), mailer.clone(), own.clone());
+                    let (store, clock, mailer, own, me) =
+                        (store.clone(), clock.clone(), mailer.clone(), own.clone(), me.clone());
                     async move {
                         let policy = RetryPolicy::default();
-                        let outcome = crate::outbox::try_deliver_one(&store, &mailer, clock.as_ref(), &policy, &own);
+                        let outcome =
+                            crate::outbox::try_deliver_one(&store, &mailer, clock.as_ref(), &policy, &own, &me);
                         Ok::<_, crate::store::StoreError>(match outcome.await? {
                             DeliveryOutcome::Empty => Step::Idle,
                             _ => Step::Worked,
@@ -204,5 +207,6 @@ pub fn build_notifier(settings: &Settings, ctx: &AppContext) -> anyhow::Result<N
         settings.jira.base_url.clone(),
         settings.inbound.reply_marker.clone(),
         settings.notify.group_cache_ttl_secs,
-    ))
+    )
+    .with_instance(ctx.instance.clone()))
 }

@@ -104,10 +104,10 @@ const DETAIL_PREFIXES: &[(&str, &str)] = &[
     ("mail storm", "mail_storm"),
 ];
 
-/// The reason key of a logged ignored (`ignore`) or rejected (`reject`)
-/// mail, from the log row's action and detail text.
-pub fn reason_key(action: &str, detail: Option<&str>) -> &'static str {
-    if action == "reject" {
+/// The reason key of a logged ignored or rejected (by the sender policy)
+/// mail, from the log row's detail text.
+pub fn reason_key(rejected: bool, detail: Option<&str>) -> &'static str {
+    if rejected {
         return "rejected";
     }
     let detail = detail.unwrap_or("").trim().to_ascii_lowercase();
@@ -230,7 +230,7 @@ mod tests {
     fn stats_every_ignore_reason_text_maps_to_its_own_key() {
         let mut seen = Vec::new();
         for reason in every_reason() {
-            let key = reason_key("ignore", Some(&reason.to_string()));
+            let key = reason_key(false, Some(&reason.to_string()));
             assert_eq!(key, ignore_key(&reason), "{reason}");
             assert!(REASON_KEYS.contains(&key));
             seen.push(key);
@@ -242,10 +242,10 @@ mod tests {
 
     #[test]
     fn stats_rejections_and_unknown_texts_have_their_keys() {
-        assert_eq!(reason_key("reject", Some("sender policy is reject")), "rejected");
-        assert_eq!(reason_key("ignore", Some("something new")), "other");
-        assert_eq!(reason_key("ignore", None), "other");
-        assert_eq!(reason_key("ignore", Some("Duplicate Message-ID")), "duplicate");
+        assert_eq!(reason_key(true, Some("sender policy is reject")), "rejected");
+        assert_eq!(reason_key(false, Some("something new")), "other");
+        assert_eq!(reason_key(false, None), "other");
+        assert_eq!(reason_key(false, Some("Duplicate Message-ID")), "duplicate");
     }
 
     #[test]

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
-use crate::context::token_service;
 use crate::cli::{Format, TokenCommand};
 use crate::clock::SystemClock;
 use crate::config::{SenderPolicy, Settings};
+use crate::context::token_service;
 use crate::domain::EmailAddress;
 use crate::identity::{TokenService, TokenStatus};
 use crate::secrets::TokenCipher;

@@ -5,7 +5,7 @@
 use crate::config::{RouteTarget, SenderPolicy};
 use crate::domain::Mailbox;
 use crate::jira::{JiraError, JiraUser};
-use crate::store::{CachedIdentity, StoreError};
+use crate::store::{CachedIdentity, IdentityKind, StoreError};
 
 use super::{TokenService, Unavailable};
 
@@ -39,13 +39,13 @@ fn to_user(c: &CachedIdentity) -> JiraUser {
     }
 }
 
-fn cache_row(email: &str, user: Option<&JiraUser>, kind: &str, now: i64) -> CachedIdentity {
+fn cache_row(email: &str, user: Option<&JiraUser>, kind: IdentityKind, now: i64) -> CachedIdentity {
     CachedIdentity {
         email: email.to_string(),
         account_id: user.and_then(|u| u.account_id.clone()),
         username: user.and_then(|u| u.name.clone()),
         display_name: user.and_then(|u| u.display_name.clone()),
-        kind: kind.to_string(),
+        kind,
         resolved_at: now,
     }
 }
@@ -69,11 +69,11 @@ pub async fn resolve_sender(
     let email = sender.address.as_ref();
     let now = tokens.clock_now();
     if let Some(c) = tokens.store().cached_identity(email, now - ttl_secs * 1000).await? {
-        return Ok(match c.kind.as_str() {
-            "none" if policy == SenderPolicy::Reject => {
+        return Ok(match c.kind {
+            IdentityKind::None if policy == SenderPolicy::Reject => {
                 Resolution::Reject(format!("{email} has no Jira account (cached)"))
             }
-            "none" => Resolution::DefaultReporter(format!("{email} has no Jira account (cached)")),
+            IdentityKind::None => Resolution::DefaultReporter(format!("{email} has no Jira account (cached)")),
             _ => Resolution::User { user: to_user(&c), detail: format!("sender {email} resolved from cache") },
         });
     }
@@ -99,7 +99,7 @@ pub async fn resolve_sender(
             }
             tokens
                 .store()
-                .cache_identity(&cache_row(email, Some(&user), "user", now))
+                .cache_identity(&cache_row(email, Some(&user), IdentityKind::User, now))
                 .await
                 .map_err(|e| JiraError::Decode(e.to_string()))?;
             return Ok(Resolution::User { user, detail: format!("sender {email} found in Jira") });
@@ -112,7 +112,7 @@ pub async fn resolve_sender(
                 }
                 tokens
                     .store()
-                    .cache_identity(&cache_row(email, Some(&user), "user", now))
+                    .cache_identity(&cache_row(email, Some(&user), IdentityKind::User, now))
                     .await
                     .map_err(|e| JiraError::Decode(e.to_string()))?;
                 let groups = if target.groups.is_empty() {
@@ -129,7 +129,7 @@ pub async fn resolve_sender(
                 }
                 tokens
                     .store()
-                    .cache_identity(&cache_row(email, Some(&user), "customer", now))
+                    .cache_identity(&cache_row(email, Some(&user), IdentityKind::Customer, now))
                     .await
                     .map_err(|e| JiraError::Decode(e.to_string()))?;
                 Ok(Resolution::User {
@@ -143,7 +143,7 @@ pub async fn resolve_sender(
             SenderPolicy::DefaultReporter => {
                 tokens
                     .store()
-                    .cache_identity(&cache_row(email, None, "none", now))
+                    .cache_identity(&cache_row(email, None, IdentityKind::None, now))
                     .await
                     .map_err(|e| JiraError::Decode(e.to_string()))?;
                 Ok(Resolution::DefaultReporter(format!("{email} has no Jira account; default reporter")))
@@ -151,7 +151,7 @@ pub async fn resolve_sender(
             SenderPolicy::Reject => {
                 tokens
                     .store()
-                    .cache_identity(&cache_row(email, None, "none", now))
+                    .cache_identity(&cache_row(email, None, IdentityKind::None, now))
                     .await
                     .map_err(|e| JiraError::Decode(e.to_string()))?;
                 Ok(Resolution::Reject(format!("{email} has no Jira account and the rule rejects unknown senders")))
@@ -176,14 +176,14 @@ pub async fn known_users(tokens: &TokenService, ttl_secs: i64, addresses: &[&str
     let Ok((client, _)) = tokens.client().await else { return out };
     for email in addresses {
         if let Ok(Some(c)) = tokens.store().cached_identity(email, now - ttl_secs * 1000).await {
-            if c.kind != "none" {
+            if c.kind != IdentityKind::None {
                 out.push(to_user(&c));
             }
             continue;
         }
         match client.find_user_by_email(email).await {
             Ok(Some(u)) => {
-                let _ = tokens.store().cache_identity(&cache_row(email, Some(&u), "user", now)).await;
+                let _ = tokens.store().cache_identity(&cache_row(email, Some(&u), IdentityKind::User, now)).await;
                 out.push(u);
             }
             Ok(None) => {}

@@ -1,6 +1,7 @@
 //! The mailbox loop: acknowledge what is finished, store what is new,
 //! process what is due, then wait (IDLE or poll). Reconnects with backoff.
 
+mod ack;
 mod schedule;
 
 use std::collections::HashSet;
@@ -14,10 +15,11 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::context::AppContext;
-use crate::mailbox::{AckTarget, MailConnector, MailSource, MailboxError};
+use crate::mailbox::{MailConnector, MailSource, MailboxError};
 use crate::pipeline::{Parsed, Pipeline, RowOutcome};
 use crate::queue::{InstanceId, Lease};
-use crate::store::{InboundRow, NewInbound, Status, Store, StoreError};
+use crate::store::{InboundRow, NewInbound, Store, StoreError};
+use ack::acknowledge_finished;
 use schedule::Schedule;
 
 /// The inbound worker: what the mailbox loops need, and the pipeline.
@@ -33,7 +35,13 @@ pub struct Ingest {
 impl Ingest {
     pub fn new(ctx: &AppContext, pipeline: Arc<Pipeline>) -> Self {
         let concurrency = pipeline.policy().inbound.concurrency.max(1);
-        Self { pipeline, store: ctx.store.clone(), clock: ctx.clock.clone(), instance: ctx.instance.clone(), concurrency }
+        Self {
+            pipeline,
+            store: ctx.store.clone(),
+            clock: ctx.clock.clone(),
+            instance: ctx.instance.clone(),
+            concurrency,
+        }
     }
 
     /// A lease from now on.
@@ -75,8 +83,7 @@ const FETCH_CHUNK: usize = 20;
 /// ones side by side (mails of one conversation in order), then ack again.
 #[tracing::instrument(skip_all, fields(mailbox = name))]
 pub async fn cycle(ing: &Ingest, source: &mut dyn MailSource, name: &str) -> Result<CycleStats, IngestError> {
-    let mut stats =
-        CycleStats { acknowledged: acknowledge_finished(ing, source, name).await?, ..Default::default() };
+    let mut stats = CycleStats { acknowledged: acknowledge_finished(ing, source, name).await?, ..Default::default() };
     let uidvalidity = source.uidvalidity();
     let unseen = source.unseen_uids().await?;
     let known = ing.store.known_uids(name, uidvalidity, &unseen).await?;
@@ -313,46 +320,6 @@ where
             Some(done) = running.next(), if !running.is_empty() => finished.push(done),
         }
     }
-}
-
-/// Mark finished mails seen and move them (one IMAP command set per target
-/// folder); the store remembers each ack.
-async fn acknowledge_finished(
-    ing: &Ingest,
-    source: &mut dyn MailSource,
-    name: &str,
-) -> Result<usize, IngestError> {
-    let mut batches: [(AckTarget, Vec<(i64, u32)>); 2] =
-        [(AckTarget::Processed, Vec::new()), (AckTarget::Failed, Vec::new())];
-    let mut stale = Vec::new();
-    let unacked = ing.store.unacked(name).await?;
-    // One instance acknowledges a mail (a second MOVE of the same UID could
-    // copy it twice); a crashed instance's claim expires.
-    let ids: Vec<i64> = unacked.iter().map(|u| u.id).collect();
-    let claimed: HashSet<i64> = ing.store.claim_acks(&ids, ing.lease()).await?.into_iter().collect();
-    for u in unacked.into_iter().filter(|u| claimed.contains(&u.id)) {
-        if u.uidvalidity != i64::from(source.uidvalidity()) {
-            tracing::warn!(id = u.id, "UIDVALIDITY changed; cannot acknowledge an old message on IMAP");
-            stale.push(u.id);
-        } else {
-            let uid = u32::try_from(u.uid).unwrap_or(0);
-            batches[usize::from(u.status == Status::Failed)].1.push((u.id, uid));
-        }
-    }
-    let mut n = 0;
-    for (target, rows) in &batches {
-        for chunk in rows.chunks(MAX_PER_PASS) {
-            let uids: Vec<u32> = chunk.iter().map(|(_, uid)| *uid).collect();
-            crate::crash::point("before_imap_ack");
-            source.acknowledge_many(&uids, *target).await?;
-            crate::crash::point("after_imap_ack");
-            let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
-            ing.store.mark_acked_many(&ids, ing.clock.now_ms()).await?;
-            n += chunk.len();
-        }
-    }
-    ing.store.mark_acked_many(&stale, ing.clock.now_ms()).await?;
-    Ok(n)
 }
 
 /// How long to wait before the next pass: the poll interval, or sooner when

@@ -14,7 +14,10 @@ use crate::store::{Store, StoreError};
 pub enum MailAction<'a> {
     Created(&'a IssueKey),
     /// A comment; its id when Jira's answer gave it.
-    Commented { issue: &'a IssueKey, comment_id: Option<&'a str> },
+    Commented {
+        issue: &'a IssueKey,
+        comment_id: Option<&'a str>,
+    },
 }
 
 /// The event for a mail's action. `inbound_id` names a comment whose id is

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::domain::{EmailAddress, IssueKey, MessageId};
 use crate::identity::{TokenService, outbox_message_id};
 use crate::jira::JiraApi;
+use crate::queue::{InstanceId, RetryPolicy};
 use crate::store::{NewOutgoing, Store, StoreError};
 
 /// Cached members of a group or role: (fetched at, addresses, groups).
@@ -32,7 +33,13 @@ pub struct Notifier {
     pub group_ttl_secs: i64,
     /// Group and role members: key to (fetched at, addresses, groups).
     groups: Mutex<HashMap<String, Members>>,
+    /// This process, as the owner of the events it claims.
+    instance: InstanceId,
 }
+
+/// Events whose recipients cannot be worked out yet: 5 s doubling to 15 min, 20 attempts.
+const EVENT_RETRY: RetryPolicy =
+    RetryPolicy { base_ms: 5_000, max_ms: crate::queue::retry::MAX_DELAY_MS, max_attempts: 20 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotifyOutcome {
@@ -60,7 +67,9 @@ impl Notifier {
         reply_marker: Option<String>,
         group_ttl_secs: i64,
     ) -> Self {
+        let instance = InstanceId::new(clock.as_ref());
         Self {
+            instance,
             store,
             jira,
             scripts,
@@ -75,20 +84,21 @@ impl Notifier {
         }
     }
 
+    /// Claim events as this process (the one id of the application).
+    pub fn with_instance(mut self, instance: InstanceId) -> Self {
+        self.instance = instance;
+        self
+    }
+
     /// Queue an event (idempotent by its id). True when it is new.
     pub async fn queue(&self, event: &Event) -> Result<bool, StoreError> {
-        let payload = serde_json::to_string(event).unwrap_or_default();
-        let origin =
-            serde_json::to_value(event.origin).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        self.store
-            .insert_event(&event.id, event.kind.as_str(), &origin, &event.issue_key, &payload, self.clock.now_ms())
-            .await
+        super::from_mail::raise(&self.store, event, self.clock.now_ms()).await
     }
 
     /// Process the next due event.
     pub async fn try_notify_one(&self) -> Result<NotifyOutcome, StoreError> {
         let now = self.clock.now_ms();
-        let Some(row) = self.store.next_event(now).await? else { return Ok(NotifyOutcome::Empty) };
+        let Some(row) = self.store.next_event(&self.instance, now).await? else { return Ok(NotifyOutcome::Empty) };
         let mut event: Event = match serde_json::from_str(&row.payload) {
             Ok(e) => e,
             Err(e) => {
@@ -106,8 +116,8 @@ impl Notifier {
                 Ok(NotifyOutcome::Queued { event_id: row.id, recipients: recipients.len() })
             }
             Err(error) => {
-                let delay = 5_000i64.saturating_mul(1 << row.attempts.clamp(0, 10)).min(15 * 60_000);
-                let give_up = row.attempts + 1 >= 20;
+                let delay = EVENT_RETRY.delay_ms(row.attempts);
+                let give_up = EVENT_RETRY.gives_up(row.attempts);
                 tracing::warn!(event = %row.id, %error, "event not notified yet; will retry");
                 self.store.retry_event(&row.id, &error, now + delay, give_up, now).await?;
                 Ok(NotifyOutcome::Retry(error))

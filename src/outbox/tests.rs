@@ -12,7 +12,7 @@ fn row() -> OutgoingRow {
         in_reply_to: None,
         issue_key: None,
         attempts: 0,
-        status: "pending".into(),
+        status: crate::store::OutboxStatus::Pending,
     }
 }
 

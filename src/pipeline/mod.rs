@@ -58,7 +58,10 @@ pub struct Pipeline {
 /// What happened to a row in this attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowOutcome {
-    Done { action: Action, issue: IssueKey },
+    Done {
+        action: Action,
+        issue: IssueKey,
+    },
     Ignored(String),
     Failed(String),
     /// Left pending; tried again later.
@@ -172,7 +175,9 @@ impl Pipeline {
 
         // Step 1: the issue or comment, unless an earlier attempt already made it.
         let posted = match &row.state {
-            InboundState::Posted { action: Action::Comment, issue } => Posted::Comment { issue: issue.clone(), id: None },
+            InboundState::Posted { action: Action::Comment, issue } => {
+                Posted::Comment { issue: issue.clone(), id: None }
+            }
             InboundState::Posted { action: Action::Create, issue } => Posted::Issue(issue.clone()),
             _ => {
                 // From here an answer can be lost: the mark is committed first.

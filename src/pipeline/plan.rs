@@ -36,10 +36,7 @@ pub fn plan<'a>(msg: &'a InboundMessage, decision: &Decision, policy: &InboundSe
 }
 
 /// The attachments to upload, and those skipped by size or name policy.
-pub fn select_attachments<'a>(
-    all: &'a [Attachment],
-    policy: &InboundSettings,
-) -> (Vec<&'a Attachment>, Vec<Skipped>) {
+pub fn select_attachments<'a>(all: &'a [Attachment], policy: &InboundSettings) -> (Vec<&'a Attachment>, Vec<Skipped>) {
     let mut keep = Vec::new();
     let mut skipped = Vec::new();
     for a in all {
@@ -101,7 +98,11 @@ mod tests {
     }
 
     fn attachment(name: &str, size: usize) -> Attachment {
-        Attachment { filename: name.into(), content_type: "application/octet-stream".into(), data: vec![0; size].into() }
+        Attachment {
+            filename: name.into(),
+            content_type: "application/octet-stream".into(),
+            data: vec![0; size].into(),
+        }
     }
 
     fn mail(text: &str, attachments: Vec<Attachment>) -> InboundMessage {
@@ -120,12 +121,15 @@ mod tests {
 
     #[test]
     fn attachments_are_skipped_by_size_extension_and_name() {
-        let msg = mail("x", vec![
-            attachment("ok.txt", 3),
-            attachment("big.pdf", 11),
-            attachment("run.EXE", 1),
-            attachment("WINMAIL.DAT", 1),
-        ]);
+        let msg = mail(
+            "x",
+            vec![
+                attachment("ok.txt", 3),
+                attachment("big.pdf", 11),
+                attachment("run.EXE", 1),
+                attachment("WINMAIL.DAT", 1),
+            ],
+        );
         let p = plan(&msg, &comment(), &policy());
         let names: Vec<&str> = p.uploads.iter().map(|a| a.filename.as_str()).collect();
         assert_eq!(names, ["ok.txt"]);

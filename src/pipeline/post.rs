@@ -14,7 +14,10 @@ use crate::store::{Action, InboundRow};
 pub enum Posted {
     Issue(IssueKey),
     /// A comment; its id when Jira's answer gave it.
-    Comment { issue: IssueKey, id: Option<String> },
+    Comment {
+        issue: IssueKey,
+        id: Option<String>,
+    },
 }
 
 impl Posted {

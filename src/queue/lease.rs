@@ -66,7 +66,8 @@ impl Store {
                and status = 'pending' and {free}
              returning {columns}"
         );
-        let mut query = sqlx::query_as(self.sql(&text)).bind(lease.owner.as_str()).bind(lease.until_ms).bind(lease.now_ms);
+        let mut query =
+            sqlx::query_as(self.sql(&text)).bind(lease.owner.as_str()).bind(lease.until_ms).bind(lease.now_ms);
         if let Some((_, value)) = scope {
             query = query.bind(value.to_string());
         }
@@ -85,7 +86,12 @@ impl Store {
         K: for<'k> sqlx::Encode<'k, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'static,
     {
         let text = format!("update {} set lease_until = ? where id = ? and lease_owner = ?", q.table);
-        sqlx::query(self.sql(&text)).bind(lease.until_ms).bind(id).bind(lease.owner.as_str()).execute(self.pool()).await?;
+        sqlx::query(self.sql(&text))
+            .bind(lease.until_ms)
+            .bind(id)
+            .bind(lease.owner.as_str())
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 

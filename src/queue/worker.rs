@@ -96,6 +96,10 @@ mod tests {
         tx.send(true).expect("send");
         task.await.expect("worker ends");
         assert_eq!(left.load(Ordering::SeqCst), 0);
-        assert_eq!(calls.load(Ordering::SeqCst), 4, "three items, then one empty look, then the long wait is cut short");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            4,
+            "three items, then one empty look, then the long wait is cut short"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! and small persistent values.
 
 use super::{Store, StoreError};
+use crate::queue::{InstanceId, Lease, QueueTable};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
@@ -10,6 +11,33 @@ pub struct EventRow {
     pub payload: String,
     pub attempts: i64,
 }
+
+/// Where a queued event stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventStatus {
+    Pending,
+    /// Its mails are in the outbox.
+    Done,
+    /// Given up.
+    Failed,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Events as a queue: in the order they arrived.
+const EVENTS: QueueTable =
+    QueueTable { table: "events", order: "created_at, id", columns: "id, kind, payload, attempts" };
+
+/// How long a claimed event is ours while its recipients are worked out.
+const LEASE_MS: i64 = 60_000;
 
 impl Store {
     /// Queue an event; false when an event with this id is known already.
@@ -39,20 +67,23 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn next_event(&self, now_ms: i64) -> Result<Option<EventRow>, StoreError> {
-        let sql = self.sql(
-            "select id, kind, payload, attempts from events where status = 'pending' and next_attempt_at <= ? order by created_at, id limit 1",
-        );
-        Ok(sqlx::query_as(sql).bind(now_ms).fetch_optional(self.pool()).await?)
+    /// The oldest due event, claimed for this process.
+    pub async fn next_event(&self, owner: &InstanceId, now_ms: i64) -> Result<Option<EventRow>, StoreError> {
+        self.claim_due(&EVENTS, None, Lease { owner, now_ms, until_ms: now_ms + LEASE_MS }).await
     }
 
+    /// The event's mails are queued; the claim ends.
     pub async fn finish_event(&self, id: &str, recipients: i64, now_ms: i64) -> Result<(), StoreError> {
-        let sql = self
-            .sql("update events set status = 'done', recipients = ?, last_error = null, updated_at = ? where id = ?");
+        let sql = self.sql(
+            "update events set status = 'done', recipients = ?, last_error = null, updated_at = ?,
+                    lease_owner = null, lease_until = null
+             where id = ?",
+        );
         sqlx::query(sql).bind(recipients).bind(now_ms).bind(id).execute(self.pool()).await?;
         Ok(())
     }
 
+    /// A failed attempt: pending again at `next_at_ms`, or given up; the claim ends.
     pub async fn retry_event(
         &self,
         id: &str,
@@ -61,18 +92,27 @@ impl Store {
         give_up: bool,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let status = if give_up { "failed" } else { "pending" };
+        let status = if give_up { EventStatus::Failed } else { EventStatus::Pending };
         let sql = self.sql(
-            "update events set status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? where id = ?",
+            "update events set status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?,
+                    lease_owner = null, lease_until = null
+             where id = ?",
         );
-        sqlx::query(sql).bind(status).bind(error).bind(next_at_ms).bind(now_ms).bind(id).execute(self.pool()).await?;
+        sqlx::query(sql)
+            .bind(status.as_str())
+            .bind(error)
+            .bind(next_at_ms)
+            .bind(now_ms)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
     /// Count events by status (tests, stats).
-    pub async fn count_events(&self, status: &str) -> Result<i64, StoreError> {
+    pub async fn count_events(&self, status: EventStatus) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as(self.sql("select count(*) from events where status = ?"))
-            .bind(status)
+            .bind(status.as_str())
             .fetch_one(self.pool())
             .await?;
         Ok(n)

@@ -8,9 +8,42 @@ pub struct CachedIdentity {
     pub account_id: Option<String>,
     pub username: Option<String>,
     pub display_name: Option<String>,
-    /// `user` or `customer`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: IdentityKind,
     pub resolved_at: i64,
+}
+
+/// What a sender is in Jira.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityKind {
+    User,
+    /// A JSM portal customer.
+    Customer,
+    /// No account (remembered, so the lookup is not repeated).
+    None,
+}
+
+impl IdentityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Customer => "customer",
+            Self::None => "none",
+        }
+    }
+}
+
+impl TryFrom<String> for IdentityKind {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        match s.as_str() {
+            "user" => Ok(Self::User),
+            "customer" => Ok(Self::Customer),
+            "none" => Ok(Self::None),
+            other => Err(format!("unknown identity kind {other:?}")),
+        }
+    }
 }
 
 impl Store {

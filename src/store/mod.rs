@@ -13,13 +13,13 @@ mod token;
 
 pub use crate::stats::{Counts, Statistics};
 pub use audit::{AuditEntry, AuditFilter, PendingNote};
-pub use events::EventRow;
-pub use identities::CachedIdentity;
+pub use events::{EventRow, EventStatus};
+pub use identities::{CachedIdentity, IdentityKind};
 pub use inbound::{
     Action, Claim, Finish, HoldReason, InboundRow, InboundState, LoggedAction, NewInbound, Status, Unacked,
 };
 pub use log::{DeadLetter, LogEntry, LogFilter, NewLogEntry};
-pub use outbox::{NewOutgoing, OutgoingRow};
+pub use outbox::{NewOutgoing, OutboxStatus, OutgoingRow};
 pub use token::TokenRecord;
 
 use sqlx::any::AnyPoolOptions;
@@ -133,15 +133,6 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-/// This process, as the owner of the rows it claims.
-pub fn instance_id() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| {
-        use crate::clock::Clock;
-        format!("{}-{}", std::process::id(), crate::clock::SystemClock.now_ms())
-    })
 }
 
 /// A database URL without its password, for error messages.

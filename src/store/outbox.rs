@@ -2,6 +2,37 @@
 //! idempotent by `dedupe_key`; every send attempt is recorded.
 
 use super::{Store, StoreError};
+use crate::queue::{InstanceId, Lease, QueueTable};
+
+/// Where an outbox row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxStatus {
+    /// Queued, or to be tried again.
+    Pending,
+    /// The SMTP server accepted it.
+    Sent,
+    /// Given up for good.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "sent" => Self::Sent,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
 
 /// A mail to enqueue.
 #[derive(Debug, Clone)]
@@ -17,7 +48,7 @@ pub struct NewOutgoing<'a> {
     pub issue_key: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct OutgoingRow {
     pub id: i64,
     pub kind: String,
@@ -29,11 +60,51 @@ pub struct OutgoingRow {
     pub in_reply_to: Option<String>,
     pub issue_key: Option<String>,
     pub attempts: i64,
-    pub status: String,
+    pub status: OutboxStatus,
+}
+
+/// The row as stored; [`OutgoingRow`] is its typed reading.
+#[derive(sqlx::FromRow)]
+struct RawOutgoing {
+    id: i64,
+    kind: String,
+    recipient: String,
+    subject: String,
+    body_text: String,
+    body_html: Option<String>,
+    message_id: String,
+    in_reply_to: Option<String>,
+    issue_key: Option<String>,
+    attempts: i64,
+    status: String,
+}
+
+impl From<RawOutgoing> for OutgoingRow {
+    fn from(r: RawOutgoing) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            recipient: r.recipient,
+            subject: r.subject,
+            body_text: r.body_text,
+            body_html: r.body_html,
+            message_id: r.message_id,
+            in_reply_to: r.in_reply_to,
+            issue_key: r.issue_key,
+            attempts: r.attempts,
+            status: OutboxStatus::parse(&r.status),
+        }
+    }
 }
 
 const COLUMNS: &str =
     "id, kind, recipient, subject, body_text, body_html, message_id, in_reply_to, issue_key, attempts, status";
+
+/// The outbox as a queue: oldest first.
+const OUTBOX: QueueTable = QueueTable { table: "outbox", order: "id", columns: COLUMNS };
+
+/// How long a claimed row is ours while it is sent.
+const LEASE_MS: i64 = 60_000;
 
 impl Store {
     /// Enqueue; returns false when a row with this dedupe key exists already.
@@ -60,34 +131,20 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// The oldest pending row that is due.
-    /// The oldest due row, claimed for this process for a minute (several
-    /// instances on PostgreSQL never send a row twice; on SQLite, one
-    /// instance, a claim left by a crash does not delay the restart).
-    pub async fn next_outgoing(&self, now_ms: i64) -> Result<Option<OutgoingRow>, StoreError> {
-        let pg = self.dialect() == super::Dialect::Postgres;
-        let (skip_locked, leased) =
-            if pg { (" for update skip locked", "(lease_until is null or lease_until < ?)") } else { ("", "1 = 1") };
-        let sql = self.sql(&format!(
-            "update outbox set lease_owner = ?, lease_until = ?
-             where id = (select id from outbox where status = 'pending' and next_attempt_at <= ? and {leased}
-                         order by id limit 1{skip_locked})
-               and status = 'pending' and {leased}
-             returning {COLUMNS}"
-        ));
-        let mut query = sqlx::query_as(sql).bind(super::instance_id()).bind(now_ms + 60_000).bind(now_ms);
-        if pg {
-            query = query.bind(now_ms).bind(now_ms);
-        }
-        Ok(query.fetch_optional(self.pool()).await?)
+    /// The oldest due row, claimed for this process for a minute: several
+    /// instances on PostgreSQL never send a row twice; on SQLite (one
+    /// instance) a claim left by a crash does not delay the restart.
+    pub async fn next_outgoing(&self, owner: &InstanceId, now_ms: i64) -> Result<Option<OutgoingRow>, StoreError> {
+        let lease = Lease { owner, now_ms, until_ms: now_ms + LEASE_MS };
+        Ok(self.claim_due::<RawOutgoing>(&OUTBOX, None, lease).await?.map(OutgoingRow::from))
     }
 
-    /// Record an attempt and the row's new state (`sent`, `failed`, or
-    /// `pending` with the next attempt time).
+    /// Record an attempt and the row's new state (sent, failed, or pending
+    /// with the next attempt time); the claim ends.
     pub async fn record_attempt(
         &self,
         id: i64,
-        status: &str,
+        status: OutboxStatus,
         error: Option<&str>,
         next_attempt_at: i64,
         now_ms: i64,
@@ -97,9 +154,16 @@ impl Store {
             "update outbox set status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?,
              lease_owner = null, lease_until = null where id = ?",
         );
-        sqlx::query(sql).bind(status).bind(error).bind(next_attempt_at).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        sqlx::query(sql)
+            .bind(status.as_str())
+            .bind(error)
+            .bind(next_attempt_at)
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let sql = self.sql("insert into outbox_attempts (outbox_id, at, result, error) values (?, ?, ?, ?)");
-        sqlx::query(sql).bind(id).bind(now_ms).bind(status).bind(error).execute(&mut *tx).await?;
+        sqlx::query(sql).bind(id).bind(now_ms).bind(status.as_str()).bind(error).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -107,6 +171,7 @@ impl Store {
     /// Rows of a kind (tests and admin views).
     pub async fn outgoing_of_kind(&self, kind: &str) -> Result<Vec<OutgoingRow>, StoreError> {
         let sql = self.sql(&format!("select {COLUMNS} from outbox where kind = ? order by id"));
-        Ok(sqlx::query_as(sql).bind(kind).fetch_all(self.pool()).await?)
+        let rows: Vec<RawOutgoing> = sqlx::query_as(sql).bind(kind).fetch_all(self.pool()).await?;
+        Ok(rows.into_iter().map(OutgoingRow::from).collect())
     }
 }

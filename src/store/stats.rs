@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{Store, StoreError};
+use super::{LoggedAction, Store, StoreError};
 use crate::stats::{Counts, DAY_MS, RESET_AT_KEY, RESET_LOG_ID_KEY, Statistics, day_start, reason_key};
 
 /// Log rows grouped by outcome; `reason` only for ignored mail.
@@ -59,8 +59,10 @@ impl Store {
             } else if g.action == "comment" {
                 stats.comments_added.add(counts);
             } else if g.action == "ignore" || g.action == "reject" {
-                *stats.ignored_by_reason.entry(reason_key(&g.action, g.reason.as_deref()).to_string()).or_insert(0) +=
-                    g.total;
+                *stats
+                    .ignored_by_reason
+                    .entry(reason_key(g.action == LoggedAction::Reject.as_str(), g.reason.as_deref()).to_string())
+                    .or_insert(0) += g.total;
             }
         }
 

@@ -100,9 +100,8 @@ impl Store {
 
     /// Let mail held for a missing or rejected token be tried now.
     pub async fn release_held(&self) -> Result<u64, StoreError> {
-        let sql = self.sql(
-            "update inbound_messages set next_attempt_at = 0 where status = 'pending' and hold_reason = 'token'",
-        );
+        let sql = self
+            .sql("update inbound_messages set next_attempt_at = 0 where status = 'pending' and hold_reason = 'token'");
         Ok(sqlx::query(sql).execute(self.pool()).await?.rows_affected())
     }
 }

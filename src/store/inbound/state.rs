@@ -123,7 +123,10 @@ pub enum InboundState {
     /// looks for an earlier result before posting again.
     Posting(Action),
     /// Jira holds the issue or comment; attachments may still be due.
-    Posted { action: Action, issue: IssueKey },
+    Posted {
+        action: Action,
+        issue: IssueKey,
+    },
     Done,
     Ignored,
     Failed,
