@@ -259,5 +259,25 @@ fn cause_chain(e: &lettre::transport::smtp::Error) -> String {
     out
 }
 
+/// The outbox worker: send due rows, then look again about a second later,
+/// until `stop` turns true (or its sender is dropped).
+pub async fn run_outbox(
+    store: &Store,
+    mailer: &Mailer,
+    clock: &dyn Clock,
+    policy: &RetryPolicy,
+    own: &[EmailAddress],
+    owner: &InstanceId,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    crate::queue::run_worker("outbox", Duration::from_secs(1), stop, || async {
+        Ok::<_, StoreError>(match try_deliver_one(store, mailer, clock, policy, own, owner).await? {
+            DeliveryOutcome::Empty => crate::queue::Step::Idle,
+            _ => crate::queue::Step::Worked,
+        })
+    })
+    .await;
+}
+
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ use crate::notify::catchup::catch_up;
 use crate::notify::script::{ScriptLimits, Scripts};
 use crate::notify::templates::Templates;
 use crate::notify::{Notifier, NotifyOutcome};
-use crate::outbox::{DeliveryOutcome, Mailer};
+use crate::outbox::{Mailer, run_outbox};
 use crate::pipeline::Pipeline;
 use crate::queue::{RetryPolicy, Step, every, run_worker};
 
@@ -104,19 +104,11 @@ impl Application {
                 let own: Vec<EmailAddress> =
                     settings.inbound.own_addresses.iter().cloned().chain(std::iter::once(smtp.from.clone())).collect();
                 let (store, clock, me) = (ctx.store.clone(), ctx.clock.clone(), ctx.instance.clone());
-                tasks.spawn(run_worker("outbox", Duration::from_secs(1), rx.clone(), move || {
-                    let (store, clock, mailer, own, me) =
-                        (store.clone(), clock.clone(), mailer.clone(), own.clone(), me.clone());
-                    async move {
-                        let policy = RetryPolicy::default();
-                        let outcome =
-                            crate::outbox::try_deliver_one(&store, &mailer, clock.as_ref(), &policy, &own, &me);
-                        Ok::<_, crate::store::StoreError>(match outcome.await? {
-                            DeliveryOutcome::Empty => Step::Idle,
-                            _ => Step::Worked,
-                        })
-                    }
-                }));
+                let stop = rx.clone();
+                tasks.spawn(async move {
+                    let policy = RetryPolicy::default();
+                    run_outbox(&store, &mailer, clock.as_ref(), &policy, &own, &me, stop).await;
+                });
                 Some(Arc::new(build_notifier(&settings, &ctx)?))
             }
             None => None,

@@ -62,7 +62,7 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
             .expect("settings");
     let store = mailgate::store::Store::connect(&db.url).await.expect("store");
     let tokens =
-        mailgate::app::token_service(&settings, store, Arc::new(mailgate::clock::SystemClock)).expect("tokens");
+        mailgate::context::token_service(&settings, store, Arc::new(mailgate::clock::SystemClock)).expect("tokens");
     let state = AdminState {
         tokens: Arc::new(tokens),
         api_key: Arc::new(SecretString::from(API_KEY)),

@@ -13,7 +13,8 @@ use mailgate::domain::EmailAddress;
 use mailgate::fake_jira::{FakeAuth, FakeJira};
 use mailgate::ingest;
 use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use mailgate::pipeline::{Pipeline, RowOutcome};
+use common::TestPipeline as Pipeline;
+use mailgate::pipeline::RowOutcome;
 use secrecy::SecretString;
 
 const ADMIN_USER: &str = "admin@example.test";
@@ -71,7 +72,7 @@ retry_base_ms = 50
 }
 
 async fn pipeline_at(settings: &Settings, clock: Arc<dyn Clock>) -> Pipeline {
-    mailgate::app::build_pipeline(settings, clock).await.expect("pipeline")
+    common::build_pipeline(settings, clock).await
 }
 
 async fn set_token(p: &Pipeline, token: &str) {

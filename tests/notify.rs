@@ -129,7 +129,7 @@ async fn post_webhook(base: &str, body: &[u8], delivery: &str, signature: Option
 async fn set_token(settings: &Settings) {
     let store = mailgate::store::Store::connect(&settings.database.url).await.expect("store");
     let tokens =
-        mailgate::app::token_service(settings, store.clone(), Arc::new(mailgate::clock::SystemClock)).expect("tokens");
+        mailgate::context::token_service(settings, store.clone(), Arc::new(mailgate::clock::SystemClock)).expect("tokens");
     tokens
         .set(&EmailAddress::parse(ADMIN_USER).expect("email"), &SecretString::from(ADMIN_TOKEN), None)
         .await
@@ -155,7 +155,7 @@ async fn a_comment_webhook_mails_each_member_of_a_120_person_group_exactly_once(
     let sink = Sink::start(smtp_port, &[]).await;
     let e = env(&db, smtp_port, &[("comment_created.rhai", "add_group(\"service-desk-team\");")]).await;
     set_token(&e.settings).await;
-    let service = mailgate::app::Service::start(&e.settings).await.expect("service");
+    let service = mailgate::startup::Application::build(&e.settings).await.expect("app builds").start().await.expect("service");
     let base = format!("http://{}", service.admin_addr().expect("admin api"));
     let body = comment_payload("5001", "We are on it.");
 
@@ -219,9 +219,8 @@ async fn broken_scripts_fall_back_to_reporter_and_watchers_and_the_service_goes_
         let db = TestDb::sqlite();
         let e = env(&db, free_port(), &[("comment_created.rhai", source)]).await;
         let pipeline =
-            mailgate::app::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await.expect("pipeline");
-        let n: Notifier = mailgate::app::build_notifier(&e.settings, &pipeline, Arc::new(mailgate::clock::SystemClock))
-            .expect("notifier");
+            common::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
+        let n: Notifier = common::notifier(&e.settings, &pipeline);
         assert!(n.queue(&event("comment:1")).await.expect("queue"));
 
         let outcome = n.try_notify_one().await.expect("notify");
@@ -249,9 +248,8 @@ async fn missed_webhooks_are_caught_up_once() {
     let db = TestDb::sqlite();
     let e = env(&db, free_port(), &[]).await;
     let pipeline =
-        mailgate::app::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await.expect("pipeline");
-    let n = mailgate::app::build_notifier(&e.settings, &pipeline, Arc::new(mailgate::clock::SystemClock))
-        .expect("notifier");
+        common::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
+    let n = common::notifier(&e.settings, &pipeline);
     // HELP-1's creation came in by webhook; the first pass only sets the cursor.
     let mut created = event("created:HELP-1");
     created.kind = EventKind::IssueCreated;
@@ -267,7 +265,7 @@ async fn missed_webhooks_are_caught_up_once() {
 
     assert_eq!(first, 2, "one created event and one comment event");
     assert_eq!(second, 0, "nothing raised twice");
-    let events = pipeline.store.count_events("pending").await.expect("count");
+    let events = pipeline.store.count_events(mailgate::store::EventStatus::Pending).await.expect("count");
     assert_eq!(events, 3, "the webhook's event and the two caught up");
     assert!(e.jira.count_calls("GET /rest/api/3/search/jql") >= 2);
 }
@@ -282,15 +280,15 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
     let sink = Sink::start(smtp_port, &[]).await;
     let e = env(&db, smtp_port, &[]).await;
     let clock = Arc::new(mailgate::clock::SystemClock);
-    let p = mailgate::app::build_pipeline(&e.settings, clock.clone()).await.expect("pipeline");
-    let n = mailgate::app::build_notifier(&e.settings, &p, clock.clone()).expect("notifier");
+    let p = common::build_pipeline(&e.settings, clock.clone()).await;
+    let n = common::notifier(&e.settings, &p);
     let mailer = Mailer::new(e.settings.smtp.as_ref().expect("smtp")).expect("mailer");
     let mailbox = MemoryMailbox::new();
     let connector = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), None);
     let own = vec![EmailAddress::parse("help@corp.test").expect("own")];
     let deliver_all = || async {
         n.drain().await.expect("notify");
-        while try_deliver_one(&p.store, &mailer, clock.as_ref(), &RetryPolicy::default(), &own).await.expect("send")
+        while try_deliver_one(&p.store, &mailer, clock.as_ref(), &RetryPolicy::default(), &own, &mailgate::queue::InstanceId::new(clock.as_ref())).await.expect("send")
             != DeliveryOutcome::Empty
         {}
     };
@@ -386,9 +384,9 @@ async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
     e.jira.add_member("tiny", &tiny);
     e.jira.add_role("HELP", "Developers", &[&dev], &["tiny"]);
     set_token(&e.settings).await;
-    let p = mailgate::app::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await.expect("pipeline");
+    let p = common::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
     p.store.mark_bouncing("gone@customer.test", "test", 0).await.expect("bounce");
-    let n = mailgate::app::build_notifier(&e.settings, &p, Arc::new(mailgate::clock::SystemClock)).expect("notifier");
+    let n = common::notifier(&e.settings, &p);
     let mut ev = event("updated:HELP-1:t1");
     ev.kind = EventKind::IssueUpdated;
     assert!(n.queue(&ev).await.expect("queue"));

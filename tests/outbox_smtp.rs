@@ -38,6 +38,7 @@ struct Ctx {
     mailer: Mailer,
     policy: RetryPolicy,
     own: Vec<EmailAddress>,
+    owner: mailgate::queue::InstanceId,
     _db_dir: tempfile::TempDir,
 }
 
@@ -60,7 +61,7 @@ impl Ctx {
         let mailer = Mailer::new(&settings).expect("mailer");
         let policy = RetryPolicy { base_ms: 50, max_ms: 200, max_attempts: 20 };
         let own = vec![EmailAddress::parse(FROM).expect("own")];
-        Self { store, mailer, policy, own, _db_dir: db_dir }
+        Self { store, mailer, policy, own, owner: mailgate::queue::InstanceId::new(&SystemClock), _db_dir: db_dir }
     }
 
     async fn enqueue(&self, dedupe_key: &str, recipient: &str, subject: &str) -> bool {
@@ -80,7 +81,7 @@ impl Ctx {
     }
 
     async fn deliver_once(&self) -> DeliveryOutcome {
-        try_deliver_one(&self.store, &self.mailer, &SystemClock, &self.policy, &self.own).await.expect("deliver")
+        try_deliver_one(&self.store, &self.mailer, &SystemClock, &self.policy, &self.own, &self.owner).await.expect("deliver")
     }
 
     /// Attempts (waiting for backoffs to fall due) until `done` says so;
@@ -260,7 +261,7 @@ async fn mail_to_one_of_our_own_addresses_is_never_sent() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].rcpt_tos, ["frank@customer.test"]);
     let rows = ctx.rows().await;
-    assert_eq!(rows[0].status, "failed");
+    assert_eq!(rows[0].status, mailgate::store::OutboxStatus::Failed);
     assert_eq!(ctx.attempts(rows[0].id).await, [("failed".to_string(), Some(LOOP_GUARD_ERROR.to_string()))]);
     assert_eq!(ctx.deliver_once().await, DeliveryOutcome::Empty);
 }
@@ -274,7 +275,7 @@ async fn the_worker_loop_drains_the_queue_and_stops_when_told() {
     ctx.enqueue("loop-2", "hank@customer.test", "two").await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
-    let worker = run_outbox(&ctx.store, &ctx.mailer, &SystemClock, &ctx.policy, &ctx.own, stop_rx);
+    let worker = run_outbox(&ctx.store, &ctx.mailer, &SystemClock, &ctx.policy, &ctx.own, &ctx.owner, stop_rx);
     let watcher = async {
         while sink.received().len() < 2 {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -284,7 +285,7 @@ async fn the_worker_loop_drains_the_queue_and_stops_when_told() {
     tokio::time::timeout(DEADLINE, async { tokio::join!(worker, watcher) }).await.expect("the worker stopped");
 
     let rows = ctx.rows().await;
-    assert!(rows.iter().all(|r| r.status == "sent"), "{rows:?}");
+    assert!(rows.iter().all(|r| r.status == mailgate::store::OutboxStatus::Sent), "{rows:?}");
     let mut rcpts: Vec<String> = sink.received().into_iter().flat_map(|m| m.rcpt_tos).collect();
     rcpts.sort();
     assert_eq!(rcpts, ["gina@customer.test", "hank@customer.test"]);

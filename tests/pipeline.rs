@@ -9,7 +9,8 @@ use common::{TestDb, fake_jira, mail, pipeline, settings};
 use mailgate::fake_jira::{FakeAuth, Fault};
 use mailgate::ingest;
 use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use mailgate::pipeline::{Pipeline, RowOutcome};
+use common::TestPipeline as Pipeline;
+use mailgate::pipeline::RowOutcome;
 use mailgate::store::Status;
 
 async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) -> ingest::CycleStats {

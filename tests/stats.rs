@@ -15,9 +15,9 @@ use mailgate::domain::{EmailAddress, IssueKey, MessageId};
 use mailgate::http::AdminState;
 use mailgate::ingest;
 use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use mailgate::pipeline::Pipeline;
+use common::TestPipeline as Pipeline;
 use mailgate::stats::{Counts, Statistics};
-use mailgate::store::{Finish, NewInbound, NewOutgoing, Status, Store};
+use mailgate::store::{Action, Finish, LoggedAction, NewInbound, NewOutgoing, Status, Store};
 use secrecy::SecretString;
 
 const API_KEY: &str = "stats-api-key-0123456789";
@@ -49,11 +49,11 @@ async fn record(store: &Store, now: DateTime<Utc>, outcome: Outcome<'_>) {
     let mid = MessageId::parse(&format!("<m{id}@stats.test>")).expect("message id");
     let key = IssueKey::parse(&format!("HELP-{id}")).expect("issue key");
     let (status, action, reason, issue_key, error) = match outcome {
-        Outcome::Created => (Status::Done, "create", None, Some(&key), None),
-        Outcome::Commented => (Status::Done, "comment", None, Some(&key), None),
-        Outcome::Failed => (Status::Failed, "none", Some("jira"), None, Some("Jira answered 400")),
-        Outcome::Ignored(text) => (Status::Ignored, "ignore", Some(text), None, None),
-        Outcome::Rejected => (Status::Ignored, "reject", Some("sender rejected by policy"), None, None),
+        Outcome::Created => (Status::Done, LoggedAction::Jira(Action::Create), None, Some(&key), None),
+        Outcome::Commented => (Status::Done, LoggedAction::Jira(Action::Comment), None, Some(&key), None),
+        Outcome::Failed => (Status::Failed, LoggedAction::None, Some("jira"), None, Some("Jira answered 400")),
+        Outcome::Ignored(text) => (Status::Ignored, LoggedAction::Ignore, Some(text), None, None),
+        Outcome::Rejected => (Status::Ignored, LoggedAction::Reject, Some("sender rejected by policy"), None, None),
     };
     let detail = if issue_key.is_some() { Some("routed to project HELP") } else { None };
     let f = Finish { status, action, reason, issue_key, message_id: Some(&mid), error, detail };
@@ -201,10 +201,11 @@ async fn queue_gauges_show_the_current_state_and_survive_a_reset() {
             };
             assert!(store.enqueue(&out, now).await.expect("enqueue"));
         }
-        let first = store.next_outgoing(now).await.expect("next").expect("row");
-        store.record_attempt(first.id, "sent", None, now, now).await.expect("attempt");
-        let second = store.next_outgoing(now).await.expect("next").expect("row");
-        store.record_attempt(second.id, "failed", Some("550 no such user"), now, now).await.expect("attempt");
+        let me = mailgate::queue::InstanceId::new(&mailgate::clock::SystemClock);
+        let first = store.next_outgoing(&me, now).await.expect("next").expect("row");
+        store.record_attempt(first.id, mailgate::store::OutboxStatus::Sent, None, now, now).await.expect("attempt");
+        let second = store.next_outgoing(&me, now).await.expect("next").expect("row");
+        store.record_attempt(second.id, mailgate::store::OutboxStatus::Failed, Some("550 no such user"), now, now).await.expect("attempt");
 
         store.reset_statistics(now).await.expect("reset");
         let s = store.statistics(now).await.expect("stats");
@@ -323,8 +324,8 @@ async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
         let settings = settings_with_key(&db.url, &jira.base_url(), &key_file);
         let clock = Arc::new(ManualClock::at(at("2026-03-09T09:00:00Z")));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let p = mailgate::app::build_pipeline(&settings, dyn_clock.clone()).await.expect("pipeline");
-        let tokens = mailgate::app::token_service(&settings, p.store.clone(), dyn_clock).expect("tokens");
+        let p = common::build_pipeline(&settings, dyn_clock.clone()).await;
+        let tokens = mailgate::context::token_service(&settings, p.store.clone(), dyn_clock).expect("tokens");
         let tokens = Arc::new(tokens);
         let state = AdminState {
             tokens: tokens.clone(),

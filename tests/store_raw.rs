@@ -18,12 +18,14 @@ async fn a_big_mail_is_stored_in_parts_and_read_back_whole() {
             let new = NewInbound { mailbox: "m", uidvalidity: Some(1), uid: Some(uid), source: None, raw: bytes };
             store.insert_inbound(&new, 0).await.expect("insert").expect("new row");
         }
-        let claimed = store.claim_next("m", "me", 0, 60_000).await.expect("claim").expect("a row");
+        let me = mailgate::queue::InstanceId::new(&mailgate::clock::SystemClock);
+        let lease = || mailgate::queue::Lease { owner: &me, now_ms: 0, until_ms: 60_000 };
+        let claimed = store.claim_next("m", lease()).await.expect("claim").expect("a row");
         assert_eq!(claimed.raw.len(), raw.len(), "{}", db.label);
         assert!(claimed.raw == raw, "{}: claimed bytes differ", db.label);
         let read = store.inbound(claimed.id).await.expect("read").expect("row");
         assert!(read.raw == raw, "{}: read bytes differ", db.label);
-        let second = store.claim_next("m", "me", 0, 60_000).await.expect("claim");
+        let second = store.claim_next("m", lease()).await.expect("claim");
         let second = second.unwrap_or_else(|| panic!("{}: second row", db.label));
         assert_eq!(second.raw, small, "{}: a small mail stays inline", db.label);
         // The same UID again is not stored twice (and gets no second set of parts).

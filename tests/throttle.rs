@@ -13,7 +13,7 @@ use mailgate::domain::EmailAddress;
 use mailgate::ingest;
 use mailgate::jira::adf_to_text;
 use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use mailgate::pipeline::Pipeline;
+use common::TestPipeline as Pipeline;
 
 async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) -> ingest::CycleStats {
     let c = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), None);
@@ -35,7 +35,7 @@ async fn comments_beyond_the_per_issue_limit_wait_and_keep_their_order() {
             settings(&db.url, &jira.base_url(), None, "max_updates_per_issue = 2\nissue_update_window_secs = 60");
         s.inbound.storm_max_per_hour = 100;
         let clock = clock();
-        let p = mailgate::app::build_pipeline(&s, clock.clone()).await.expect("pipeline");
+        let p = common::build_pipeline(&s, clock.clone()).await;
         let mailbox = MemoryMailbox::new();
         for n in 0..5 {
             mailbox.append(&mail(
@@ -81,7 +81,7 @@ async fn a_mail_storm_from_one_sender_is_stopped_with_one_warning() {
     let mut s = settings(&db.url, &jira.base_url(), None, "storm_max_per_hour = 3");
     s.admin.notify = vec![EmailAddress::parse("ops@corp.test").expect("admin")];
     let clock = clock();
-    let p = mailgate::app::build_pipeline(&s, clock.clone()).await.expect("pipeline");
+    let p = common::build_pipeline(&s, clock.clone()).await;
     let mailbox = MemoryMailbox::new();
     for n in 0..6 {
         mailbox.append(&mail(

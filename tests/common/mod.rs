@@ -12,7 +12,6 @@ use futures_util::TryStreamExt;
 use mailgate::clock::SystemClock;
 use mailgate::config::Settings;
 use mailgate::fake_jira::{FakeAuth, FakeJira};
-use mailgate::pipeline::Pipeline;
 
 pub const JIRA_USER: &str = "bot@example.test";
 pub const JIRA_TOKEN: &str = "test-api-token-7f3a";
@@ -144,8 +143,37 @@ default = {{ project = "HELP", issue_type = "Task", labels = ["email"] }}
     Settings::from_toml_with_env(&text, Vec::new()).expect("test settings are valid")
 }
 
-pub async fn pipeline(settings: &Settings) -> Pipeline {
-    mailgate::app::build_pipeline(settings, Arc::new(SystemClock)).await.expect("pipeline builds")
+/// The application's parts as the tests reach them.
+pub struct TestPipeline {
+    pub app: mailgate::startup::Application,
+    pub store: mailgate::store::Store,
+    pub identity: Option<Arc<mailgate::identity::TokenService>>,
+    pub jira: Arc<dyn mailgate::jira::JiraApi>,
+    ingest: mailgate::ingest::Ingest,
+}
+
+impl std::ops::Deref for TestPipeline {
+    type Target = mailgate::ingest::Ingest;
+
+    fn deref(&self) -> &Self::Target {
+        &self.ingest
+    }
+}
+
+pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn mailgate::clock::Clock>) -> TestPipeline {
+    let app = mailgate::startup::Application::build_with_clock(settings, clock).await.expect("pipeline builds");
+    let ctx = app.context();
+    let (store, identity, jira) = (ctx.store.clone(), Some(ctx.tokens.clone()), ctx.jira.clone());
+    let ingest = app.ingest();
+    TestPipeline { app, store, identity, jira, ingest }
+}
+
+pub fn notifier(settings: &Settings, p: &TestPipeline) -> mailgate::notify::Notifier {
+    mailgate::startup::build_notifier(settings, p.app.context()).expect("notifier")
+}
+
+pub async fn pipeline(settings: &Settings) -> TestPipeline {
+    build_pipeline(settings, Arc::new(SystemClock)).await
 }
 
 /// A test fixture mail from tests/fixtures/.
