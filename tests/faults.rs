@@ -50,7 +50,8 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
             7,
         );
 
-        let service = mailgate::startup::Application::build(&s).await.expect("app builds").start().await.expect("service");
+        let service =
+            mailgate::startup::Application::build(&s).await.expect("app builds").start().await.expect("service");
         for _ in 0..4 {
             tokio::time::sleep(Duration::from_millis(700)).await;
             dovecot.kick();

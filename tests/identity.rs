@@ -6,6 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
+use common::TestPipeline as Pipeline;
 use common::{JIRA_TOKEN, JIRA_USER, TestDb, mail};
 use mailgate::clock::{Clock, ManualClock};
 use mailgate::config::Settings;
@@ -13,7 +14,6 @@ use mailgate::domain::EmailAddress;
 use mailgate::fake_jira::{FakeAuth, FakeJira};
 use mailgate::ingest;
 use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use common::TestPipeline as Pipeline;
 use mailgate::pipeline::RowOutcome;
 use secrecy::SecretString;
 

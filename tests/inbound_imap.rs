@@ -6,13 +6,13 @@ mod common;
 
 use std::time::Duration;
 
+use common::TestPipeline as Pipeline;
 use common::dovecot::Dovecot;
 use common::{Imap, TestDb, fake_jira, mail, pipeline, settings};
 use mailgate::fake_jira::Fault;
 use mailgate::ingest;
 use mailgate::jira::adf_to_text;
 use mailgate::mailbox::{ImapConnector, MailConnector};
-use common::TestPipeline as Pipeline;
 
 /// One pass of the mailbox loop through a fresh IMAP session.
 async fn pass(p: &Pipeline, s: &mailgate::config::Settings) -> ingest::CycleStats {
@@ -211,7 +211,8 @@ async fn idle_picks_up_a_new_mail_without_waiting_for_the_poll_interval() {
     // Poll interval 300 s: only IDLE can bring the mail in within the bound below.
     let s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
     assert_eq!(s.mailboxes[0].poll_interval_secs, 300);
-    let service = mailgate::startup::Application::build(&s).await.expect("app builds").start().await.expect("service starts");
+    let service =
+        mailgate::startup::Application::build(&s).await.expect("app builds").start().await.expect("service starts");
     // Let the service connect, find the inbox empty and enter IDLE.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut imap = Imap::connect(dovecot.port).await;
@@ -280,7 +281,8 @@ async fn without_idle_the_mailbox_is_polled() {
     let mut s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
     s.mailboxes[0].idle = false;
     s.mailboxes[0].poll_interval_secs = 1;
-    let service = mailgate::startup::Application::build(&s).await.expect("app builds").start().await.expect("service starts");
+    let service =
+        mailgate::startup::Application::build(&s).await.expect("app builds").start().await.expect("service starts");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut imap = Imap::connect(dovecot.port).await;
     imap.append(&mail("poll@customer.test", "jo@customer.test", "help@corp.test", "Found by polling", "", "Hi.")).await;
@@ -301,7 +303,8 @@ async fn the_service_reconnects_when_the_server_comes_up_later() {
     let port = common::dovecot::free_port();
     let s = settings(&db.url, &jira.base_url(), Some(port), "");
     // Nothing listens yet: the loop logs the failure and retries with backoff.
-    let service = mailgate::startup::Application::build(&s).await.expect("app builds").start().await.expect("service starts");
+    let service =
+        mailgate::startup::Application::build(&s).await.expect("app builds").start().await.expect("service starts");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let dovecot = Dovecot::start_on(port);
     let mut imap = Imap::connect(dovecot.port).await;

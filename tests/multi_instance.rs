@@ -179,7 +179,16 @@ async fn two_outbox_workers_on_postgres_send_each_mail_once() {
         let mailer = Mailer::new(&smtp).expect("mailer");
         async move {
             let mut sent = 0;
-            while try_deliver_one(&store, &mailer, &SystemClock, &RetryPolicy::default(), &[], &mailgate::queue::InstanceId::new(&SystemClock)).await.expect("deliver")
+            while try_deliver_one(
+                &store,
+                &mailer,
+                &SystemClock,
+                &RetryPolicy::default(),
+                &[],
+                &mailgate::queue::InstanceId::new(&SystemClock),
+            )
+            .await
+            .expect("deliver")
                 != DeliveryOutcome::Empty
             {
                 sent += 1;

@@ -128,8 +128,8 @@ async fn post_webhook(base: &str, body: &[u8], delivery: &str, signature: Option
 
 async fn set_token(settings: &Settings) {
     let store = mailgate::store::Store::connect(&settings.database.url).await.expect("store");
-    let tokens =
-        mailgate::context::token_service(settings, store.clone(), Arc::new(mailgate::clock::SystemClock)).expect("tokens");
+    let tokens = mailgate::context::token_service(settings, store.clone(), Arc::new(mailgate::clock::SystemClock))
+        .expect("tokens");
     tokens
         .set(&EmailAddress::parse(ADMIN_USER).expect("email"), &SecretString::from(ADMIN_TOKEN), None)
         .await
@@ -155,7 +155,8 @@ async fn a_comment_webhook_mails_each_member_of_a_120_person_group_exactly_once(
     let sink = Sink::start(smtp_port, &[]).await;
     let e = env(&db, smtp_port, &[("comment_created.rhai", "add_group(\"service-desk-team\");")]).await;
     set_token(&e.settings).await;
-    let service = mailgate::startup::Application::build(&e.settings).await.expect("app builds").start().await.expect("service");
+    let service =
+        mailgate::startup::Application::build(&e.settings).await.expect("app builds").start().await.expect("service");
     let base = format!("http://{}", service.admin_addr().expect("admin api"));
     let body = comment_payload("5001", "We are on it.");
 
@@ -218,8 +219,7 @@ async fn broken_scripts_fall_back_to_reporter_and_watchers_and_the_service_goes_
     ] {
         let db = TestDb::sqlite();
         let e = env(&db, free_port(), &[("comment_created.rhai", source)]).await;
-        let pipeline =
-            common::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
+        let pipeline = common::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
         let n: Notifier = common::notifier(&e.settings, &pipeline);
         assert!(n.queue(&event("comment:1")).await.expect("queue"));
 
@@ -247,8 +247,7 @@ async fn missed_webhooks_are_caught_up_once() {
     common::init();
     let db = TestDb::sqlite();
     let e = env(&db, free_port(), &[]).await;
-    let pipeline =
-        common::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
+    let pipeline = common::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
     let n = common::notifier(&e.settings, &pipeline);
     // HELP-1's creation came in by webhook; the first pass only sets the cursor.
     let mut created = event("created:HELP-1");
@@ -288,7 +287,16 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
     let own = vec![EmailAddress::parse("help@corp.test").expect("own")];
     let deliver_all = || async {
         n.drain().await.expect("notify");
-        while try_deliver_one(&p.store, &mailer, clock.as_ref(), &RetryPolicy::default(), &own, &mailgate::queue::InstanceId::new(clock.as_ref())).await.expect("send")
+        while try_deliver_one(
+            &p.store,
+            &mailer,
+            clock.as_ref(),
+            &RetryPolicy::default(),
+            &own,
+            &mailgate::queue::InstanceId::new(clock.as_ref()),
+        )
+        .await
+        .expect("send")
             != DeliveryOutcome::Empty
         {}
     };

@@ -81,7 +81,9 @@ impl Ctx {
     }
 
     async fn deliver_once(&self) -> DeliveryOutcome {
-        try_deliver_one(&self.store, &self.mailer, &SystemClock, &self.policy, &self.own, &self.owner).await.expect("deliver")
+        try_deliver_one(&self.store, &self.mailer, &SystemClock, &self.policy, &self.own, &self.owner)
+            .await
+            .expect("deliver")
     }
 
     /// Attempts (waiting for backoffs to fall due) until `done` says so;

@@ -5,11 +5,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::TestPipeline as Pipeline;
 use common::{TestDb, fake_jira, mail, pipeline, settings};
 use mailgate::fake_jira::{FakeAuth, Fault};
 use mailgate::ingest;
 use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use common::TestPipeline as Pipeline;
 use mailgate::pipeline::RowOutcome;
 use mailgate::store::Status;
 

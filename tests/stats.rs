@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use common::TestPipeline as Pipeline;
 use common::{TestDb, fake_jira, mail, settings};
 use mailgate::classify::IgnoreReason;
 use mailgate::clock::{Clock, ManualClock};
@@ -15,7 +16,6 @@ use mailgate::domain::{EmailAddress, IssueKey, MessageId};
 use mailgate::http::AdminState;
 use mailgate::ingest;
 use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use common::TestPipeline as Pipeline;
 use mailgate::stats::{Counts, Statistics};
 use mailgate::store::{Action, Finish, LoggedAction, NewInbound, NewOutgoing, Status, Store};
 use secrecy::SecretString;
@@ -205,7 +205,10 @@ async fn queue_gauges_show_the_current_state_and_survive_a_reset() {
         let first = store.next_outgoing(&me, now).await.expect("next").expect("row");
         store.record_attempt(first.id, mailgate::store::OutboxStatus::Sent, None, now, now).await.expect("attempt");
         let second = store.next_outgoing(&me, now).await.expect("next").expect("row");
-        store.record_attempt(second.id, mailgate::store::OutboxStatus::Failed, Some("550 no such user"), now, now).await.expect("attempt");
+        store
+            .record_attempt(second.id, mailgate::store::OutboxStatus::Failed, Some("550 no such user"), now, now)
+            .await
+            .expect("attempt");
 
         store.reset_statistics(now).await.expect("reset");
         let s = store.statistics(now).await.expect("stats");

@@ -7,13 +7,13 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
+use common::TestPipeline as Pipeline;
 use common::{TestDb, fake_jira, mail, settings};
 use mailgate::clock::{Clock, ManualClock};
 use mailgate::domain::EmailAddress;
 use mailgate::ingest;
 use mailgate::jira::adf_to_text;
 use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use common::TestPipeline as Pipeline;
 
 async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) -> ingest::CycleStats {
     let c = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), None);

@@ -26,14 +26,7 @@ impl Store {
         now_ms: i64,
         notes: &[PendingNote],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        self.write_notes(&mut tx, notes).await?;
-        let sql = self.sql(
-            "update inbound_messages set action = ?, hold_reason = null, updated_at = ? where id = ? and issue_key is null",
-        );
-        sqlx::query(sql).bind(action.as_str()).bind(now_ms).bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        self.advance(id, action, None, now_ms, notes).await
     }
 
     /// Claim a Message-ID for an inbound row.
@@ -69,12 +62,28 @@ impl Store {
         now_ms: i64,
         notes: &[PendingNote],
     ) -> Result<(), StoreError> {
+        self.advance(id, action, Some(key), now_ms, notes).await
+    }
+
+    /// Posting (no key yet: only a row without an issue) or posted, with the notes.
+    async fn advance(
+        &self,
+        id: i64,
+        action: Action,
+        key: Option<&IssueKey>,
+        now_ms: i64,
+        notes: &[PendingNote],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         self.write_notes(&mut tx, notes).await?;
-        let sql = self.sql(
-            "update inbound_messages set action = ?, issue_key = ?, hold_reason = null, updated_at = ? where id = ?",
-        );
-        sqlx::query(sql).bind(action.as_str()).bind(key.as_ref()).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        let only_unposted = if key.is_none() { " and issue_key is null" } else { "" };
+        let sql = self.sql(&format!(
+            "update inbound_messages set action = ?, issue_key = coalesce(?, issue_key), hold_reason = null,
+                    updated_at = ?
+             where id = ?{only_unposted}"
+        ));
+        let key = key.map(|k| k.to_string());
+        sqlx::query(sql).bind(action.as_str()).bind(key).bind(now_ms).bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
