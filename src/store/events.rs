@@ -1,8 +1,8 @@
 //! Pending notification events, webhook delivery ids, bouncing addresses,
 //! and small persistent values.
 
+use super::queue::{InstanceId, Lease, QueueTable};
 use super::{Store, StoreError};
-use crate::queue::{InstanceId, Lease, QueueTable};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {

@@ -8,6 +8,7 @@ mod identities;
 mod inbound;
 mod log;
 mod outbox;
+pub mod queue;
 mod stats;
 mod token;
 

@@ -1,8 +1,8 @@
 //! The durable outbox: one row per mail and recipient. Enqueueing is
 //! idempotent by `dedupe_key`; every send attempt is recorded.
 
+use super::queue::{InstanceId, Lease, QueueTable};
 use super::{Store, StoreError};
-use crate::queue::{InstanceId, Lease, QueueTable};
 
 /// Where an outbox row stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -2,7 +2,7 @@
 //! acknowledgement of finished mail.
 
 use super::{INBOUND, InboundRow, RawRow, Status};
-use crate::queue::{InstanceId, Lease};
+use crate::store::queue::{InstanceId, Lease};
 use crate::store::{Dialect, Store, StoreError};
 
 /// A finished mail not yet acknowledged on IMAP.

@@ -10,9 +10,9 @@ pub use outcome::Claim;
 
 pub use state::{Action, HoldReason, InboundState, LoggedAction, Status};
 
+use super::queue::QueueTable;
 use super::{Store, StoreError};
 use crate::domain::{IssueKey, MessageId};
-use crate::queue::QueueTable;
 
 /// A stored mail as the pipeline sees it.
 #[derive(Debug, Clone)]

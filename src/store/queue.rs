@@ -10,9 +10,29 @@
 
 use sqlx::any::AnyRow;
 
-use crate::store::{Dialect, Store, StoreError};
+use super::{Dialect, Store, StoreError};
+use crate::clock::Clock;
 
-use super::InstanceId;
+/// This process, as the owner of the rows it claims. Made once at start-up
+/// from the injected clock and handed to every worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceId(String);
+
+impl InstanceId {
+    pub fn new(clock: &dyn Clock) -> Self {
+        Self(format!("{}-{}", std::process::id(), clock.now_ms()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for InstanceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// A durable queue table. Every such table has `status` (`'pending'` while
 /// queued), `next_attempt_at`, `lease_owner` and `lease_until` columns.
