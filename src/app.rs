@@ -66,6 +66,7 @@ pub async fn build_pipeline(settings: &Settings, clock: Arc<dyn Clock>) -> anyho
         notify_events: settings.smtp.is_some(),
         instance,
         identity_ttl_secs: settings.identity.cache_ttl_secs,
+        admins: settings.admin.notify.clone(),
         notes: Default::default(),
     })
 }
@@ -100,21 +101,22 @@ impl Service {
         }
         tasks.spawn(retention_loop(pipeline.store.clone(), clock.clone(), settings.audit.clone(), rx.clone()));
         tasks.spawn(expiry_loop(
-            tokens.clone(),
+            pipeline.store.clone(),
+            clock.clone(),
             settings.identity.warn_days.clone(),
             settings.admin.notify.clone(),
             rx.clone(),
         ));
         if let Some(smtp) = &settings.smtp {
-            let mailer = Arc::new(crate::outbox::Mailer::new(smtp)?);
+            let mailer = Arc::new(crate::outbound::Mailer::new(smtp)?);
             let store = pipeline.store.clone();
             let own: Vec<EmailAddress> =
                 settings.inbound.own_addresses.iter().cloned().chain(std::iter::once(smtp.from.clone())).collect();
             let clock = clock.clone();
             let stop = rx.clone();
             tasks.spawn(async move {
-                let policy = crate::outbox::RetryPolicy::default();
-                crate::outbox::run_outbox(&store, &mailer, clock.as_ref(), &policy, &own, stop).await;
+                let policy = crate::outbound::RetryPolicy::default();
+                crate::outbound::run_outbox(&store, &mailer, clock.as_ref(), &policy, &own, stop).await;
             });
         }
         let notifier = match &settings.smtp {
@@ -133,6 +135,8 @@ impl Service {
         if let (Some(listen), Some(key)) = (&settings.admin.listen, &settings.admin.api_key) {
             let state = crate::http::AdminState {
                 tokens: tokens.clone(),
+                store: pipeline.store.clone(),
+                clock: clock.clone(),
                 api_key: Arc::new(key.clone()),
                 notifier: notifier.clone(),
                 webhook_secret: settings.notify.webhook_secret.clone().map(Arc::new),
@@ -245,13 +249,14 @@ async fn retention_loop(
 
 /// Check token expiry at start and every hour.
 async fn expiry_loop(
-    tokens: Arc<TokenService>,
+    store: Store,
+    clock: Arc<dyn Clock>,
     warn_days: Vec<i64>,
     admins: Vec<EmailAddress>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        if let Err(e) = check_expiry(&tokens, &warn_days, &admins).await {
+        if let Err(e) = check_expiry(&store, clock.as_ref(), &warn_days, &admins).await {
             tracing::error!(error = %e, "token expiry check failed");
         }
         tokio::select! {

@@ -26,6 +26,8 @@ pub struct Pipeline {
     /// The workaround user's token, for sender lookup and creation.
     pub identity: Option<Arc<TokenService>>,
     pub identity_ttl_secs: i64,
+    /// Admin addresses, told of mail storms.
+    pub admins: Vec<crate::domain::EmailAddress>,
     /// Raise events for our own actions (when notifications are on).
     pub notify_events: bool,
     /// This process, as the owner of the mails it claims.
@@ -202,7 +204,16 @@ impl Pipeline {
         // Who the issue is for (only for new issues; comments are posted as they are).
         let mut reporter: Option<JiraUser> = None;
         if let (Decision::Create(target), Some(from), None) = (&decision, &msg.from, row.issue_key.as_deref()) {
-            match resolve_sender(self.identity.as_deref(), self.identity_ttl_secs, from, target).await {
+            match resolve_sender(
+                self.identity.as_deref(),
+                &self.store,
+                self.clock.now_ms(),
+                self.identity_ttl_secs,
+                from,
+                target,
+            )
+            .await
+            {
                 Ok(Resolution::User { user, detail: d }) => {
                     self.note(row, Some(&mid), "sender", &d).await?;
                     detail.push_str(&format!("; {d}"));
@@ -441,16 +452,16 @@ impl Pipeline {
             if recent > self.inbound.storm_max_per_hour {
                 let reason = IgnoreReason::MailStorm(sender.to_string()).to_string();
                 tracing::warn!(%sender, recent, "mail storm: ignoring mail from this sender for now");
-                if let Some(tokens) = &self.identity {
+                if self.identity.is_some() {
                     let hour = now / 3_600_000;
                     let body = format!(
                         "{recent} mails from {sender} arrived within an hour (limit {}). Further mail from this sender is                          ignored until the rate drops; the raw mails are kept and can be replayed.\n",
                         self.inbound.storm_max_per_hour
                     );
                     let subject = format!("mailgate: mail storm from {sender}");
-                    crate::identity::notify_admins(
+                    crate::outbound::notify_admins(
                         &self.store,
-                        tokens.admins(),
+                        &self.admins,
                         &format!("storm:{sender}:{hour}"),
                         &subject,
                         &body,
@@ -531,7 +542,7 @@ impl Pipeline {
             .filter(|a| Some(*a) != sender && !self.inbound.own_addresses.contains(a))
             .map(|a| a.as_ref())
             .collect();
-        known_users(tokens, self.identity_ttl_secs, &cc).await
+        known_users(tokens, &self.store, self.clock.now_ms(), self.identity_ttl_secs, &cc).await
     }
 
     async fn jira_failed(&self, row: &InboundRow, mid: &MessageId, e: &JiraError) -> Result<RowOutcome, StoreError> {

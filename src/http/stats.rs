@@ -23,21 +23,21 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 async fn stats(State(s): State<AdminState>) -> Result<axum::Json<Statistics>, ApiError> {
-    let now = s.tokens.clock_now();
-    Ok(axum::Json(s.tokens.store().statistics(now).await.map_err(internal)?))
+    let now = s.clock.now_ms();
+    Ok(axum::Json(s.store.statistics(now).await.map_err(internal)?))
 }
 
 async fn reset(State(s): State<AdminState>) -> Result<axum::Json<Statistics>, ApiError> {
-    let store = s.tokens.store();
-    let now = s.tokens.clock_now();
+    let store = &s.store;
+    let now = s.clock.now_ms();
     store.reset_statistics(now).await.map_err(internal)?;
     tracing::info!("statistics reset");
     Ok(axum::Json(store.statistics(now).await.map_err(internal)?))
 }
 
 async fn metrics(State(s): State<AdminState>) -> Result<Response, ApiError> {
-    let store = s.tokens.store();
-    let stats = store.statistics(s.tokens.clock_now()).await.map_err(internal)?;
+    let store = &s.store;
+    let stats = store.statistics(s.clock.now_ms()).await.map_err(internal)?;
     let reset_at = store.statistics_reset_at().await.map_err(internal)?;
     let token = s.tokens.status().await.map_err(internal)?;
     let days_left = token.user.as_ref().and(token.days_left);
@@ -46,7 +46,7 @@ async fn metrics(State(s): State<AdminState>) -> Result<Response, ApiError> {
 }
 
 async fn readyz(State(s): State<AdminState>) -> Response {
-    let ready = matches!(tokio::time::timeout(READY_TIMEOUT, s.tokens.store().ping()).await, Ok(Ok(())));
+    let ready = matches!(tokio::time::timeout(READY_TIMEOUT, s.store.ping()).await, Ok(Ok(())));
     if !ready {
         tracing::warn!("readiness check: the database does not answer");
     }

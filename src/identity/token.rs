@@ -94,11 +94,6 @@ impl TokenService {
         self
     }
 
-    /// Admin addresses (for warnings raised elsewhere, e.g. mail storms).
-    pub fn admins(&self) -> &[EmailAddress] {
-        &self.notify
-    }
-
     /// Admin addresses told at once when Jira rejects the token.
     pub fn with_notify(mut self, notify: Vec<EmailAddress>) -> Self {
         self.notify = notify;
@@ -116,14 +111,6 @@ impl TokenService {
         let warn_days = warn_days.iter().copied().max().unwrap_or(30);
         let limiter = Arc::new(RateLimiter::new(jira.max_requests_per_sec));
         Self { store, cipher, clock, jira, auth_kind, warn_days, notify: Vec::new(), limiter }
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn clock_now(&self) -> i64 {
-        self.clock.now_ms()
     }
 
     fn cipher(&self) -> Result<&TokenCipher, TokenError> {
@@ -265,19 +252,8 @@ impl TokenService {
         let first = self.store.mark_token_failed(token_id, &error.to_string(), self.clock.now_ms()).await?;
         if first {
             tracing::warn!(error = %error, "the workaround token was rejected by Jira; mail that needs it is held until a working token is set");
-            let body = format!(
-                "Jira rejected the workaround user's API token: {error}\n\nMail that needs a sender lookup is held, not dropped, until a working token is set:\n  mailgate token set --user EMAIL --expires YYYY-MM-DD < token.txt\n"
-            );
-            let key = format!("token-rejected:{token_id}");
-            super::notify_admins(
-                &self.store,
-                &self.notify,
-                &key,
-                "mailgate: the Jira workaround token was rejected",
-                &body,
-                self.clock.now_ms(),
-            )
-            .await?;
+            crate::outbound::notices::token_rejected(&self.store, &self.notify, token_id, error, self.clock.now_ms())
+                .await?;
         }
         Ok(())
     }

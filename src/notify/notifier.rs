@@ -11,8 +11,9 @@ use super::script::{ScriptOutcome, Scripts};
 use super::templates::Templates;
 use crate::clock::Clock;
 use crate::domain::{EmailAddress, IssueKey, MessageId};
-use crate::identity::{TokenService, outbox_message_id};
+use crate::identity::TokenService;
 use crate::jira::JiraApi;
+use crate::outbound::outbox_message_id;
 use crate::store::{NewOutgoing, Store, StoreError};
 
 /// Cached members of a group or role: (fetched at, addresses, groups).

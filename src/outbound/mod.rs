@@ -1,0 +1,184 @@
+//! Outbound mail: drains the durable outbox through a [`MailTransport`]
+//! (SMTP in production). Every attempt is recorded. Transient failures
+//! (connection, timeout, 4xx) are retried with exponential backoff;
+//! permanent ones (5xx) give up at once. Mail to one of our own addresses is
+//! never sent (loop guard), and every mail carries `Auto-Submitted` and
+//! `X-Mailgate-Loop` so that auto-responders and our own inbound side leave
+//! it alone. Admin notices are queued here too.
+
+mod message;
+pub mod notices;
+mod smtp;
+#[cfg(test)]
+mod stub;
+mod transport;
+
+pub use message::{AutoSubmitted, BuildError, XMailgateLoop, build_message};
+pub use notices::{notify_admins, outbox_message_id};
+pub use smtp::{MailerError, SmtpTransport};
+#[cfg(test)]
+pub use stub::StubTransport;
+pub use transport::{BoxError, MailTransport, Mailer, SendError};
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::domain::EmailAddress;
+use crate::store::{OutgoingRow, Store, StoreError};
+
+/// The error recorded for a row refused by the loop guard.
+pub const LOOP_GUARD_ERROR: &str = "loop guard: recipient is one of our own addresses";
+
+/// How long `run_outbox` waits after the queue ran dry.
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+
+/// Backoff for transient failures: `base_ms * 2^attempts`, at most `max_ms`;
+/// a row is given up after `max_attempts` attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub base_ms: i64,
+    pub max_ms: i64,
+    pub max_attempts: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { base_ms: 5_000, max_ms: 15 * 60 * 1_000, max_attempts: 12 }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after a failed attempt, given the attempts made before it.
+    pub fn delay_ms(&self, attempts_before: i64) -> i64 {
+        let exp = u32::try_from(attempts_before.clamp(0, 62)).unwrap_or(62);
+        self.base_ms.saturating_mul(2i64.saturating_pow(exp)).min(self.max_ms)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The SMTP server accepted the mail.
+    Delivered,
+    /// A transient failure; the row stays pending for a later attempt.
+    Retried,
+    /// The row is `failed` for good (5xx, too many attempts, loop guard, bad data).
+    GaveUp,
+    /// No row is due.
+    Empty,
+}
+
+/// Send the next due row, if any, and record the attempt.
+#[tracing::instrument(skip_all, fields(outbox_id = tracing::field::Empty, kind = tracing::field::Empty))]
+pub async fn try_deliver_one(
+    store: &Store,
+    mailer: &Mailer,
+    clock: &dyn Clock,
+    policy: &RetryPolicy,
+    own: &[EmailAddress],
+) -> Result<DeliveryOutcome, StoreError> {
+    let now = clock.now();
+    let Some(row) = store.next_outgoing(now.timestamp_millis()).await? else {
+        return Ok(DeliveryOutcome::Empty);
+    };
+    let span = tracing::Span::current();
+    span.record("outbox_id", row.id);
+    span.record("kind", row.kind.as_str());
+
+    if EmailAddress::parse(&row.recipient).is_ok_and(|r| own.contains(&r)) {
+        tracing::warn!("not sent: {LOOP_GUARD_ERROR}");
+        return give_up(store, &row, LOOP_GUARD_ERROR, clock.now_ms()).await;
+    }
+    let message = match build_message(&row, mailer.from(), now) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error.message = %e, "outbox row cannot be sent");
+            return give_up(store, &row, &e.to_string(), clock.now_ms()).await;
+        }
+    };
+    let result = mailer.send(message).await;
+    let now_ms = clock.now_ms();
+    match result {
+        Ok(()) => {
+            store.record_attempt(row.id, "sent", None, now_ms, now_ms).await?;
+            tracing::info!("mail sent");
+            Ok(DeliveryOutcome::Delivered)
+        }
+        Err(e) => {
+            let error = cause_chain(&e);
+            if e.is_permanent() {
+                tracing::error!(error.message = %error, "SMTP server refused the mail; giving up");
+                give_up(store, &row, &error, now_ms).await
+            } else if row.attempts + 1 >= policy.max_attempts {
+                tracing::error!(error.message = %error, attempts = row.attempts + 1, "sending failed too often; giving up");
+                give_up(store, &row, &error, now_ms).await
+            } else {
+                let next = now_ms.saturating_add(policy.delay_ms(row.attempts));
+                tracing::warn!(error.message = %error, retry_in_ms = next - now_ms, "sending failed; will retry");
+                store.record_attempt(row.id, "pending", Some(&error), next, now_ms).await?;
+                Ok(DeliveryOutcome::Retried)
+            }
+        }
+    }
+}
+
+async fn give_up(store: &Store, row: &OutgoingRow, error: &str, now_ms: i64) -> Result<DeliveryOutcome, StoreError> {
+    store.record_attempt(row.id, "failed", Some(error), now_ms, now_ms).await?;
+    Ok(DeliveryOutcome::GaveUp)
+}
+
+fn cause_chain(e: &SendError) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// The outbox worker: drain due rows, then wait about a second (or until
+/// `stop` turns true or its sender is dropped), and repeat.
+pub async fn run_outbox(
+    store: &Store,
+    mailer: &Mailer,
+    clock: &dyn Clock,
+    policy: &RetryPolicy,
+    own: &[EmailAddress],
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match try_deliver_one(store, mailer, clock, policy, own).await {
+                Ok(DeliveryOutcome::Empty) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error.message = %e, "outbox store error");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(IDLE_WAIT) => {}
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod delivery_tests;
+#[cfg(test)]
+mod tests;
