@@ -15,12 +15,17 @@ pub enum JiraError {
     RateLimited { retry_after: Option<Duration> },
     #[error("Jira server error ({status}): {message}")]
     Server { status: u16, message: String },
+    /// No answer: connection, TLS or timeout (or the client could not be
+    /// built). The request's URL is stripped from the error.
     #[error("cannot reach Jira: {0}")]
-    Network(String),
+    Network(#[source] reqwest::Error),
     #[error("Jira rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
     #[error("unexpected answer from Jira: {0}")]
     Decode(String),
+    /// The answer's body could not be read as JSON (the URL is kept, as before).
+    #[error("unexpected answer from Jira: {0}")]
+    Body(#[source] reqwest::Error),
 }
 
 impl JiraError {

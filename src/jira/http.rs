@@ -55,7 +55,7 @@ impl HttpJira {
             .connect_timeout(Duration::from_secs(settings.timeout_secs.min(10)))
             .user_agent(concat!("mailgate/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| JiraError::Network(e.to_string()))?;
+            .map_err(JiraError::Network)?;
         let auth = match auth {
             JiraAuth::Basic { user, secret } => Auth::Basic { user: user.clone(), secret: secret.clone() },
             JiraAuth::Bearer { token } => Auth::Bearer(token.clone()),
@@ -112,7 +112,7 @@ impl HttpJira {
             self.limiter.acquire().await;
             let result = match build().send().await {
                 Ok(resp) => check(resp).await,
-                Err(e) => Err(JiraError::Network(e.without_url().to_string())),
+                Err(e) => Err(JiraError::Network(e.without_url())),
             };
             let err = match result {
                 Ok(resp) => return Ok(resp),
@@ -186,7 +186,7 @@ pub fn error_message(body: &str) -> String {
 }
 
 async fn json_body(resp: Response) -> Result<Value, JiraError> {
-    resp.json::<Value>().await.map_err(|e| JiraError::Decode(e.to_string()))
+    resp.json::<Value>().await.map_err(JiraError::Body)
 }
 
 fn user_from(v: &Value) -> JiraUser {
