@@ -39,3 +39,22 @@ impl JiraError {
         matches!(self, Self::Network(_) | Self::Server { .. })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::JiraError;
+
+    #[tokio::test]
+    async fn an_unreachable_jira_is_transient_and_keeps_its_cause() {
+        use std::error::Error as _;
+        crate::telemetry::install_crypto_provider();
+        // Port 1 on loopback: refused at once.
+        let e = reqwest::Client::new().get("http://127.0.0.1:1/rest").send().await.expect_err("refused");
+        let e = JiraError::Network(e.without_url());
+        assert!(e.is_transient() && e.is_ambiguous());
+        assert!(e.to_string().starts_with("cannot reach Jira: "), "{e}");
+        assert!(!e.to_string().contains("127.0.0.1:1"), "the URL is stripped: {e}");
+        assert!(e.source().is_some());
+        assert!(!JiraError::Decode("no id".into()).is_transient());
+    }
+}
