@@ -2,10 +2,12 @@
 //! actions) become mails, with recipients chosen by rhai scripts.
 
 pub mod catchup;
+mod error;
 pub mod event;
 pub mod notifier;
 pub mod script;
 pub mod templates;
 pub mod webhook;
 
+pub use error::NotifyError;
 pub use notifier::{Notifier, NotifyOutcome};
