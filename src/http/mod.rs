@@ -71,7 +71,7 @@ async fn healthz(State(state): State<AdminState>) -> Response {
             });
             (StatusCode::OK, axum::Json(body)).into_response()
         }
-        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

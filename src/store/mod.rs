@@ -106,7 +106,7 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, url.to_string())
         } else {
-            return Err(StoreError::Url(url.to_string()));
+            return Err(StoreError::Url(redact(url)));
         };
         let max = if dialect == Dialect::Sqlite { 1 } else { 24 };
         // No ping before each statement: a broken connection fails the
@@ -234,6 +234,13 @@ mod tests {
         for code in ["2067", "1299", "23505", "23502"] {
             assert!(!db_code_transient(code, "constraint failed"), "{code}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_url_is_refused_without_its_password() {
+        let err = super::Store::connect("mysql://u:hunter2@h/db").await.expect_err("unsupported");
+        assert!(matches!(err, StoreError::Url(_)), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[tokio::test]
