@@ -204,16 +204,8 @@ impl Pipeline {
         // Who the issue is for (only for new issues; comments are posted as they are).
         let mut reporter: Option<JiraUser> = None;
         if let (Decision::Create(target), Some(from), None) = (&decision, &msg.from, row.issue_key.as_deref()) {
-            match resolve_sender(
-                self.identity.as_deref(),
-                &self.store,
-                self.clock.now_ms(),
-                self.identity_ttl_secs,
-                from,
-                target,
-            )
-            .await
-            {
+            let (tokens, now) = (self.identity.as_deref(), self.clock.now_ms());
+            match resolve_sender(tokens, &self.store, now, self.identity_ttl_secs, from, target).await {
                 Ok(Resolution::User { user, detail: d }) => {
                     self.note(row, Some(&mid), "sender", &d).await?;
                     detail.push_str(&format!("; {d}"));
