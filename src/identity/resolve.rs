@@ -86,7 +86,9 @@ pub async fn resolve_sender(
             | Unavailable::Expired(_)
             | Unavailable::Failed(_)
             | Unavailable::NoMasterKey
-            | Unavailable::Undecryptable(_)),
+            | Unavailable::Undecryptable(_)
+            | Unavailable::Store(_)
+            | Unavailable::Client(_)),
         ) => {
             return Ok(Resolution::Hold(format!("held: {e}")));
         }

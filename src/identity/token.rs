@@ -42,7 +42,7 @@ pub struct TokenStatus {
 }
 
 /// Why the token cannot be used now.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum Unavailable {
     #[error("no workaround token is set (mailgate token set)")]
     Missing,
@@ -52,8 +52,15 @@ pub enum Unavailable {
     Failed(String),
     #[error("the workaround token expired on {0}")]
     Expired(String),
-    #[error("{0}")]
-    Undecryptable(String),
+    /// The master key does not open the stored token.
+    #[error(transparent)]
+    Undecryptable(SecretsError),
+    /// The stored token could not be read.
+    #[error(transparent)]
+    Store(StoreError),
+    /// No HTTP client could be built for it.
+    #[error(transparent)]
+    Client(JiraError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,12 +229,7 @@ impl TokenService {
 
     /// A Jira client authenticated as the workaround user, or why not.
     pub async fn client(&self) -> Result<(Arc<dyn IdentityApi>, String), Unavailable> {
-        let rec = self
-            .store
-            .token()
-            .await
-            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?
-            .ok_or(Unavailable::Missing)?;
+        let rec = self.store.token().await.map_err(Unavailable::Store)?.ok_or(Unavailable::Missing)?;
         if rec.failed != 0 {
             return Err(Unavailable::Failed(rec.last_failure.unwrap_or_default()));
         }
@@ -235,15 +237,12 @@ impl TokenService {
             return Err(Unavailable::Expired(day(rec.expires_at)));
         }
         let cipher = self.cipher.as_deref().ok_or(Unavailable::NoMasterKey)?;
-        let token = cipher
-            .decrypt(&rec.ciphertext, &rec.id, &rec.key_id)
-            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?;
+        let token = cipher.decrypt(&rec.ciphertext, &rec.id, &rec.key_id).map_err(Unavailable::Undecryptable)?;
         let auth = match self.auth_kind {
             TokenAuthKind::Basic => JiraAuth::Basic { user: rec.user_email.clone(), secret: token },
             TokenAuthKind::Bearer => JiraAuth::Bearer { token },
         };
-        let client = HttpJira::with_auth(&self.jira, &auth, self.limiter.clone())
-            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?;
+        let client = HttpJira::with_auth(&self.jira, &auth, self.limiter.clone()).map_err(Unavailable::Client)?;
         Ok((Arc::new(client), rec.id))
     }
 

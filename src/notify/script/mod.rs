@@ -99,7 +99,7 @@ pub enum ScriptError {
     Garbage { script: String, message: String },
     /// The folder or a file could not be read, or a file name is not a known script.
     #[error("script {script}: {message}")]
-    Load { script: String, message: String },
+    Load { script: String, message: String, source: Option<std::io::Error> },
 }
 
 impl ScriptError {
@@ -150,6 +150,7 @@ impl Scripts {
         let load_err = |script: &Path, e: std::io::Error| ScriptError::Load {
             script: script.display().to_string(),
             message: format!("cannot read: {e}"),
+            source: Some(e),
         };
         let mut sources = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| load_err(dir, e))? {
@@ -189,10 +190,11 @@ impl Scripts {
                 return Err(ScriptError::Load {
                     script: file,
                     message: format!("not a known script name; expected one of {}", known.join(", ")),
+                    source: None,
                 });
             }
             if scripts.by_name.contains_key(&stem) {
-                return Err(ScriptError::Load { script: file, message: "given twice".into() });
+                return Err(ScriptError::Load { script: file, message: "given twice".into(), source: None });
             }
             let ast = engine.compile_with_scope(&scope, source.as_ref()).map_err(|e| ScriptError::Compile {
                 script: file.clone(),
