@@ -71,6 +71,9 @@ pub enum TokenError {
     Secrets(#[from] SecretsError),
     #[error(transparent)]
     Jira(#[from] JiraError),
+    /// The token cannot be used now (`verify`).
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
     #[error("{0}")]
     Invalid(String),
 }
@@ -264,9 +267,9 @@ impl TokenService {
             Err(Unavailable::Failed(_)) => {
                 // A failed token may work again (e.g. the admin fixed permissions): try it.
                 self.store.mark_token_verified_pending().await?;
-                self.client().await.map_err(|e| TokenError::Invalid(e.to_string()))?
+                self.client().await?
             }
-            Err(e) => return Err(TokenError::Invalid(e.to_string())),
+            Err(e) => return Err(e.into()),
         };
         match client.myself().await {
             Ok(me) => {
