@@ -17,7 +17,7 @@ pub mod jira;
 pub mod mailbox;
 pub mod mime;
 pub mod notify;
-pub mod outbox;
+pub mod outbound;
 pub mod pipeline;
 pub mod queue;
 pub mod replay;

@@ -20,7 +20,7 @@ use crate::notify::catchup::catch_up;
 use crate::notify::script::{ScriptLimits, Scripts};
 use crate::notify::templates::Templates;
 use crate::notify::{Notifier, NotifyOutcome};
-use crate::outbox::{Mailer, run_outbox};
+use crate::outbound::{Mailer, run_outbox};
 use crate::pipeline::Pipeline;
 use crate::queue::{RetryPolicy, Step, every, run_worker};
 
@@ -92,11 +92,11 @@ impl Application {
                 Ok::<_, crate::store::StoreError>(())
             }
         }));
-        let (tokens, warn_days, admins) =
-            (ctx.tokens.clone(), settings.identity.warn_days.clone(), settings.admin.notify.clone());
+        let (store, clock) = (ctx.store.clone(), ctx.clock.clone());
+        let (warn_days, admins) = (settings.identity.warn_days.clone(), settings.admin.notify.clone());
         tasks.spawn(every("token expiry", Duration::from_secs(3600), rx.clone(), move || {
-            let (tokens, warn_days, admins) = (tokens.clone(), warn_days.clone(), admins.clone());
-            async move { check_expiry(&tokens, &warn_days, &admins).await.map(|_| ()) }
+            let (store, clock, warn_days, admins) = (store.clone(), clock.clone(), warn_days.clone(), admins.clone());
+            async move { check_expiry(&store, clock.as_ref(), &warn_days, &admins).await.map(|_| ()) }
         }));
         let notifier = match &settings.smtp {
             Some(smtp) => {
@@ -138,6 +138,8 @@ impl Application {
         if let (Some(listen), Some(key)) = (&settings.admin.listen, &settings.admin.api_key) {
             let state = crate::http::AdminState {
                 tokens: ctx.tokens.clone(),
+                store: ctx.store.clone(),
+                clock: ctx.clock.clone(),
                 api_key: Arc::new(key.clone()),
                 notifier: notifier.clone(),
                 webhook_secret: settings.notify.webhook_secret.clone().map(Arc::new),

@@ -61,10 +61,12 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
         mailgate::config::Settings::from_toml_with_env(&config_text(&db.url, &jira.base_url(), &key_file), Vec::new())
             .expect("settings");
     let store = mailgate::store::Store::connect(&db.url).await.expect("store");
-    let tokens =
-        mailgate::context::token_service(&settings, store, Arc::new(mailgate::clock::SystemClock)).expect("tokens");
+    let clock: Arc<dyn mailgate::clock::Clock> = Arc::new(mailgate::clock::SystemClock);
+    let tokens = mailgate::context::token_service(&settings, store.clone(), clock.clone()).expect("tokens");
     let state = AdminState {
         tokens: Arc::new(tokens),
+        store,
+        clock,
         api_key: Arc::new(SecretString::from(API_KEY)),
         notifier: None,
         webhook_secret: None,

@@ -273,15 +273,15 @@ async fn expiry_warnings_go_out_once_at_each_threshold() {
     let expiry = expires.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
 
     assert!(
-        mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check").is_empty(),
+        mailgate::identity::check_expiry(&p.store, clock.as_ref(), &days, &admins).await.expect("check").is_empty(),
         "40 days left: quiet"
     );
     for d in days {
         clock.set(expiry - Duration::days(d) + Duration::hours(1));
-        let newly = mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check");
+        let newly = mailgate::identity::check_expiry(&p.store, clock.as_ref(), &days, &admins).await.expect("check");
         assert_eq!(newly, vec![d], "threshold {d}");
         assert!(
-            mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check").is_empty(),
+            mailgate::identity::check_expiry(&p.store, clock.as_ref(), &days, &admins).await.expect("check").is_empty(),
             "once at {d}"
         );
         let status = tokens.status().await.expect("status");
@@ -289,7 +289,10 @@ async fn expiry_warnings_go_out_once_at_each_threshold() {
         assert_eq!(status.days_left, Some(d));
     }
     clock.set(expiry + Duration::hours(1));
-    assert_eq!(mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check"), vec![0]);
+    assert_eq!(
+        mailgate::identity::check_expiry(&p.store, clock.as_ref(), &days, &admins).await.expect("check"),
+        vec![0]
+    );
     assert_eq!(tokens.status().await.expect("status").state, mailgate::identity::TokenState::Expired);
 
     let mails = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
@@ -319,7 +322,8 @@ async fn a_late_start_sends_only_the_most_urgent_warning() {
         .await
         .expect("set");
     let admins = vec![EmailAddress::parse("ops@corp.test").expect("a")];
-    let newly = mailgate::identity::check_expiry(&tokens, &[30, 14, 7, 3, 1], &admins).await.expect("check");
+    let newly =
+        mailgate::identity::check_expiry(&p.store, clock.as_ref(), &[30, 14, 7, 3, 1], &admins).await.expect("check");
     assert_eq!(newly, vec![30, 14, 7]);
     let mails = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
     assert_eq!(mails.len(), 1);

@@ -142,7 +142,7 @@ poll_interval_secs = 1
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_outbox_workers_on_postgres_send_each_mail_once() {
     use mailgate::clock::{Clock, SystemClock};
-    use mailgate::outbox::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
+    use mailgate::outbound::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
     common::init();
     let Some(db) = TestDb::postgres().await else { return };
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");

@@ -272,7 +272,7 @@ async fn missed_webhooks_are_caught_up_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back() {
     use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-    use mailgate::outbox::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
+    use mailgate::outbound::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
     common::init();
     let db = TestDb::sqlite();
     let smtp_port = free_port();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use mailgate::clock::{Clock, SystemClock};
 use mailgate::config::{SmtpSettings, TlsMode};
 use mailgate::domain::EmailAddress;
-use mailgate::outbox::{DeliveryOutcome, LOOP_GUARD_ERROR, Mailer, RetryPolicy, run_outbox, try_deliver_one};
+use mailgate::outbound::{DeliveryOutcome, LOOP_GUARD_ERROR, Mailer, RetryPolicy, run_outbox, try_deliver_one};
 use mailgate::store::{NewOutgoing, OutgoingRow, Store};
 use tokio::time::Instant;
 

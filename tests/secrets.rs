@@ -126,6 +126,9 @@ processed_folder = "Processed"
     assert!(created, "the run processed the mail: {all_output}");
     assert_eq!(jira.users().iter().filter(|u| u.email == "lee@newco.test").count(), 1);
     assert!(all_output.contains("TRACE") || all_output.contains("DEBUG"), "the log really was verbose");
+    // async-imap's wire trace would show `LOGIN "user" "password"` (escaped).
+    let imap_password = format!("\"{}", common::dovecot::PASSWORD);
+    assert!(!all_output.contains(&imap_password), "the IMAP password is in the output");
 
     // A wrong master key: a clear error, no panic, the stored token untouched.
     let (ok, text) = output(mailgate(&config, OTHER_KEY_HEX).arg("run"));

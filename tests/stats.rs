@@ -328,10 +328,12 @@ async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
         let clock = Arc::new(ManualClock::at(at("2026-03-09T09:00:00Z")));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let p = common::build_pipeline(&settings, dyn_clock.clone()).await;
-        let tokens = mailgate::context::token_service(&settings, p.store.clone(), dyn_clock).expect("tokens");
+        let tokens = mailgate::context::token_service(&settings, p.store.clone(), dyn_clock.clone()).expect("tokens");
         let tokens = Arc::new(tokens);
         let state = AdminState {
             tokens: tokens.clone(),
+            store: p.store.clone(),
+            clock: dyn_clock,
             api_key: Arc::new(SecretString::from(API_KEY)),
             notifier: None,
             webhook_secret: None,

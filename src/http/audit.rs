@@ -9,7 +9,7 @@ use super::{AdminState, ApiError};
 use crate::store::{AuditEntry, AuditFilter, LogEntry, LogFilter};
 
 async fn log(State(s): State<AdminState>, Query(f): Query<LogFilter>) -> Result<axum::Json<Vec<LogEntry>>, ApiError> {
-    s.tokens.store().log_entries(&f).await.map(axum::Json).map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(axum::Json(s.store.log_entries(&f).await?))
 }
 
 #[derive(Deserialize)]
@@ -30,7 +30,7 @@ async fn audit(
         since_ms: q.since_ms,
         limit: q.limit.unwrap_or(200),
     };
-    s.tokens.store().audit_entries(&f).await.map(axum::Json).map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(axum::Json(s.store.audit_entries(&f).await?))
 }
 
 pub fn router() -> Router<AdminState> {

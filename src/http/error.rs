@@ -1,8 +1,11 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// What the admin API answers on failure. Internal details are logged, not
-/// returned.
+use crate::identity::TokenError;
+use crate::store::StoreError;
+
+/// What the admin API answers on failure. An internal error is logged with
+/// its causes; the client is told only "internal error".
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("missing or wrong admin key")]
@@ -12,7 +15,37 @@ pub enum ApiError {
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// The error and its causes, outermost first.
+fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 impl IntoResponse for ApiError {
@@ -21,11 +54,26 @@ impl IntoResponse for ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::BAD_GATEWAY,
-            Self::Internal(detail) => {
-                tracing::error!(error = %detail, "admin API error");
+            Self::Internal(source) => {
+                tracing::error!(error.message = %source, error.cause_chain = %cause_chain(source.as_ref()), "admin API error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
         (status, axum::Json(serde_json::json!({"error": self.to_string()}))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiError;
+    use axum::response::IntoResponse;
+
+    #[tokio::test]
+    async fn internal_details_stay_in_the_log() {
+        let e = ApiError::from(crate::store::StoreError::Url("postgres://u:pw@db.internal/x".into()));
+        let response = e.into_response();
+        assert_eq!(response.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.expect("body");
+        assert_eq!(&body[..], br#"{"error":"internal error"}"#);
     }
 }

@@ -21,14 +21,18 @@ use axum::routing::get;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 
+use crate::clock::Clock;
 use crate::identity::{TokenService, TokenState};
 use crate::notify::Notifier;
+use crate::store::Store;
 
 pub use error::ApiError;
 
 #[derive(Clone)]
 pub struct AdminState {
     pub tokens: Arc<TokenService>,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
     pub api_key: Arc<SecretString>,
     /// Receives Jira webhooks; `None` when notifications are off.
     pub notifier: Option<Arc<Notifier>>,
@@ -67,7 +71,7 @@ async fn healthz(State(state): State<AdminState>) -> Response {
             });
             (StatusCode::OK, axum::Json(body)).into_response()
         }
-        Err(e) => ApiError::Internal(e.to_string()).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

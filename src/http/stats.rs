@@ -18,35 +18,31 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 const EXPOSITION_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
-
 async fn stats(State(s): State<AdminState>) -> Result<axum::Json<Statistics>, ApiError> {
-    let now = s.tokens.clock_now();
-    Ok(axum::Json(s.tokens.store().statistics(now).await.map_err(internal)?))
+    let now = s.clock.now_ms();
+    Ok(axum::Json(s.store.statistics(now).await?))
 }
 
 async fn reset(State(s): State<AdminState>) -> Result<axum::Json<Statistics>, ApiError> {
-    let store = s.tokens.store();
-    let now = s.tokens.clock_now();
-    store.reset_statistics(now).await.map_err(internal)?;
+    let store = &s.store;
+    let now = s.clock.now_ms();
+    store.reset_statistics(now).await?;
     tracing::info!("statistics reset");
-    Ok(axum::Json(store.statistics(now).await.map_err(internal)?))
+    Ok(axum::Json(store.statistics(now).await?))
 }
 
 async fn metrics(State(s): State<AdminState>) -> Result<Response, ApiError> {
-    let store = s.tokens.store();
-    let stats = store.statistics(s.tokens.clock_now()).await.map_err(internal)?;
-    let reset_at = store.statistics_reset_at().await.map_err(internal)?;
-    let token = s.tokens.status().await.map_err(internal)?;
+    let store = &s.store;
+    let stats = store.statistics(s.clock.now_ms()).await?;
+    let reset_at = store.statistics_reset_at().await?;
+    let token = s.tokens.status().await?;
     let days_left = token.user.as_ref().and(token.days_left);
     let body = prometheus_text(&stats, days_left, reset_at);
     Ok(([(header::CONTENT_TYPE, EXPOSITION_CONTENT_TYPE)], body).into_response())
 }
 
 async fn readyz(State(s): State<AdminState>) -> Response {
-    let ready = matches!(tokio::time::timeout(READY_TIMEOUT, s.tokens.store().ping()).await, Ok(Ok(())));
+    let ready = matches!(tokio::time::timeout(READY_TIMEOUT, s.store.ping()).await, Ok(Ok(())));
     if !ready {
         tracing::warn!("readiness check: the database does not answer");
     }

@@ -20,19 +20,15 @@ struct SetToken {
     expires: Option<chrono::NaiveDate>,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
-
 async fn status(State(s): State<AdminState>) -> Result<axum::Json<TokenStatus>, ApiError> {
-    Ok(axum::Json(s.tokens.status().await.map_err(internal)?))
+    Ok(axum::Json(s.tokens.status().await?))
 }
 
 async fn set(State(s): State<AdminState>, body: axum::Json<SetToken>) -> Result<axum::Json<TokenStatus>, ApiError> {
     let user = EmailAddress::parse(&body.user).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let status = s.tokens.set(&user, &body.token, body.expires).await.map_err(|e| match e {
         crate::identity::TokenError::Invalid(m) => ApiError::BadRequest(m),
-        other => internal(other),
+        other => ApiError::from(other),
     })?;
     Ok(axum::Json(status))
 }
@@ -45,7 +41,7 @@ async fn verify(State(s): State<AdminState>) -> Result<Response, ApiError> {
 }
 
 async fn clear(State(s): State<AdminState>) -> Result<Response, ApiError> {
-    let removed = s.tokens.clear().await.map_err(internal)?;
+    let removed = s.tokens.clear().await?;
     Ok((StatusCode::OK, axum::Json(serde_json::json!({"removed": removed}))).into_response())
 }
 

@@ -5,6 +5,6 @@ mod expiry;
 mod resolve;
 mod token;
 
-pub use expiry::{check_expiry, notify_admins, outbox_message_id};
+pub use expiry::check_expiry;
 pub use resolve::{Resolution, ResolveError, known_users, resolve_sender};
 pub use token::{TokenError, TokenService, TokenState, TokenStatus, Unavailable};

@@ -5,7 +5,7 @@
 use crate::config::{RouteTarget, SenderPolicy};
 use crate::domain::Mailbox;
 use crate::jira::{JiraError, JiraUser};
-use crate::store::{CachedIdentity, IdentityKind, StoreError};
+use crate::store::{CachedIdentity, IdentityKind, Store, StoreError};
 
 use super::{TokenService, Unavailable};
 
@@ -50,10 +50,13 @@ fn cache_row(email: &str, user: Option<&JiraUser>, kind: IdentityKind, now: i64)
     }
 }
 
-/// Resolve `sender` under the rule's policy.
+/// Resolve `sender` under the rule's policy; `store` holds the identity
+/// cache, `now` is in milliseconds.
 #[tracing::instrument(skip_all, fields(policy = ?target.sender_policy))]
 pub async fn resolve_sender(
     tokens: Option<&TokenService>,
+    store: &Store,
+    now: i64,
     ttl_secs: i64,
     sender: &Mailbox,
     target: &RouteTarget,
@@ -67,8 +70,7 @@ pub async fn resolve_sender(
         ));
     };
     let email = sender.address.as_ref();
-    let now = tokens.clock_now();
-    if let Some(c) = tokens.store().cached_identity(email, now - ttl_secs * 1000).await? {
+    if let Some(c) = store.cached_identity(email, now - ttl_secs * 1000).await? {
         return Ok(match c.kind {
             IdentityKind::None if policy == SenderPolicy::Reject => {
                 Resolution::Reject(format!("{email} has no Jira account (cached)"))
@@ -84,24 +86,22 @@ pub async fn resolve_sender(
             | Unavailable::Expired(_)
             | Unavailable::Failed(_)
             | Unavailable::NoMasterKey
-            | Unavailable::Undecryptable(_)),
+            | Unavailable::Undecryptable(_)
+            | Unavailable::Store(_)
+            | Unavailable::Client(_)),
         ) => {
             return Ok(Resolution::Hold(format!("held: {e}")));
         }
     };
     let display = sender.name.clone().unwrap_or_else(|| email.to_string());
-    let outcome: Result<Resolution, JiraError> = async {
+    let outcome: Result<Resolution, ResolveError> = async {
         if let Some(user) = client.find_user_by_email(email).await? {
             if policy == SenderPolicy::CreateCustomer
                 && let Some(sd) = &target.service_desk
             {
                 client.add_customer_to_service_desk(sd, &user).await?;
             }
-            tokens
-                .store()
-                .cache_identity(&cache_row(email, Some(&user), IdentityKind::User, now))
-                .await
-                .map_err(|e| JiraError::Decode(e.to_string()))?;
+            store.cache_identity(&cache_row(email, Some(&user), IdentityKind::User, now)).await?;
             return Ok(Resolution::User { user, detail: format!("sender {email} found in Jira") });
         }
         match policy {
@@ -110,11 +110,7 @@ pub async fn resolve_sender(
                 for group in &target.groups {
                     client.add_user_to_group(&user, group).await?;
                 }
-                tokens
-                    .store()
-                    .cache_identity(&cache_row(email, Some(&user), IdentityKind::User, now))
-                    .await
-                    .map_err(|e| JiraError::Decode(e.to_string()))?;
+                store.cache_identity(&cache_row(email, Some(&user), IdentityKind::User, now)).await?;
                 let groups = if target.groups.is_empty() {
                     String::new()
                 } else {
@@ -127,11 +123,7 @@ pub async fn resolve_sender(
                 if let Some(sd) = &target.service_desk {
                     client.add_customer_to_service_desk(sd, &user).await?;
                 }
-                tokens
-                    .store()
-                    .cache_identity(&cache_row(email, Some(&user), IdentityKind::Customer, now))
-                    .await
-                    .map_err(|e| JiraError::Decode(e.to_string()))?;
+                store.cache_identity(&cache_row(email, Some(&user), IdentityKind::Customer, now)).await?;
                 Ok(Resolution::User {
                     user,
                     detail: format!(
@@ -141,19 +133,11 @@ pub async fn resolve_sender(
                 })
             }
             SenderPolicy::DefaultReporter => {
-                tokens
-                    .store()
-                    .cache_identity(&cache_row(email, None, IdentityKind::None, now))
-                    .await
-                    .map_err(|e| JiraError::Decode(e.to_string()))?;
+                store.cache_identity(&cache_row(email, None, IdentityKind::None, now)).await?;
                 Ok(Resolution::DefaultReporter(format!("{email} has no Jira account; default reporter")))
             }
             SenderPolicy::Reject => {
-                tokens
-                    .store()
-                    .cache_identity(&cache_row(email, None, IdentityKind::None, now))
-                    .await
-                    .map_err(|e| JiraError::Decode(e.to_string()))?;
+                store.cache_identity(&cache_row(email, None, IdentityKind::None, now)).await?;
                 Ok(Resolution::Reject(format!("{email} has no Jira account and the rule rejects unknown senders")))
             }
         }
@@ -161,21 +145,26 @@ pub async fn resolve_sender(
     .await;
     match outcome {
         Ok(r) => Ok(r),
-        Err(e @ (JiraError::Unauthorized | JiraError::Forbidden(_))) => {
+        Err(ResolveError::Jira(e @ (JiraError::Unauthorized | JiraError::Forbidden(_)))) => {
             tokens.report_rejection(&token_id, &e).await?;
             Ok(Resolution::Hold(format!("held: the workaround token was rejected: {e}")))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
 /// Jira ids of Cc'd addresses that have accounts (cache, then lookup; no creation).
-pub async fn known_users(tokens: &TokenService, ttl_secs: i64, addresses: &[&str]) -> Vec<JiraUser> {
+pub async fn known_users(
+    tokens: &TokenService,
+    store: &Store,
+    now: i64,
+    ttl_secs: i64,
+    addresses: &[&str],
+) -> Vec<JiraUser> {
     let mut out = Vec::new();
-    let now = tokens.clock_now();
     let Ok((client, _)) = tokens.client().await else { return out };
     for email in addresses {
-        if let Ok(Some(c)) = tokens.store().cached_identity(email, now - ttl_secs * 1000).await {
+        if let Ok(Some(c)) = store.cached_identity(email, now - ttl_secs * 1000).await {
             if c.kind != IdentityKind::None {
                 out.push(to_user(&c));
             }
@@ -183,7 +172,7 @@ pub async fn known_users(tokens: &TokenService, ttl_secs: i64, addresses: &[&str
         }
         match client.find_user_by_email(email).await {
             Ok(Some(u)) => {
-                let _ = tokens.store().cache_identity(&cache_row(email, Some(&u), IdentityKind::User, now)).await;
+                let _ = store.cache_identity(&cache_row(email, Some(&u), IdentityKind::User, now)).await;
                 out.push(u);
             }
             Ok(None) => {}

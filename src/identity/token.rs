@@ -42,7 +42,7 @@ pub struct TokenStatus {
 }
 
 /// Why the token cannot be used now.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum Unavailable {
     #[error("no workaround token is set (mailgate token set)")]
     Missing,
@@ -52,8 +52,15 @@ pub enum Unavailable {
     Failed(String),
     #[error("the workaround token expired on {0}")]
     Expired(String),
-    #[error("{0}")]
-    Undecryptable(String),
+    /// The master key does not open the stored token.
+    #[error(transparent)]
+    Undecryptable(SecretsError),
+    /// The stored token could not be read.
+    #[error(transparent)]
+    Store(StoreError),
+    /// No HTTP client could be built for it.
+    #[error(transparent)]
+    Client(JiraError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +71,9 @@ pub enum TokenError {
     Secrets(#[from] SecretsError),
     #[error(transparent)]
     Jira(#[from] JiraError),
+    /// The token cannot be used now (`verify`).
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
     #[error("{0}")]
     Invalid(String),
 }
@@ -94,11 +104,6 @@ impl TokenService {
         self
     }
 
-    /// Admin addresses (for warnings raised elsewhere, e.g. mail storms).
-    pub fn admins(&self) -> &[EmailAddress] {
-        &self.notify
-    }
-
     /// Admin addresses told at once when Jira rejects the token.
     pub fn with_notify(mut self, notify: Vec<EmailAddress>) -> Self {
         self.notify = notify;
@@ -116,14 +121,6 @@ impl TokenService {
         let warn_days = warn_days.iter().copied().max().unwrap_or(30);
         let limiter = Arc::new(RateLimiter::new(jira.max_requests_per_sec));
         Self { store, cipher, clock, jira, auth_kind, warn_days, notify: Vec::new(), limiter }
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn clock_now(&self) -> i64 {
-        self.clock.now_ms()
     }
 
     fn cipher(&self) -> Result<&TokenCipher, TokenError> {
@@ -235,12 +232,7 @@ impl TokenService {
 
     /// A Jira client authenticated as the workaround user, or why not.
     pub async fn client(&self) -> Result<(Arc<dyn IdentityApi>, String), Unavailable> {
-        let rec = self
-            .store
-            .token()
-            .await
-            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?
-            .ok_or(Unavailable::Missing)?;
+        let rec = self.store.token().await.map_err(Unavailable::Store)?.ok_or(Unavailable::Missing)?;
         if rec.failed != 0 {
             return Err(Unavailable::Failed(rec.last_failure.unwrap_or_default()));
         }
@@ -248,15 +240,12 @@ impl TokenService {
             return Err(Unavailable::Expired(day(rec.expires_at)));
         }
         let cipher = self.cipher.as_deref().ok_or(Unavailable::NoMasterKey)?;
-        let token = cipher
-            .decrypt(&rec.ciphertext, &rec.id, &rec.key_id)
-            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?;
+        let token = cipher.decrypt(&rec.ciphertext, &rec.id, &rec.key_id).map_err(Unavailable::Undecryptable)?;
         let auth = match self.auth_kind {
             TokenAuthKind::Basic => JiraAuth::Basic { user: rec.user_email.clone(), secret: token },
             TokenAuthKind::Bearer => JiraAuth::Bearer { token },
         };
-        let client = HttpJira::with_auth(&self.jira, &auth, self.limiter.clone())
-            .map_err(|e| Unavailable::Undecryptable(e.to_string()))?;
+        let client = HttpJira::with_auth(&self.jira, &auth, self.limiter.clone()).map_err(Unavailable::Client)?;
         Ok((Arc::new(client), rec.id))
     }
 
@@ -265,19 +254,8 @@ impl TokenService {
         let first = self.store.mark_token_failed(token_id, &error.to_string(), self.clock.now_ms()).await?;
         if first {
             tracing::warn!(error = %error, "the workaround token was rejected by Jira; mail that needs it is held until a working token is set");
-            let body = format!(
-                "Jira rejected the workaround user's API token: {error}\n\nMail that needs a sender lookup is held, not dropped, until a working token is set:\n  mailgate token set --user EMAIL --expires YYYY-MM-DD < token.txt\n"
-            );
-            let key = format!("token-rejected:{token_id}");
-            super::notify_admins(
-                &self.store,
-                &self.notify,
-                &key,
-                "mailgate: the Jira workaround token was rejected",
-                &body,
-                self.clock.now_ms(),
-            )
-            .await?;
+            crate::outbound::notices::token_rejected(&self.store, &self.notify, token_id, error, self.clock.now_ms())
+                .await?;
         }
         Ok(())
     }
@@ -289,9 +267,9 @@ impl TokenService {
             Err(Unavailable::Failed(_)) => {
                 // A failed token may work again (e.g. the admin fixed permissions): try it.
                 self.store.mark_token_verified_pending().await?;
-                self.client().await.map_err(|e| TokenError::Invalid(e.to_string()))?
+                self.client().await?
             }
-            Err(e) => return Err(TokenError::Invalid(e.to_string())),
+            Err(e) => return Err(e.into()),
         };
         match client.myself().await {
             Ok(me) => {

@@ -379,7 +379,8 @@ pub async fn run_mailbox(
                 Err(IngestError::Store(e)) => {
                     tracing::error!(mailbox = %name, error = %e, "store error; retrying shortly");
                     tokio::time::sleep(Duration::from_secs(2)).await;
-                    break;
+                    // Transient: the session is fine, run the pass again on it. Else reconnect.
+                    if e.is_transient() { continue } else { break }
                 }
             }
             let wait = next_wait(&ing, &name, poll).await;

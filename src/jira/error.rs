@@ -15,12 +15,17 @@ pub enum JiraError {
     RateLimited { retry_after: Option<Duration> },
     #[error("Jira server error ({status}): {message}")]
     Server { status: u16, message: String },
+    /// No answer: connection, TLS or timeout (or the client could not be
+    /// built). The request's URL is stripped from the error.
     #[error("cannot reach Jira: {0}")]
-    Network(String),
+    Network(#[source] reqwest::Error),
     #[error("Jira rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
     #[error("unexpected answer from Jira: {0}")]
     Decode(String),
+    /// The answer's body could not be read as JSON (the URL is kept, as before).
+    #[error("unexpected answer from Jira: {0}")]
+    Body(#[source] reqwest::Error),
 }
 
 impl JiraError {
@@ -32,5 +37,24 @@ impl JiraError {
     /// The call may have taken effect although we got no answer.
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, Self::Network(_) | Self::Server { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JiraError;
+
+    #[tokio::test]
+    async fn an_unreachable_jira_is_transient_and_keeps_its_cause() {
+        use std::error::Error as _;
+        crate::telemetry::install_crypto_provider();
+        // Port 1 on loopback: refused at once.
+        let e = reqwest::Client::new().get("http://127.0.0.1:1/rest").send().await.expect_err("refused");
+        let e = JiraError::Network(e.without_url());
+        assert!(e.is_transient() && e.is_ambiguous());
+        assert!(e.to_string().starts_with("cannot reach Jira: "), "{e}");
+        assert!(!e.to_string().contains("127.0.0.1:1"), "the URL is stripped: {e}");
+        assert!(e.source().is_some());
+        assert!(!JiraError::Decode("no id".into()).is_transient());
     }
 }

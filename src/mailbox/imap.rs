@@ -35,11 +35,11 @@ impl ImapConnector {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(path) = &s.ca_file {
-            let pem = std::fs::read(path).map_err(|e| MailboxError::Tls(format!("cannot read ca_file {path}: {e}")))?;
+            let pem = std::fs::read(path).map_err(|source| MailboxError::CaFile { path: path.clone(), source })?;
             use rustls_pki_types::pem::PemObject;
             for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|e| MailboxError::Tls(format!("bad certificate in {path}: {e}")))?;
-                roots.add(cert).map_err(|e| MailboxError::Tls(format!("bad certificate in {path}: {e}")))?;
+                let cert = cert.map_err(|source| MailboxError::CertificatePem { path: path.clone(), source })?;
+                roots.add(cert).map_err(|source| MailboxError::Certificate { path: path.clone(), source })?;
             }
         }
         let tls_config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
@@ -60,11 +60,11 @@ impl ImapConnector {
 
     async fn tls_wrap(&self, tcp: TcpStream) -> Result<ImapStream, MailboxError> {
         let server_name = rustls_pki_types::ServerName::try_from(self.host.clone())
-            .map_err(|e| MailboxError::Tls(format!("bad server name {}: {e}", self.host)))?;
+            .map_err(|source| MailboxError::ServerName { host: self.host.clone(), source })?;
         let tls = tokio_rustls::TlsConnector::from(self.tls_config.clone())
             .connect(server_name, tcp)
             .await
-            .map_err(|e| MailboxError::Tls(e.to_string()))?;
+            .map_err(MailboxError::Tls)?;
         Ok(ImapStream::Tls(Box::new(tls)))
     }
 }
@@ -72,8 +72,8 @@ impl ImapConnector {
 async fn greeting(client: &mut Client<ImapStream>) -> Result<(), MailboxError> {
     match client.read_response().await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(MailboxError::Connect("server closed the connection before its greeting".into())),
-        Err(e) => Err(MailboxError::Connect(e.to_string())),
+        Ok(None) => Err(MailboxError::NoGreeting),
+        Err(e) => Err(MailboxError::Connect(e)),
     }
 }
 
@@ -87,8 +87,8 @@ impl MailConnector for ImapConnector {
     async fn connect(&self) -> Result<Box<dyn MailSource>, MailboxError> {
         let tcp = tokio::time::timeout(Duration::from_secs(30), TcpStream::connect((self.host.as_str(), self.port)))
             .await
-            .map_err(|_| MailboxError::Connect("timed out".into()))?
-            .map_err(|e| MailboxError::Connect(e.to_string()))?;
+            .map_err(|_| MailboxError::ConnectTimeout)?
+            .map_err(MailboxError::Connect)?;
         let client = match self.tls {
             TlsMode::Implicit => {
                 let mut c = Client::new(self.tls_wrap(tcp).await?);
@@ -105,15 +105,13 @@ impl MailConnector for ImapConnector {
                 greeting(&mut c).await?;
                 c.run_command_and_check_ok("STARTTLS", None).await?;
                 let ImapStream::Plain(tcp) = c.into_inner() else {
-                    return Err(MailboxError::Tls("unexpected stream state".into()));
+                    return Err(MailboxError::TlsState);
                 };
                 Client::new(self.tls_wrap(tcp).await?)
             }
         };
-        let mut session = client
-            .login(&self.user, self.password.expose_secret())
-            .await
-            .map_err(|(e, _)| MailboxError::Login(e.to_string()))?;
+        let mut session =
+            client.login(&self.user, self.password.expose_secret()).await.map_err(|(e, _)| MailboxError::Login(e))?;
         let caps = session.capabilities().await?;
         let has_idle = caps.has_str("IDLE");
         let has_move = caps.has_str("MOVE");
@@ -148,7 +146,7 @@ struct ImapSession {
 
 impl ImapSession {
     fn session(&mut self) -> Result<&mut Session<ImapStream>, MailboxError> {
-        self.session.as_mut().ok_or_else(|| MailboxError::Protocol("session lost during IDLE".into()))
+        self.session.as_mut().ok_or(MailboxError::SessionLost)
     }
 
     fn drain_unsolicited(&mut self) {
@@ -234,7 +232,7 @@ impl MailSource for ImapSession {
             tokio::time::sleep(timeout).await;
             return self.session()?.noop().await.map_err(Into::into);
         }
-        let session = self.session.take().ok_or_else(|| MailboxError::Protocol("no session".into()))?;
+        let session = self.session.take().ok_or(MailboxError::SessionLost)?;
         let mut handle = session.idle();
         handle.init().await?;
         // Servers drop IDLE after 30 minutes; re-enter well before.

@@ -12,29 +12,57 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+/// What went wrong with the mailbox. Every variant ends the session (the
+/// loop reconnects with backoff); the causes are kept. No variant carries
+/// the password: async-imap's errors hold the server's answer, not our
+/// command.
 #[derive(Debug, thiserror::Error)]
 pub enum MailboxError {
+    /// TCP connect, or reading the greeting.
     #[error("cannot connect to the IMAP server: {0}")]
-    Connect(String),
+    Connect(#[source] std::io::Error),
+    #[error("cannot connect to the IMAP server: timed out")]
+    ConnectTimeout,
+    #[error("cannot connect to the IMAP server: server closed the connection before its greeting")]
+    NoGreeting,
+    #[error("TLS failed: cannot read ca_file {path}: {source}")]
+    CaFile { path: String, source: std::io::Error },
+    #[error("TLS failed: bad certificate in {path}: {source}")]
+    CertificatePem { path: String, source: rustls_pki_types::pem::Error },
+    #[error("TLS failed: bad certificate in {path}: {source}")]
+    Certificate { path: String, source: rustls::Error },
+    #[error("TLS failed: bad server name {host}: {source}")]
+    ServerName { host: String, source: rustls_pki_types::InvalidDnsNameError },
     #[error("TLS failed: {0}")]
-    Tls(String),
+    Tls(#[source] std::io::Error),
+    #[error("TLS failed: unexpected stream state")]
+    TlsState,
     #[error("IMAP login failed: {0}")]
-    Login(String),
+    Login(#[source] async_imap::error::Error),
     #[error("IMAP protocol error: {0}")]
-    Protocol(String),
+    Protocol(#[from] async_imap::error::Error),
+    #[error("IMAP protocol error: session lost during IDLE")]
+    SessionLost,
 }
 
 impl MailboxError {
-    /// Every IMAP failure ends the session; a new connection is tried with
-    /// backoff. Login failures are retried too but more slowly.
+    /// The server refused the credentials: retried too, but more slowly.
     pub fn is_auth(&self) -> bool {
         matches!(self, Self::Login(_))
     }
-}
 
-impl From<async_imap::error::Error> for MailboxError {
-    fn from(e: async_imap::error::Error) -> Self {
-        Self::Protocol(e.to_string())
+    /// Worth reconnecting soon: the network, the server or the session
+    /// failed. Not so: the credentials, or a set-up that cannot work
+    /// (CA file, certificate, server name) until the configuration changes.
+    pub fn is_transient(&self) -> bool {
+        !matches!(
+            self,
+            Self::Login(_)
+                | Self::CaFile { .. }
+                | Self::CertificatePem { .. }
+                | Self::Certificate { .. }
+                | Self::ServerName { .. }
+        )
     }
 }
 
@@ -67,4 +95,30 @@ pub trait MailSource: Send {
 pub trait MailConnector: Send + Sync {
     fn name(&self) -> &str;
     async fn connect(&self) -> Result<Box<dyn MailSource>, MailboxError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MailboxError;
+
+    #[test]
+    fn only_credentials_and_broken_set_ups_are_not_transient() {
+        let refused = MailboxError::Connect(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(refused.is_transient() && !refused.is_auth());
+        assert!(MailboxError::ConnectTimeout.is_transient());
+        assert!(MailboxError::Protocol(async_imap::error::Error::ConnectionLost).is_transient());
+        let login = MailboxError::Login(async_imap::error::Error::No("[AUTHENTICATIONFAILED] no".into()));
+        assert!(login.is_auth() && !login.is_transient());
+        let ca = MailboxError::CaFile { path: "/nope.pem".into(), source: std::io::ErrorKind::NotFound.into() };
+        assert!(!ca.is_transient() && !ca.is_auth());
+    }
+
+    #[test]
+    fn the_cause_is_kept_and_shown() {
+        use std::error::Error as _;
+        let e =
+            MailboxError::Login(async_imap::error::Error::No("[AUTHENTICATIONFAILED] Authentication failed.".into()));
+        assert_eq!(e.to_string(), "IMAP login failed: no response: [AUTHENTICATIONFAILED] Authentication failed.");
+        assert!(e.source().is_some());
+    }
 }

@@ -2,6 +2,7 @@
 //! actions) become mails, with recipients chosen by rhai scripts.
 
 pub mod catchup;
+mod error;
 pub mod event;
 pub mod from_mail;
 pub mod notifier;
@@ -9,4 +10,5 @@ pub mod script;
 pub mod templates;
 pub mod webhook;
 
+pub use error::NotifyError;
 pub use notifier::{Notifier, NotifyOutcome};

@@ -6,13 +6,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use super::error::NotifyError;
 use super::event::{Event, Origin, Person};
 use super::script::{ScriptOutcome, Scripts};
-use super::templates::Templates;
+use super::templates::{Rendered, Templates};
 use crate::clock::Clock;
 use crate::domain::{EmailAddress, IssueKey, MessageId};
-use crate::identity::{TokenService, outbox_message_id};
+use crate::identity::TokenService;
 use crate::jira::JiraApi;
+use crate::outbound::outbox_message_id;
 use crate::queue::{InstanceId, RetryPolicy};
 use crate::store::{NewOutgoing, Store, StoreError};
 
@@ -102,8 +104,9 @@ impl Notifier {
         let mut event: Event = match serde_json::from_str(&row.payload) {
             Ok(e) => e,
             Err(e) => {
-                self.store.retry_event(&row.id, &format!("unreadable event: {e}"), now, true, now).await?;
-                return Ok(NotifyOutcome::Retry(e.to_string()));
+                let text = e.to_string();
+                self.store.retry_event(&row.id, &NotifyError::Payload(e).to_string(), now, true, now).await?;
+                return Ok(NotifyOutcome::Retry(text));
             }
         };
         match self.recipients(&mut event).await {
@@ -116,6 +119,7 @@ impl Notifier {
                 Ok(NotifyOutcome::Queued { event_id: row.id, recipients: recipients.len() })
             }
             Err(error) => {
+                let error = error.to_string();
                 let delay = EVENT_RETRY.delay_ms(row.attempts);
                 let give_up = EVENT_RETRY.gives_up(row.attempts);
                 tracing::warn!(event = %row.id, %error, "event not notified yet; will retry");
@@ -140,7 +144,7 @@ impl Notifier {
     /// Who gets mail for this event. `Err` means "try later" (e.g. a group
     /// could not be resolved); a failing script is not an error: it falls
     /// back to the defaults.
-    async fn recipients(&self, event: &mut Event) -> Result<Vec<String>, String> {
+    async fn recipients(&self, event: &mut Event) -> Result<Vec<String>, NotifyError> {
         if event.watchers.is_empty()
             && let Ok(key) = IssueKey::parse(&event.issue_key)
         {
@@ -156,27 +160,16 @@ impl Notifier {
                         })
                         .collect()
                 }
-                Err(e) if e.is_transient() => return Err(format!("cannot read watchers: {e}")),
+                Err(e) if e.is_transient() => return Err(NotifyError::Watchers(e)),
                 Err(e) => tracing::warn!(issue = %event.issue_key, error = %e, "cannot read watchers"),
             }
         }
-        let outcome = match &self.scripts {
-            Some(scripts) => {
-                let scripts = scripts.clone();
-                let ev = event.clone();
-                match tokio::task::spawn_blocking(move || scripts.recipients(&ev)).await {
-                    Ok(Ok(outcome)) => Some(outcome),
-                    Ok(Err(e)) => {
-                        tracing::error!(event = %event.id, error = %e, "notification script failed; using the default recipients");
-                        None
-                    }
-                    Err(e) => {
-                        tracing::error!(event = %event.id, error = %e, "notification script panicked; using the default recipients");
-                        None
-                    }
-                }
+        let outcome = match self.run_script(event).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!(event = %event.id, error = %e, "notification script failed; using the default recipients");
+                None
             }
-            None => None,
         };
         let mut set: BTreeSet<String> = BTreeSet::new();
         match outcome {
@@ -215,13 +208,21 @@ impl Notifier {
             if self.own.contains(&addr) {
                 continue;
             }
-            if self.store.is_bouncing(addr.as_ref()).await.map_err(|e| e.to_string())? {
+            if self.store.is_bouncing(addr.as_ref()).await? {
                 tracing::info!(recipient = %addr, "address is bouncing; not notified");
                 continue;
             }
             out.push(addr.to_string());
         }
         Ok(out)
+    }
+
+    /// The recipients script's answer; `None` without a script.
+    async fn run_script(&self, event: &Event) -> Result<Option<ScriptOutcome>, NotifyError> {
+        let Some(scripts) = self.scripts.clone() else { return Ok(None) };
+        let ev = event.clone();
+        let outcome = tokio::task::spawn_blocking(move || scripts.recipients(&ev)).await;
+        Ok(Some(outcome.map_err(NotifyError::ScriptPanic)??))
     }
 
     /// Cached (addresses, groups) under `key` if fresh.
@@ -239,12 +240,9 @@ impl Notifier {
     }
 
     /// The workaround user's client for `what`, or why the event waits.
-    async fn identity(&self, what: &str) -> Result<(Arc<dyn crate::jira::IdentityApi>, String), String> {
-        let tokens = self
-            .tokens
-            .as_ref()
-            .ok_or_else(|| format!("{what} needs the workaround token (no master key configured)"))?;
-        tokens.client().await.map_err(|e| format!("held: {e}"))
+    async fn identity(&self, what: &str) -> Result<(Arc<dyn crate::jira::IdentityApi>, String), NotifyError> {
+        let tokens = self.tokens.as_ref().ok_or_else(|| NotifyError::NoToken { what: what.to_string() })?;
+        tokens.client().await.map_err(NotifyError::Held)
     }
 
     /// A rejected token is reported and the event held; a missing group or
@@ -254,7 +252,7 @@ impl Notifier {
         what: &str,
         token_id: &str,
         r: Result<T, crate::jira::JiraError>,
-    ) -> Result<T, String> {
+    ) -> Result<T, NotifyError> {
         use crate::jira::JiraError;
         match r {
             Ok(v) => Ok(v),
@@ -262,18 +260,18 @@ impl Notifier {
                 if let Some(tokens) = &self.tokens {
                     let _ = tokens.report_rejection(token_id, &e).await;
                 }
-                Err(format!("held: {e}"))
+                Err(NotifyError::Rejected(e))
             }
             Err(JiraError::NotFound(m)) => {
                 tracing::warn!(what, error = %m, "not found in Jira; no recipients added");
                 Ok(T::default())
             }
-            Err(e) => Err(format!("{what}: {e}")),
+            Err(source) => Err(NotifyError::Jira { what: what.to_string(), source }),
         }
     }
 
     /// A project role's user addresses and groups, cached for the TTL.
-    async fn role_members(&self, project: &str, role: &str) -> Result<(Vec<String>, Vec<String>), String> {
+    async fn role_members(&self, project: &str, role: &str) -> Result<(Vec<String>, Vec<String>), NotifyError> {
         let key = format!("role:{project}:{role}");
         if let Some(hit) = self.cached(&key) {
             return Ok(hit);
@@ -287,7 +285,7 @@ impl Notifier {
     }
 
     /// Member addresses of a group, every page, cached for the TTL.
-    async fn group_members(&self, group: &str) -> Result<Vec<String>, String> {
+    async fn group_members(&self, group: &str) -> Result<Vec<String>, NotifyError> {
         let key = format!("group:{group}");
         if let Some((emails, _)) = self.cached(&key) {
             return Ok(emails);
@@ -301,7 +299,7 @@ impl Notifier {
     }
 
     async fn enqueue(&self, event: &Event, recipient: &str) -> Result<(), StoreError> {
-        let rendered = match self.templates.render(event, &self.jira_base, self.reply_marker.as_deref()) {
+        let rendered = match self.render(event) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(event = %event.id, error = %e, "template failed; mail not sent");
@@ -327,5 +325,9 @@ impl Notifier {
             self.store.link_thread(&mid, &key, self.clock.now_ms()).await?;
         }
         Ok(())
+    }
+
+    fn render(&self, event: &Event) -> Result<Rendered, NotifyError> {
+        Ok(self.templates.render(event, &self.jira_base, self.reply_marker.as_deref())?)
     }
 }

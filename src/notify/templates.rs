@@ -39,10 +39,10 @@ const HTML: &str = "<html><body>\
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
-    #[error("template {name}: {message}")]
-    Invalid { name: String, message: String },
-    #[error("cannot read template {path}: {message}")]
-    Read { path: String, message: String },
+    #[error("template {name}: {source}")]
+    Invalid { name: String, source: minijinja::Error },
+    #[error("cannot read template {path}: {source}")]
+    Read { path: String, source: std::io::Error },
 }
 
 pub struct Rendered {
@@ -80,14 +80,12 @@ impl Templates {
             for (suffix, default) in [("subject", subject), ("txt", text), ("html", HTML)] {
                 let name = format!("{}.{suffix}", kind.as_str());
                 let source = match dir.map(|d| d.join(format!("{name}.j2"))).filter(|p| p.exists()) {
-                    Some(path) => std::fs::read_to_string(&path).map_err(|e| TemplateError::Read {
-                        path: path.display().to_string(),
-                        message: e.to_string(),
-                    })?,
+                    Some(path) => std::fs::read_to_string(&path)
+                        .map_err(|source| TemplateError::Read { path: path.display().to_string(), source })?,
                     None => default.to_string(),
                 };
                 env.add_template_owned(name.clone(), source)
-                    .map_err(|e| TemplateError::Invalid { name, message: e.to_string() })?;
+                    .map_err(|source| TemplateError::Invalid { name, source })?;
             }
         }
         Ok(Self { env })
@@ -109,7 +107,7 @@ impl Templates {
             self.env
                 .get_template(&name)
                 .and_then(|t| t.render(minijinja::value::Serde(&ctx)))
-                .map_err(|e| TemplateError::Invalid { name, message: e.to_string() })
+                .map_err(|source| TemplateError::Invalid { name, source })
         };
         let subject: String = render("subject")?.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         Ok(Rendered { subject: subject.trim().to_string(), text: render("txt")?, html: render("html")? })

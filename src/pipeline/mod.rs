@@ -145,7 +145,8 @@ impl Pipeline {
         // Who the issue is for (only for new issues; comments are posted as they are).
         let mut reporter: Option<JiraUser> = None;
         if let (Target::Create(target), Some(from), None) = (&target, &msg.from, row.state.posted_issue()) {
-            match resolve_sender(self.identity.as_deref(), self.policy.identity_ttl_secs, from, target).await {
+            let (tokens, now, ttl) = (self.identity.as_deref(), self.clock.now_ms(), self.policy.identity_ttl_secs);
+            match resolve_sender(tokens, &self.store, now, ttl, from, target).await {
                 Ok(Resolution::User { user, detail: d }) => {
                     self.note(row, Some(&mid), "sender", &d);
                     detail.push_str(&format!("; {d}"));

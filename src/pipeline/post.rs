@@ -170,6 +170,6 @@ impl Pipeline {
             .filter(|a| Some(*a) != sender && !own.contains(a))
             .map(|a| a.as_ref())
             .collect();
-        known_users(tokens, self.policy.identity_ttl_secs, &cc).await
+        known_users(tokens, &self.store, self.clock.now_ms(), self.policy.identity_ttl_secs, &cc).await
     }
 }

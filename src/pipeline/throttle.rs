@@ -58,7 +58,7 @@ impl Pipeline {
                 );
                 let subject = format!("mailgate: mail storm from {sender}");
                 let key = format!("storm:{sender}:{}", now / HOUR_MS);
-                crate::identity::notify_admins(&self.store, &self.policy.admins, &key, &subject, &body, now).await?;
+                crate::outbound::notify_admins(&self.store, &self.policy.admins, &key, &subject, &body, now).await?;
                 let logged = LoggedAction::Ignore;
                 self.finish(row, Status::Ignored, logged, Some(&reason), None, mid, Some(&reason)).await?;
                 return Ok(Some(RowOutcome::Ignored(reason)));

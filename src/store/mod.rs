@@ -38,6 +38,49 @@ pub enum StoreError {
     Url(String),
 }
 
+impl StoreError {
+    /// Worth trying again shortly, unchanged: the database could not be
+    /// reached (I/O, TLS, pool), or the statement lost a race (serialization
+    /// failure, deadlock, "database is locked"). Not so: constraint
+    /// violations, decode errors, migrations, a bad URL or configuration.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Connect { source, .. } | Self::Sql(source) => sqlx_transient(source),
+            Self::Migrate(_) | Self::Url(_) => false,
+        }
+    }
+}
+
+fn sqlx_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| db_code_transient(&code, db.message())),
+        _ => false,
+    }
+}
+
+/// A database error code: PostgreSQL's five-character SQLSTATE, or
+/// SQLite's (extended) result code in decimal.
+fn db_code_transient(code: &str, message: &str) -> bool {
+    if message.contains("database is locked") {
+        return true;
+    }
+    if code.len() == 5 {
+        // serialization_failure, deadlock_detected, lock_not_available,
+        // too_many_connections, connection exceptions, server shutting down.
+        return matches!(code, "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P02" | "57P03")
+            || code.starts_with("08");
+    }
+    // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR (primary code in the low byte).
+    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 10))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -66,7 +109,7 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, url.to_string())
         } else {
-            return Err(StoreError::Url(url.to_string()));
+            return Err(StoreError::Url(redact(url)));
         };
         let max = if dialect == Dialect::Sqlite { 1 } else { 24 };
         // No ping before each statement: a broken connection fails the
@@ -152,11 +195,53 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{StoreError, db_code_transient, redact};
 
     #[test]
     fn passwords_are_redacted_from_urls() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn unreachable_databases_and_lost_races_are_transient() {
+        assert!(StoreError::Sql(sqlx::Error::Io(std::io::Error::other("reset"))).is_transient());
+        assert!(StoreError::Sql(sqlx::Error::PoolTimedOut).is_transient());
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(StoreError::Connect { url: "postgres://h/db".into(), source: sqlx::Error::Io(refused) }.is_transient());
+        for (code, message) in
+            [("5", "database is locked"), ("517", "busy"), ("6", "locked"), ("40001", ""), ("40P01", "")]
+        {
+            assert!(db_code_transient(code, message), "{code} {message}");
+        }
+        assert!(db_code_transient("1", "database is locked"));
+    }
+
+    #[test]
+    fn bad_data_bad_config_and_migrations_are_not_transient() {
+        assert!(!StoreError::Sql(sqlx::Error::RowNotFound).is_transient());
+        assert!(!StoreError::Sql(sqlx::Error::ColumnNotFound("x".into())).is_transient());
+        assert!(!StoreError::Url("mysql://h".into()).is_transient());
+        let config = sqlx::Error::Configuration("bad".into());
+        assert!(!StoreError::Connect { url: "sqlite:x".into(), source: config }.is_transient());
+        // UNIQUE, NOT NULL (SQLite); unique_violation, not_null_violation (PostgreSQL).
+        for code in ["2067", "1299", "23505", "23502"] {
+            assert!(!db_code_transient(code, "constraint failed"), "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_url_is_refused_without_its_password() {
+        let err = super::Store::connect("mysql://u:hunter2@h/db").await.expect_err("unsupported");
+        assert!(matches!(err, StoreError::Url(_)), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_constraint_violation_from_the_database_is_not_transient() {
+        let store = super::Store::connect("sqlite::memory:").await.expect("store");
+        let sql = "create table t (id integer primary key); insert into t values (1); insert into t values (1);";
+        let err = sqlx::raw_sql(sql).execute(store.pool()).await.map_err(StoreError::from).expect_err("duplicate");
+        assert!(!err.is_transient(), "{err}");
     }
 }

@@ -1,4 +1,9 @@
+use chrono::{DateTime, Utc};
+use lettre::Message;
+use lettre::message::Mailbox;
+
 use super::*;
+use crate::config::{SmtpSettings, TlsMode};
 
 fn row() -> OutgoingRow {
     OutgoingRow {

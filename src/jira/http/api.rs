@@ -1,195 +1,16 @@
-//! The real Jira client (reqwest). Cloud speaks REST v3 with ADF bodies,
-//! Data Center REST v2 with plain bodies. Rate limits are honoured
-//! (`Retry-After`), pages are followed to the end.
-
-use std::sync::Arc;
-use std::time::Duration;
+//! The `JiraApi` calls: issues, comments, attachments, search, JSM
+//! requests, watchers.
 
 use async_trait::async_trait;
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::limit::RateLimiter;
-use super::{CreatedIssue, IssueRef, JiraApi, JiraError, JiraUser, NewIssue, NewRequest, Upload, text_to_adf};
-use crate::config::{JiraAuth, JiraFlavor, JiraSettings};
+use super::{HttpJira, json_body};
+use crate::config::JiraFlavor;
 use crate::domain::IssueKey;
+use crate::jira::{CreatedIssue, IssueRef, JiraApi, JiraError, JiraUser, NewIssue, NewRequest, Upload};
 
-mod identity;
-
-/// Longest `Retry-After` we sleep through inside one call; longer waits
-/// go back to the caller, which parks the mail.
-const MAX_INLINE_WAIT: Duration = Duration::from_secs(30);
-
-pub struct HttpJira {
-    client: reqwest::Client,
-    base: String,
-    flavor: JiraFlavor,
-    auth: Auth,
-    max_retries: u32,
-    limiter: Arc<RateLimiter>,
-}
-
-enum Auth {
-    Basic { user: String, secret: SecretString },
-    Bearer(SecretString),
-}
-
-impl std::fmt::Debug for HttpJira {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpJira").field("base", &self.base).field("flavor", &self.flavor).finish_non_exhaustive()
-    }
-}
-
-impl HttpJira {
-    /// The client for the configured (app) credentials, with its own limiter.
-    pub fn new(settings: &JiraSettings) -> Result<Self, JiraError> {
-        Self::with_auth(settings, &settings.auth, Arc::new(RateLimiter::new(settings.max_requests_per_sec)))
-    }
-
-    /// The same site with other credentials (the workaround user's token),
-    /// sharing `limiter` with the other clients.
-    pub fn with_auth(settings: &JiraSettings, auth: &JiraAuth, limiter: Arc<RateLimiter>) -> Result<Self, JiraError> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(settings.timeout_secs))
-            .connect_timeout(Duration::from_secs(settings.timeout_secs.min(10)))
-            .user_agent(concat!("mailgate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| JiraError::Network(e.to_string()))?;
-        let auth = match auth {
-            JiraAuth::Basic { user, secret } => Auth::Basic { user: user.clone(), secret: secret.clone() },
-            JiraAuth::Bearer { token } => Auth::Bearer(token.clone()),
-        };
-        Ok(Self {
-            client,
-            base: settings.base_url.trim_end_matches('/').to_string(),
-            flavor: settings.flavor,
-            auth,
-            max_retries: settings.max_retries,
-            limiter,
-        })
-    }
-
-    fn jsm(&self) -> String {
-        format!("{}/rest/servicedeskapi", self.base)
-    }
-
-    /// Users (or customers) by account id on Cloud, by username on DC.
-    fn user_ids_body(&self, key_cloud: &str, ids: &[String]) -> Value {
-        match self.flavor {
-            JiraFlavor::Cloud => json!({ key_cloud: ids }),
-            JiraFlavor::Datacenter => json!({"usernames": ids}),
-        }
-    }
-
-    fn api(&self) -> String {
-        match self.flavor {
-            JiraFlavor::Cloud => format!("{}/rest/api/3", self.base),
-            JiraFlavor::Datacenter => format!("{}/rest/api/2", self.base),
-        }
-    }
-
-    fn request(&self, method: Method, url: &str) -> RequestBuilder {
-        let rb = self.client.request(method, url).header("Accept", "application/json");
-        match &self.auth {
-            Auth::Basic { user, secret } => rb.basic_auth(user, Some(secret.expose_secret())),
-            Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
-        }
-    }
-
-    fn body(&self, text: &str) -> Value {
-        match self.flavor {
-            JiraFlavor::Cloud => text_to_adf(text),
-            JiraFlavor::Datacenter => Value::String(text.to_string()),
-        }
-    }
-
-    /// Send, retrying rate limits always and server/network errors only when
-    /// `idempotent` (a POST that timed out may have taken effect).
-    async fn send(&self, build: impl Fn() -> RequestBuilder, idempotent: bool) -> Result<Response, JiraError> {
-        let mut attempt = 0u32;
-        loop {
-            self.limiter.acquire().await;
-            let result = match build().send().await {
-                Ok(resp) => check(resp).await,
-                Err(e) => Err(JiraError::Network(e.without_url().to_string())),
-            };
-            let err = match result {
-                Ok(resp) => return Ok(resp),
-                Err(e) => e,
-            };
-            if let JiraError::RateLimited { retry_after } = &err {
-                // Everyone waits, not only this call.
-                self.limiter.pause(retry_after.unwrap_or(Duration::from_secs(1)).min(MAX_INLINE_WAIT));
-            }
-            let retry = match &err {
-                JiraError::RateLimited { retry_after } => retry_after.is_none_or(|d| d <= MAX_INLINE_WAIT),
-                e if e.is_transient() => idempotent,
-                _ => false,
-            };
-            if !retry || attempt >= self.max_retries {
-                return Err(err);
-            }
-            let backoff = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)));
-            let wait = match &err {
-                JiraError::RateLimited { retry_after: Some(d) } => *d,
-                _ => backoff,
-            };
-            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying Jira call");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
-    }
-}
-
-/// Map a response to success or a typed error.
-async fn check(resp: Response) -> Result<Response, JiraError> {
-    let status = resp.status();
-    if status.is_success() {
-        return Ok(resp);
-    }
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = resp.text().await.unwrap_or_default();
-    let message = error_message(&body);
-    Err(match status {
-        StatusCode::UNAUTHORIZED => JiraError::Unauthorized,
-        StatusCode::FORBIDDEN => JiraError::Forbidden(message),
-        StatusCode::NOT_FOUND => JiraError::NotFound(message),
-        StatusCode::TOO_MANY_REQUESTS => JiraError::RateLimited { retry_after },
-        s if s.is_server_error() => JiraError::Server { status: s.as_u16(), message },
-        s => JiraError::Rejected { status: s.as_u16(), message },
-    })
-}
-
-/// Text of an Atlassian error body: platform `ErrorCollection`
-/// (`errorMessages` + `errors`) or JSM `ErrorResponse` (`errorMessage`).
-pub fn error_message(body: &str) -> String {
-    let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return body.chars().take(300).collect();
-    };
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(msgs) = v.get("errorMessages").and_then(Value::as_array) {
-        parts.extend(msgs.iter().filter_map(Value::as_str).map(String::from));
-    }
-    if let Some(errs) = v.get("errors").and_then(Value::as_object) {
-        parts.extend(errs.iter().map(|(k, m)| format!("{k}: {}", m.as_str().unwrap_or_default())));
-    }
-    if let Some(m) = v.get("errorMessage").and_then(Value::as_str) {
-        parts.push(m.to_string());
-    }
-    if parts.is_empty() { body.chars().take(300).collect() } else { parts.join("; ") }
-}
-
-async fn json_body(resp: Response) -> Result<Value, JiraError> {
-    resp.json::<Value>().await.map_err(|e| JiraError::Decode(e.to_string()))
-}
-
-fn user_from(v: &Value) -> JiraUser {
+pub(super) fn user_from(v: &Value) -> JiraUser {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
     JiraUser { account_id: s("accountId"), name: s("name"), display_name: s("displayName"), email: s("emailAddress") }
 }
@@ -436,17 +257,5 @@ impl JiraApi for HttpJira {
         let payload = self.user_ids_body("accountIds", users);
         self.send(|| self.request(Method::POST, &url).json(&payload), true).await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::error_message;
-
-    #[test]
-    fn atlassian_error_bodies_are_read() {
-        let m = error_message(r#"{"errorMessages":["Issue does not exist"],"errors":{"summary":"required"}}"#);
-        assert_eq!(m, "Issue does not exist; summary: required");
-        assert_eq!(error_message(r#"{"errorMessage":"nope","i18nErrorMessage":{}}"#), "nope");
     }
 }

@@ -28,43 +28,24 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rhai::module_resolvers::DummyModuleResolver;
 use rhai::packages::{Package, StandardPackage};
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Module, OptimizationLevel, Scope, Shared};
+use rhai::{AST, Dynamic, Module, Scope, Shared};
 use serde::Serialize;
 
 use super::event::{Event, EventKind};
 use crate::domain::EmailAddress;
 
-/// Sandbox limits for one script run. As in rhai, `0` means "unlimited" for
-/// operations and sizes (and `Duration::ZERO` for the timeout); for call
-/// levels it means "no script function calls".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScriptLimits {
-    pub max_operations: u64,
-    pub max_call_levels: usize,
-    pub max_string_size: usize,
-    pub max_array_size: usize,
-    pub max_map_size: usize,
-    pub timeout: Duration,
-}
+mod api;
+mod engine;
+mod limits;
 
-impl Default for ScriptLimits {
-    fn default() -> Self {
-        Self {
-            max_operations: 100_000,
-            max_call_levels: 32,
-            max_string_size: 64 * 1024,
-            max_array_size: 10_000,
-            max_map_size: 10_000,
-            timeout: Duration::from_secs(1),
-        }
-    }
-}
+use api::{push_unique, register_api, take_returned};
+use engine::{route_output, sandbox, truncate_strings};
+pub use limits::ScriptLimits;
+use limits::stack_size;
 
 /// What a script decided. Addresses are trimmed and lower-cased; each list
 /// holds each value once, in the order first added. `remove` wins over
@@ -118,7 +99,7 @@ pub enum ScriptError {
     Garbage { script: String, message: String },
     /// The folder or a file could not be read, or a file name is not a known script.
     #[error("script {script}: {message}")]
-    Load { script: String, message: String },
+    Load { script: String, message: String, source: Option<std::io::Error> },
 }
 
 impl ScriptError {
@@ -169,6 +150,7 @@ impl Scripts {
         let load_err = |script: &Path, e: std::io::Error| ScriptError::Load {
             script: script.display().to_string(),
             message: format!("cannot read: {e}"),
+            source: Some(e),
         };
         let mut sources = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| load_err(dir, e))? {
@@ -208,10 +190,11 @@ impl Scripts {
                 return Err(ScriptError::Load {
                     script: file,
                     message: format!("not a known script name; expected one of {}", known.join(", ")),
+                    source: None,
                 });
             }
             if scripts.by_name.contains_key(&stem) {
-                return Err(ScriptError::Load { script: file, message: "given twice".into() });
+                return Err(ScriptError::Load { script: file, message: "given twice".into(), source: None });
             }
             let ast = engine.compile_with_scope(&scope, source.as_ref()).map_err(|e| ScriptError::Compile {
                 script: file.clone(),
@@ -310,220 +293,6 @@ impl Scripts {
             truncate_strings(&mut value, self.limits.max_string_size / 2);
         }
         rhai::serde::to_dynamic(&value).map_err(|e| format!("event: {e}"))
-    }
-
-    fn classify(&self, script: &str, err: EvalAltResult) -> ScriptError {
-        let script = script.to_string();
-        let outer_line = err.position().line();
-        let (mut inner, function) = innermost(err, None);
-        let line = inner.take_position().line().or(outer_line);
-        let limit = |message: String| ScriptError::Limit { script: script.clone(), message };
-        match inner {
-            EvalAltResult::ErrorTooManyOperations(_) => {
-                limit(format!("more than {} operations", self.limits.max_operations))
-            }
-            EvalAltResult::ErrorTerminated(..) => limit(format!("ran longer than {:?}", self.limits.timeout)),
-            EvalAltResult::ErrorStackOverflow(_) => {
-                limit(format!("more than {} nested function calls", self.limits.max_call_levels))
-            }
-            EvalAltResult::ErrorDataTooLarge(what, _) => limit(format!("{what} too large")),
-            EvalAltResult::ErrorTooManyModules(_) | EvalAltResult::ErrorTooManyVariables(_) => limit(inner.to_string()),
-            EvalAltResult::ErrorRuntime(value, _) => {
-                let message = match value.clone().try_cast::<rhai::ImmutableString>() {
-                    Some(s) => s.to_string(),
-                    None => format!("thrown: {value}"),
-                };
-                ScriptError::Runtime { script, line, message: in_function(message, function) }
-            }
-            other => ScriptError::Runtime { script, line, message: in_function(other.to_string(), function) },
-        }
-    }
-}
-
-/// The error under any "error in function call" wrappers, and the name of
-/// the innermost script function.
-fn innermost(err: EvalAltResult, function: Option<String>) -> (EvalAltResult, Option<String>) {
-    match err {
-        EvalAltResult::ErrorInFunctionCall(name, _, inner, _) => innermost(*inner, Some(name)),
-        EvalAltResult::ErrorInModule(_, inner, _) => innermost(*inner, function),
-        other => (other, function),
-    }
-}
-
-fn in_function(message: String, function: Option<String>) -> String {
-    match function {
-        Some(f) => format!("{message} (in function {f})"),
-        None => message,
-    }
-}
-
-/// Stack of the thread a script runs on: a base, plus a generous amount per
-/// allowed call level and per possible level of nested data (bounded by the
-/// array and map size limits); capped, and the cap when a limit is off. Only
-/// the pages used are committed.
-const STACK_BASE: usize = 8 << 20;
-const STACK_PER_CALL_LEVEL: usize = 256 << 10;
-const STACK_PER_DATA_LEVEL: usize = 8 << 10;
-const STACK_MAX: usize = 1 << 30;
-
-fn stack_size(limits: &ScriptLimits) -> usize {
-    if limits.max_array_size == 0 || limits.max_map_size == 0 {
-        return STACK_MAX;
-    }
-    let data_levels = limits.max_array_size.saturating_add(limits.max_map_size);
-    STACK_BASE
-        .saturating_add(limits.max_call_levels.saturating_mul(STACK_PER_CALL_LEVEL))
-        .saturating_add(data_levels.saturating_mul(STACK_PER_DATA_LEVEL))
-        .min(STACK_MAX)
-}
-/// `print`/`debug` lines logged per run; the rest is dropped.
-const MAX_OUTPUT_LINES: usize = 100;
-
-fn truncate_strings(value: &mut serde_json::Value, max_bytes: usize) {
-    match value {
-        serde_json::Value::String(s) if s.len() > max_bytes => {
-            let mut end = max_bytes;
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
-            s.truncate(end);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| truncate_strings(v, max_bytes)),
-        serde_json::Value::Object(map) => map.values_mut().for_each(|v| truncate_strings(v, max_bytes)),
-        _ => {}
-    }
-}
-
-/// `print` and `debug` go to tracing (target `mailgate::script`), at most
-/// [`MAX_OUTPUT_LINES`] per run.
-fn route_output(engine: &mut Engine, script: &str) {
-    let lines = Arc::new(AtomicUsize::new(0));
-    let allowed = move |lines: &AtomicUsize| {
-        let n = lines.fetch_add(1, Ordering::Relaxed);
-        if n == MAX_OUTPUT_LINES {
-            tracing::info!(target: "mailgate::script", "further print/debug output of this run is dropped");
-        }
-        n < MAX_OUTPUT_LINES
-    };
-    let (name, count) = (script.to_string(), lines.clone());
-    engine.on_print(move |s| {
-        if allowed(&count) {
-            tracing::info!(target: "mailgate::script", script = %name, "{s}");
-        }
-    });
-    let (name, count) = (script.to_string(), lines);
-    engine.on_debug(move |s, _, pos| {
-        if allowed(&count) {
-            tracing::debug!(target: "mailgate::script", script = %name, line = pos.line(), "{s}");
-        }
-    });
-}
-
-/// An engine with the sandbox settings; used to compile and (with the
-/// script API registered) to run.
-fn sandbox(std: &Shared<Module>, limits: &ScriptLimits) -> Engine {
-    let mut engine = Engine::new_raw();
-    engine.register_global_module(std.clone());
-    engine.set_module_resolver(DummyModuleResolver::new());
-    engine.set_max_modules(0);
-    engine.disable_symbol("eval");
-    engine.disable_symbol("import");
-    engine.set_strict_variables(true);
-    engine.set_fail_on_invalid_map_property(true);
-    engine.set_optimization_level(OptimizationLevel::Simple);
-    engine.set_max_operations(limits.max_operations);
-    engine.set_max_call_levels(limits.max_call_levels);
-    engine.set_max_string_size(limits.max_string_size);
-    engine.set_max_array_size(limits.max_array_size);
-    engine.set_max_map_size(limits.max_map_size);
-    engine.set_max_expr_depths(64, 32);
-    engine
-}
-
-type RhaiResult = Result<(), Box<EvalAltResult>>;
-
-fn register_api(engine: &mut Engine, state: &Arc<Mutex<ScriptOutcome>>) {
-    fn with(state: &Arc<Mutex<ScriptOutcome>>, f: impl FnOnce(&mut ScriptOutcome)) {
-        f(&mut state.lock().unwrap_or_else(PoisonError::into_inner));
-    }
-    let s = state.clone();
-    engine.register_fn("add_user", move |v: Dynamic| -> RhaiResult {
-        if let Some(addr) = email_arg("add_user", v)? {
-            with(&s, |o| push_unique(&mut o.users, addr));
-        }
-        Ok(())
-    });
-    let s = state.clone();
-    engine.register_fn("remove", move |v: Dynamic| -> RhaiResult {
-        if let Some(addr) = email_arg("remove", v)? {
-            with(&s, |o| push_unique(&mut o.removed, addr));
-        }
-        Ok(())
-    });
-    let s = state.clone();
-    engine.register_fn("add_group", move |v: Dynamic| -> RhaiResult {
-        let name = name_arg("add_group", v)?;
-        with(&s, |o| push_unique(&mut o.groups, name));
-        Ok(())
-    });
-    let s = state.clone();
-    engine.register_fn("add_role", move |v: Dynamic| -> RhaiResult {
-        let name = name_arg("add_role", v)?;
-        with(&s, |o| push_unique(&mut o.roles, name));
-        Ok(())
-    });
-    let s = state.clone();
-    engine.register_fn("skip", move || with(&s, |o| o.skip = true));
-}
-
-/// An address argument: a plausible email (normalised), or `()` (an unknown
-/// address: nothing to do).
-fn email_arg(function: &str, v: Dynamic) -> Result<Option<String>, String> {
-    if v.is_unit() {
-        return Ok(None);
-    }
-    let Some(s) = v.clone().try_cast::<rhai::ImmutableString>() else {
-        return Err(format!("{function}: expected an email address (string), got {}", v.type_name()));
-    };
-    match EmailAddress::parse(&s) {
-        Ok(addr) => Ok(Some(addr.to_string())),
-        Err(e) => Err(format!("{function}: {e}")),
-    }
-}
-
-/// A group or role name: a non-empty string, trimmed.
-fn name_arg(function: &str, v: Dynamic) -> Result<String, String> {
-    match v.clone().try_cast::<rhai::ImmutableString>() {
-        Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-        Some(_) => Err(format!("{function}: empty name")),
-        None => Err(format!("{function}: expected a name (string), got {}", v.type_name())),
-    }
-}
-
-/// The script's value: nothing, or an array of addresses (added as users;
-/// `()` items are skipped). Anything else is garbage.
-fn take_returned(script: &str, value: Dynamic, outcome: &mut ScriptOutcome) -> Result<(), ScriptError> {
-    let garbage = |message: String| ScriptError::Garbage { script: script.into(), message };
-    if value.is_unit() {
-        return Ok(());
-    }
-    let type_name = value.type_name();
-    let Some(items) = value.try_cast::<rhai::Array>() else {
-        return Err(garbage(format!("returned a {type_name}; expected an array of email addresses or nothing")));
-    };
-    for (i, item) in items.into_iter().enumerate() {
-        match email_arg("returned array", item) {
-            Ok(Some(addr)) => push_unique(&mut outcome.users, addr),
-            Ok(None) => {}
-            Err(e) => return Err(garbage(format!("item {i}: {e}"))),
-        }
-    }
-    Ok(())
-}
-
-fn push_unique(list: &mut Vec<String>, value: String) {
-    if !list.contains(&value) {
-        list.push(value);
     }
 }
 

@@ -1,0 +1,148 @@
+//! The real Jira client (reqwest). Cloud speaks REST v3 with ADF bodies,
+//! Data Center REST v2 with plain bodies. Rate limits are honoured
+//! (`Retry-After`), pages are followed to the end.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+
+use super::limit::RateLimiter;
+use super::{JiraError, text_to_adf};
+use crate::config::{JiraAuth, JiraFlavor, JiraSettings};
+
+mod answer;
+mod api;
+mod identity;
+
+use answer::check;
+pub use answer::error_message;
+use answer::json_body;
+use api::user_from;
+
+/// Longest `Retry-After` we sleep through inside one call; longer waits
+/// go back to the caller, which parks the mail.
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(30);
+
+pub struct HttpJira {
+    client: reqwest::Client,
+    base: String,
+    flavor: JiraFlavor,
+    auth: Auth,
+    max_retries: u32,
+    limiter: Arc<RateLimiter>,
+}
+
+enum Auth {
+    Basic { user: String, secret: SecretString },
+    Bearer(SecretString),
+}
+
+impl std::fmt::Debug for HttpJira {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpJira").field("base", &self.base).field("flavor", &self.flavor).finish_non_exhaustive()
+    }
+}
+
+impl HttpJira {
+    /// The client for the configured (app) credentials, with its own limiter.
+    pub fn new(settings: &JiraSettings) -> Result<Self, JiraError> {
+        Self::with_auth(settings, &settings.auth, Arc::new(RateLimiter::new(settings.max_requests_per_sec)))
+    }
+
+    /// The same site with other credentials (the workaround user's token),
+    /// sharing `limiter` with the other clients.
+    pub fn with_auth(settings: &JiraSettings, auth: &JiraAuth, limiter: Arc<RateLimiter>) -> Result<Self, JiraError> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_secs))
+            .connect_timeout(Duration::from_secs(settings.timeout_secs.min(10)))
+            .user_agent(concat!("mailgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(JiraError::Network)?;
+        let auth = match auth {
+            JiraAuth::Basic { user, secret } => Auth::Basic { user: user.clone(), secret: secret.clone() },
+            JiraAuth::Bearer { token } => Auth::Bearer(token.clone()),
+        };
+        Ok(Self {
+            client,
+            base: settings.base_url.trim_end_matches('/').to_string(),
+            flavor: settings.flavor,
+            auth,
+            max_retries: settings.max_retries,
+            limiter,
+        })
+    }
+
+    fn jsm(&self) -> String {
+        format!("{}/rest/servicedeskapi", self.base)
+    }
+
+    /// Users (or customers) by account id on Cloud, by username on DC.
+    fn user_ids_body(&self, key_cloud: &str, ids: &[String]) -> Value {
+        match self.flavor {
+            JiraFlavor::Cloud => json!({ key_cloud: ids }),
+            JiraFlavor::Datacenter => json!({"usernames": ids}),
+        }
+    }
+
+    fn api(&self) -> String {
+        match self.flavor {
+            JiraFlavor::Cloud => format!("{}/rest/api/3", self.base),
+            JiraFlavor::Datacenter => format!("{}/rest/api/2", self.base),
+        }
+    }
+
+    fn request(&self, method: Method, url: &str) -> RequestBuilder {
+        let rb = self.client.request(method, url).header("Accept", "application/json");
+        match &self.auth {
+            Auth::Basic { user, secret } => rb.basic_auth(user, Some(secret.expose_secret())),
+            Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
+        }
+    }
+
+    fn body(&self, text: &str) -> Value {
+        match self.flavor {
+            JiraFlavor::Cloud => text_to_adf(text),
+            JiraFlavor::Datacenter => Value::String(text.to_string()),
+        }
+    }
+
+    /// Send, retrying rate limits always and server/network errors only when
+    /// `idempotent` (a POST that timed out may have taken effect).
+    async fn send(&self, build: impl Fn() -> RequestBuilder, idempotent: bool) -> Result<Response, JiraError> {
+        let mut attempt = 0u32;
+        loop {
+            self.limiter.acquire().await;
+            let result = match build().send().await {
+                Ok(resp) => check(resp).await,
+                Err(e) => Err(JiraError::Network(e.without_url())),
+            };
+            let err = match result {
+                Ok(resp) => return Ok(resp),
+                Err(e) => e,
+            };
+            if let JiraError::RateLimited { retry_after } = &err {
+                // Everyone waits, not only this call.
+                self.limiter.pause(retry_after.unwrap_or(Duration::from_secs(1)).min(MAX_INLINE_WAIT));
+            }
+            let retry = match &err {
+                JiraError::RateLimited { retry_after } => retry_after.is_none_or(|d| d <= MAX_INLINE_WAIT),
+                e if e.is_transient() => idempotent,
+                _ => false,
+            };
+            if !retry || attempt >= self.max_retries {
+                return Err(err);
+            }
+            let backoff = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6)));
+            let wait = match &err {
+                JiraError::RateLimited { retry_after: Some(d) } => *d,
+                _ => backoff,
+            };
+            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "retrying Jira call");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+}
