@@ -46,8 +46,7 @@ pub struct FakeIssue {
 /// Jira's timestamp format, e.g. `2026-11-23T10:00:00.000+0000`, for now
 /// (`_n` is the entity counter, kept for call sites that number things).
 pub fn jira_time(_n: u64) -> String {
-    use crate::clock::Clock;
-    crate::clock::SystemClock.now().format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+    super::clock::now().format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
 }
 
 /// Milliseconds of a Jira timestamp.

@@ -4,10 +4,12 @@
 //! bodies, `nextPageToken`/`startAt` pagination, `Retry-After` on 429. It can
 //! be told to fail the next calls.
 
+mod clock;
 mod jql;
 mod model;
 mod people;
 mod routes;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};

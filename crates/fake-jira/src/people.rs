@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::State;
 use super::model;
-use super::routes::{error_collection, query_map};
+use super::wire::{error_collection, json_response, query_map};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FakeUser {
@@ -41,18 +41,6 @@ pub struct FakeRequest {
 
 mod jsm;
 pub use jsm::servicedesk;
-
-fn json_response(status: StatusCode, v: Value) -> Response {
-    (status, axum::Json(v)).into_response()
-}
-
-/// JSM's error body (differs from the platform's ErrorCollection).
-pub fn jsm_error(status: StatusCode, message: &str) -> Response {
-    json_response(
-        status,
-        json!({"errorMessage": message, "i18nErrorMessage": {"i18nKey": "sd.error", "parameters": []}}),
-    )
-}
 
 pub fn user_json(base: &str, api: &str, u: &FakeUser) -> Value {
     let mut v = json!({

@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine;
 use serde_json::{Value, json};
 
 use super::model::{self, FakeAttachment, FakeComment};
+use super::wire::{error_collection, error_for, json_response, query_map};
 use super::{FakeAuth, Fault, State, jql, people};
 
 type Shared = Arc<Mutex<State>>;
@@ -26,27 +27,6 @@ pub fn router(state: Shared) -> Router {
             async move { handle(state, method, uri, headers, body).await }
         })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-}
-
-/// Atlassian's platform error body.
-pub fn error_collection(status: StatusCode, messages: &[&str], errors: &[(&str, &str)]) -> Response {
-    let errors: serde_json::Map<String, Value> =
-        errors.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
-    (status, axum::Json(json!({"errorMessages": messages, "errors": errors}))).into_response()
-}
-
-fn json_response(status: StatusCode, v: Value) -> Response {
-    (status, axum::Json(v)).into_response()
-}
-
-/// An error body in the shape of the API the path belongs to: JSM's
-/// `ErrorResponse` under /rest/servicedeskapi, else the platform's `ErrorCollection`.
-fn error_for(uri: &Uri, status: StatusCode, message: &str) -> Response {
-    if uri.path().starts_with("/rest/servicedeskapi") {
-        people::jsm_error(status, message)
-    } else {
-        error_collection(status, &[message], &[])
-    }
 }
 
 /// The accepted credentials this call carries, if any.
@@ -138,38 +118,6 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
         tokio::time::sleep(d).await;
     }
     resp
-}
-
-pub(crate) fn query_map(uri: &Uri) -> BTreeMap<String, String> {
-    uri.query()
-        .map(|q| {
-            q.split('&')
-                .filter_map(|kv| {
-                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    Some((percent_decode(k)?, percent_decode(v)?))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = s.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
 
 fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
