@@ -1,7 +1,6 @@
 //! A real Dovecot IMAP server for one test: free loopback ports, its own
 //! folder, plain IMAP and IMAPS with a self-signed certificate. Stopped on drop.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,9 +16,7 @@ pub struct Dovecot {
     child: Child,
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
+pub use crate::free_port;
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("command runs");

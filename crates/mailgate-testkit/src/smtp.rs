@@ -1,6 +1,6 @@
 //! The SMTP sink (`scripts/dev/smtp_sink.py`, aiosmtpd) as a child process.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ const DEADLINE: Duration = Duration::from_secs(30);
 pub struct Sink {
     _child: tokio::process::Child,
     dir: tempfile::TempDir,
+    port: u16,
 }
 
 pub struct Received {
@@ -29,7 +30,7 @@ impl Received {
 impl Sink {
     pub async fn start(port: u16, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dev/smtp_sink.py");
+        let script = crate::repo_root().join("scripts/dev/smtp_sink.py");
         let mut child = tokio::process::Command::new("python3")
             .arg(&script)
             .arg(dir.path())
@@ -53,7 +54,11 @@ impl Sink {
         })
         .await;
         assert_eq!(ready, Ok(true), "the SMTP sink did not start (is aiosmtpd installed? see its stderr above)");
-        Self { _child: child, dir }
+        Self { _child: child, dir, port }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     fn path(&self, name: String) -> PathBuf {

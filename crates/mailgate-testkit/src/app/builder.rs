@@ -1,0 +1,181 @@
+//! `TestApp::builder()`: what a test needs, in typed calls.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use fake_jira::{FakeAuth, FakeJira};
+use mailgate::clock::{Clock, SystemClock};
+use mailgate::config::Settings;
+use tokio::sync::OnceCell;
+
+use super::{TestApp, config};
+use crate::dovecot::Dovecot;
+use crate::smtp::Sink;
+use crate::{JIRA_TOKEN, JIRA_USER, TestDb};
+
+enum Mailbox {
+    None,
+    /// Start a Dovecot for the test.
+    Dovecot,
+    /// Point the mailbox at a port nothing listens on yet.
+    Port(u16),
+}
+
+/// Collects what a test needs; [`spawn`](Self::spawn) starts it.
+pub struct TestAppBuilder {
+    db: Option<TestDb>,
+    projects: Vec<String>,
+    auth: Vec<FakeAuth>,
+    mailbox: Mailbox,
+    smtp: Option<Vec<String>>,
+    toml: Vec<String>,
+    sets: Vec<(String, Option<toml::Value>)>,
+    files: Vec<(PathBuf, Vec<u8>)>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for TestAppBuilder {
+    fn default() -> Self {
+        Self {
+            db: None,
+            projects: vec!["HELP".into(), "SALES".into()],
+            auth: vec![FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() }],
+            mailbox: Mailbox::None,
+            smtp: None,
+            toml: Vec::new(),
+            sets: Vec::new(),
+            files: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl TestAppBuilder {
+    /// Run on this database (default: a fresh SQLite file). For tests that
+    /// loop over [`TestDb::all`].
+    pub fn db(mut self, db: TestDb) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    /// The project keys the fake Jira has (default HELP and SALES).
+    pub fn jira_projects(mut self, projects: &[&str]) -> Self {
+        self.projects = projects.iter().map(|p| p.to_string()).collect();
+        self
+    }
+
+    /// Credentials the fake Jira accepts besides mailgate's own (e.g. the
+    /// workaround user's token).
+    pub fn jira_accepts(mut self, user: &str, secret: &str) -> Self {
+        self.auth.push(FakeAuth::Basic { user: user.into(), secret: secret.into() });
+        self
+    }
+
+    /// A real Dovecot and the "support" mailbox on it.
+    pub fn with_imap(mut self) -> Self {
+        self.mailbox = Mailbox::Dovecot;
+        self
+    }
+
+    /// The "support" mailbox on `port`, where the test starts a server later.
+    pub fn imap_port(mut self, port: u16) -> Self {
+        self.mailbox = Mailbox::Port(port);
+        self
+    }
+
+    /// The SMTP sink and an `[smtp]` section that sends to it.
+    pub fn with_smtp(self) -> Self {
+        self.with_smtp_args(&[])
+    }
+
+    /// The SMTP sink started with these `scripts/dev/smtp_sink.py` options.
+    pub fn with_smtp_args(mut self, args: &[&str]) -> Self {
+        self.smtp = Some(args.iter().map(|a| a.to_string()).collect());
+        self
+    }
+
+    /// A master key (hex) in `{dir}/master.key`, configured as `[secrets]`.
+    pub fn master_key(self, hex: &str) -> Self {
+        self.file("master.key", hex).toml(r#"secrets = { master_key_file = "{dir}/master.key" }"#)
+    }
+
+    /// A file in the test's directory (`{dir}` in TOML), e.g. a script.
+    pub fn file(mut self, rel: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.files.push((PathBuf::from(rel), contents.as_ref().to_vec()));
+        self
+    }
+
+    /// TOML merged over the defaults (tables key by key, other values
+    /// replaced). `{dir}` stands for the test's directory.
+    pub fn toml(mut self, text: &str) -> Self {
+        self.toml.push(text.to_string());
+        self
+    }
+
+    /// One value at a dotted path, e.g. `("jira.timeout_secs", 1)` or
+    /// `("mailboxes.0.idle", false)`.
+    pub fn set(mut self, path: &str, value: impl Into<toml::Value>) -> Self {
+        self.sets.push((path.to_string(), Some(value.into())));
+        self
+    }
+
+    /// Leave a default out, e.g. `"jira.max_retries"` or `"routing.rules"`.
+    pub fn unset(mut self, path: &str) -> Self {
+        self.sets.push((path.to_string(), None));
+        self
+    }
+
+    /// The clock the pipeline runs on (default the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        crate::init();
+        let db = self.db.unwrap_or_else(TestDb::sqlite);
+        let dir = tempfile::Builder::new().prefix("mailgate-test-").tempdir().expect("tempdir");
+        for (rel, contents) in &self.files {
+            let path = dir.path().join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
+            std::fs::write(&path, contents).expect("write test file");
+        }
+        let projects: Vec<&str> = self.projects.iter().map(String::as_str).collect();
+        let jira = FakeJira::start(&projects, self.auth).await.expect("fake jira starts");
+        let dovecot = matches!(self.mailbox, Mailbox::Dovecot).then(Dovecot::start);
+        let sink = match &self.smtp {
+            Some(args) => {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                Some(Sink::start(crate::free_port(), &args).await)
+            }
+            None => None,
+        };
+
+        let mut table = config::base(&db.url, &jira.base_url());
+        let imap_port = match self.mailbox {
+            Mailbox::None => None,
+            Mailbox::Dovecot => dovecot.as_ref().map(|d| d.port),
+            Mailbox::Port(port) => Some(port),
+        };
+        if let Some(port) = imap_port {
+            config::merge_text(&mut table, &config::mailbox_toml(port));
+        }
+        if let Some(sink) = &sink {
+            config::merge_text(&mut table, &config::smtp_toml(sink.port()));
+        }
+        let dir_text = dir.path().display().to_string();
+        for text in &self.toml {
+            config::merge_text(&mut table, &text.replace("{dir}", &dir_text));
+        }
+        for (path, value) in self.sets {
+            config::set(&mut table, &path, value);
+        }
+        let text = toml::to_string(&table).expect("test config serializes");
+        let settings = Settings::from_toml_with_env(&text, Vec::new())
+            .unwrap_or_else(|e| panic!("test settings are invalid: {e}\n{text}"));
+        std::fs::write(dir.path().join("mailgate.toml"), &text).expect("write config");
+        TestApp { pipeline: OnceCell::new(), settings, clock: self.clock, jira, dovecot, sink, db, dir }
+    }
+}

@@ -1,0 +1,182 @@
+//! One running mailgate set-up per test: its database, the fake Jira,
+//! optionally a real Dovecot and the SMTP sink, a directory with the config
+//! file, and mailgate's pipeline built on demand. Everything is stopped and
+//! removed when the `TestApp` is dropped (the PostgreSQL database too).
+//!
+//! Every use of mailgate's wiring (`build_pipeline`, `Service`, the token
+//! service, the notifier) goes through here.
+
+mod builder;
+mod config;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fake_jira::FakeJira;
+use mailgate::clock::Clock;
+use mailgate::config::Settings;
+use mailgate::identity::TokenService;
+use mailgate::ingest::{self, CycleStats};
+use mailgate::mailbox::{ImapConnector, MailConnector, MemoryConnector, MemoryMailbox};
+use mailgate::notify::Notifier;
+use mailgate::pipeline::Pipeline;
+use mailgate::store::{Status, Store};
+use tokio::sync::OnceCell;
+
+pub use builder::TestAppBuilder;
+
+use crate::dovecot::Dovecot;
+use crate::smtp::Sink;
+use crate::{Imap, TestDb};
+
+/// Fields drop in this order: the pipeline (and its pool) before the
+/// servers, the database last but one, the directory last.
+pub struct TestApp {
+    pipeline: OnceCell<Pipeline>,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    pub jira: FakeJira,
+    dovecot: Option<Dovecot>,
+    sink: Option<Sink>,
+    db: TestDb,
+    dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    /// SQLite, the fake Jira, the default configuration.
+    pub async fn spawn() -> Self {
+        Self::builder().spawn().await
+    }
+
+    /// "sqlite" or "postgres", for assertion messages.
+    pub fn label(&self) -> &'static str {
+        self.db.label
+    }
+
+    pub fn db_url(&self) -> &str {
+        &self.db.url
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The test's own directory (`{dir}` in the builder's TOML).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The configuration, written out for the binary.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("mailgate.toml")
+    }
+
+    /// `bin --config <this test's config>`: pass `env!("CARGO_BIN_EXE_mailgate")`.
+    pub fn command(&self, bin: &str) -> Command {
+        let mut c = Command::new(bin);
+        c.arg("--config").arg(self.config_path());
+        c
+    }
+
+    pub fn dovecot(&self) -> &Dovecot {
+        self.dovecot.as_ref().expect("the TestApp was built without with_imap()")
+    }
+
+    pub fn imap_port(&self) -> u16 {
+        self.dovecot().port
+    }
+
+    /// A test-side IMAP session on the test's Dovecot.
+    pub async fn imap(&self) -> Imap {
+        Imap::connect(self.imap_port()).await
+    }
+
+    /// (messages, unseen) in `folder`, through a session of its own.
+    pub async fn imap_counts(&self, folder: &str) -> (u32, u32) {
+        crate::imap::counts_once(self.imap_port(), folder).await
+    }
+
+    pub fn sink(&self) -> &Sink {
+        self.sink.as_ref().expect("the TestApp was built without with_smtp()")
+    }
+
+    /// mailgate's pipeline on this configuration and the builder's clock,
+    /// built on first use.
+    pub async fn pipeline(&self) -> &Pipeline {
+        self.pipeline
+            .get_or_init(|| async {
+                mailgate::app::build_pipeline(&self.settings, self.clock.clone()).await.expect("pipeline builds")
+            })
+            .await
+    }
+
+    /// Another pipeline on the same configuration and database, on `clock`.
+    pub async fn pipeline_at(&self, clock: Arc<dyn Clock>) -> Pipeline {
+        mailgate::app::build_pipeline(&self.settings, clock).await.expect("pipeline builds")
+    }
+
+    pub async fn store(&self) -> &Store {
+        &self.pipeline().await.store
+    }
+
+    /// The workaround user's token service of the pipeline.
+    pub async fn tokens(&self) -> Arc<TokenService> {
+        self.pipeline().await.identity.clone().expect("the pipeline has a token service")
+    }
+
+    /// A token service of its own on `store` (as the admin API builds it).
+    pub fn token_service(&self, store: Store, clock: Arc<dyn Clock>) -> TokenService {
+        mailgate::app::token_service(&self.settings, store, clock).expect("token service")
+    }
+
+    /// The notifier, on the pipeline.
+    pub async fn notifier(&self) -> Notifier {
+        let pipeline = self.pipeline().await;
+        mailgate::app::build_notifier(&self.settings, pipeline, self.clock.clone()).expect("notifier builds")
+    }
+
+    /// The service (`mailgate run` in this process) on this configuration.
+    pub async fn start_service(&self) -> mailgate::app::Service {
+        mailgate::app::Service::start(&self.settings).await.expect("service starts")
+    }
+
+    /// One pass of the mailbox loop over an in-memory mailbox ("support",
+    /// with Processed and Failed folders).
+    pub async fn pass(&self, mailbox: &MemoryMailbox) -> CycleStats {
+        pass_on(self.pipeline().await, mailbox).await
+    }
+
+    /// Passes until nothing is pending (bounded).
+    pub async fn drain(&self, mailbox: &MemoryMailbox) {
+        let pipeline = self.pipeline().await;
+        for _ in 0..100 {
+            pass_on(pipeline, mailbox).await;
+            if pipeline.store.count_by_status(Status::Pending).await.expect("count") == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+        panic!("mail still pending after 100 passes");
+    }
+
+    /// One pass of the mailbox loop through a fresh IMAP session on the
+    /// configured mailbox.
+    pub async fn pass_imap(&self) -> CycleStats {
+        let connector = ImapConnector::new(&self.settings.mailboxes[0]).expect("connector");
+        let mut source = connector.connect().await.expect("imap connects");
+        ingest::cycle(self.pipeline().await, source.as_mut(), "support").await.expect("cycle")
+    }
+}
+
+/// One pass of `pipeline` over an in-memory mailbox.
+pub async fn pass_on(pipeline: &Pipeline, mailbox: &MemoryMailbox) -> CycleStats {
+    let connector = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), Some("Failed"));
+    let mut source = connector.connect().await.expect("connect");
+    ingest::cycle(pipeline, source.as_mut(), "support").await.expect("cycle")
+}
