@@ -4,7 +4,7 @@
 //! panic. Inputs the fuzzer ever crashed on are kept in
 //! `tests/fixtures/fuzz/*.bin` and replayed here too.
 
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
 mod harness;
 
 use harness::parse_classify;
@@ -105,7 +105,7 @@ fn encoded_words_with_bogus_charsets() {
 /// parser panic into an error for the mail anyway.
 #[test]
 fn fuzz_crash_nested_rfc822_in_rfc822() {
-    parse_classify(include_bytes!("fixtures/fuzz/nested-rfc822-in-rfc822.bin"));
+    parse_classify(include_bytes!("../fixtures/fuzz/nested-rfc822-in-rfc822.bin"));
     // The same structure as a plausible mail: a forward of a forward.
     parse_classify(
         b"From: a@b.test\r\nSubject: fwd\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
@@ -113,6 +113,6 @@ Content-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: message/rfc
 From: c@d.test\r\nSubject: inner\r\nContent-Type: message/rfc822\r\n\r\n\
 From: e@f.test\r\nSubject: innermost\r\n\r\nhello\r\n--b--\r\n",
     );
-    let parsed = mailgate::mime::parse(include_bytes!("fixtures/fuzz/nested-rfc822-in-rfc822.bin"));
+    let parsed = mailgate::mime::parse(include_bytes!("../fixtures/fuzz/nested-rfc822-in-rfc822.bin"));
     assert!(!matches!(parsed, Err(mailgate::mime::ParseError::ParserFailed)), "parses as in release builds");
 }
