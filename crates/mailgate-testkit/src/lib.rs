@@ -11,6 +11,7 @@ pub mod db;
 pub mod dovecot;
 pub mod imap;
 pub mod openapi;
+pub mod process;
 pub mod smtp;
 
 use std::path::Path;

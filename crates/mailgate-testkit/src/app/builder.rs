@@ -6,7 +6,6 @@ use std::sync::Arc;
 use fake_jira::{FakeAuth, FakeJira};
 use mailgate::clock::{Clock, SystemClock};
 use mailgate::config::Settings;
-use tokio::sync::OnceCell;
 
 use super::{TestApp, config};
 use crate::dovecot::Dovecot;
@@ -83,6 +82,24 @@ impl TestAppBuilder {
         self
     }
 
+    /// Mailgate's own defaults instead of the test ones: no Jira timeout
+    /// and retry overrides, no mail retry override, no SALES rule, and every
+    /// mail to HELP.
+    pub fn mailgate_defaults(self) -> Self {
+        self.unset("jira.timeout_secs")
+            .unset("jira.max_retries")
+            .unset("inbound.retry_base_ms")
+            .unset("routing.rules")
+            .set_toml("routing.default", r#"{ project = "HELP" }"#)
+    }
+
+    /// Jira Data Center with a personal access token: the fake accepts only
+    /// that bearer token.
+    pub fn data_center_bearer(mut self, token: &str) -> Self {
+        self.auth = vec![FakeAuth::Bearer(token.into())];
+        self.set("jira.flavor", "datacenter").set_toml("jira.auth", &format!(r#"{{ kind = "bearer", token = "{token}" }}"#))
+    }
+
     /// The SMTP sink and an `[smtp]` section that sends to it.
     pub fn with_smtp(self) -> Self {
         self.with_smtp_args(&[])
@@ -117,6 +134,14 @@ impl TestAppBuilder {
     pub fn set(mut self, path: &str, value: impl Into<toml::Value>) -> Self {
         self.sets.push((path.to_string(), Some(value.into())));
         self
+    }
+
+    /// A value written in TOML at a dotted path, replacing what is there:
+    /// `("routing.default", r#"{ project = "HELP" }"#)`.
+    pub fn set_toml(self, path: &str, value: &str) -> Self {
+        let parsed: toml::Table = format!("v = {value}").parse().unwrap_or_else(|e| panic!("{path} = {value}: {e}"));
+        let value = parsed.get("v").cloned().unwrap_or_else(|| panic!("{path} = {value}: no value"));
+        self.set(path, value)
     }
 
     /// Leave a default out, e.g. `"jira.max_retries"` or `"routing.rules"`.
@@ -176,6 +201,15 @@ impl TestAppBuilder {
         let settings = Settings::from_toml_with_env(&text, Vec::new())
             .unwrap_or_else(|e| panic!("test settings are invalid: {e}\n{text}"));
         std::fs::write(dir.path().join("mailgate.toml"), &text).expect("write config");
-        TestApp { pipeline: OnceCell::new(), settings, clock: self.clock, jira, dovecot, sink, db, dir }
+        TestApp {
+            pipeline: Default::default(),
+            settings,
+            clock: std::sync::Mutex::new(self.clock),
+            jira,
+            dovecot,
+            sink,
+            db,
+            dir,
+        }
     }
 }

@@ -23,7 +23,7 @@ use mailgate::mailbox::{ImapConnector, MailConnector, MemoryConnector, MemoryMai
 use mailgate::notify::Notifier;
 use mailgate::pipeline::Pipeline;
 use mailgate::store::{Status, Store};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 pub use builder::TestAppBuilder;
 
@@ -34,9 +34,9 @@ use crate::{Imap, TestDb};
 /// Fields drop in this order: the pipeline (and its pool) before the
 /// servers, the database last but one, the directory last.
 pub struct TestApp {
-    pipeline: OnceCell<Pipeline>,
+    pipeline: Mutex<Option<Arc<Pipeline>>>,
     settings: Settings,
-    clock: Arc<dyn Clock>,
+    clock: std::sync::Mutex<Arc<dyn Clock>>,
     pub jira: FakeJira,
     dovecot: Option<Dovecot>,
     sink: Option<Sink>,
@@ -106,23 +106,40 @@ impl TestApp {
         self.sink.as_ref().expect("the TestApp was built without with_smtp()")
     }
 
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// mailgate's pipeline on this configuration and the builder's clock,
-    /// built on first use.
-    pub async fn pipeline(&self) -> &Pipeline {
-        self.pipeline
-            .get_or_init(|| async {
-                mailgate::app::build_pipeline(&self.settings, self.clock.clone()).await.expect("pipeline builds")
-            })
-            .await
+    /// built on first use (and again after a restart).
+    pub async fn pipeline(&self) -> Arc<Pipeline> {
+        let mut slot = self.pipeline.lock().await;
+        if let Some(pipeline) = slot.as_ref() {
+            return pipeline.clone();
+        }
+        let pipeline =
+            Arc::new(mailgate::app::build_pipeline(&self.settings, self.clock()).await.expect("pipeline builds"));
+        *slot = Some(pipeline.clone());
+        pipeline
     }
 
-    /// Another pipeline on the same configuration and database, on `clock`.
-    pub async fn pipeline_at(&self, clock: Arc<dyn Clock>) -> Pipeline {
-        mailgate::app::build_pipeline(&self.settings, clock).await.expect("pipeline builds")
+    /// "Restart": close the pipeline; the next use builds a new one on the
+    /// same configuration and database.
+    pub async fn restart(&self) {
+        if let Some(pipeline) = self.pipeline.lock().await.take() {
+            pipeline.store.close().await;
+        }
     }
 
-    pub async fn store(&self) -> &Store {
-        &self.pipeline().await.store
+    /// Restart with the pipeline on another clock.
+    pub async fn restart_at(&self, clock: Arc<dyn Clock>) {
+        self.restart().await;
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = clock;
+    }
+
+    /// The pipeline's store.
+    pub async fn store(&self) -> Store {
+        self.pipeline().await.store.clone()
     }
 
     /// The workaround user's token service of the pipeline.
@@ -138,7 +155,7 @@ impl TestApp {
     /// The notifier, on the pipeline.
     pub async fn notifier(&self) -> Notifier {
         let pipeline = self.pipeline().await;
-        mailgate::app::build_notifier(&self.settings, pipeline, self.clock.clone()).expect("notifier builds")
+        mailgate::app::build_notifier(&self.settings, &pipeline, self.clock()).expect("notifier builds")
     }
 
     /// The service (`mailgate run` in this process) on this configuration.
@@ -149,14 +166,14 @@ impl TestApp {
     /// One pass of the mailbox loop over an in-memory mailbox ("support",
     /// with Processed and Failed folders).
     pub async fn pass(&self, mailbox: &MemoryMailbox) -> CycleStats {
-        pass_on(self.pipeline().await, mailbox).await
+        pass_on(self.pipeline().await.as_ref(), mailbox).await
     }
 
     /// Passes until nothing is pending (bounded).
     pub async fn drain(&self, mailbox: &MemoryMailbox) {
         let pipeline = self.pipeline().await;
         for _ in 0..100 {
-            pass_on(pipeline, mailbox).await;
+            pass_on(&pipeline, mailbox).await;
             if pipeline.store.count_by_status(Status::Pending).await.expect("count") == 0 {
                 return;
             }
@@ -170,7 +187,7 @@ impl TestApp {
     pub async fn pass_imap(&self) -> CycleStats {
         let connector = ImapConnector::new(&self.settings.mailboxes[0]).expect("connector");
         let mut source = connector.connect().await.expect("imap connects");
-        ingest::cycle(self.pipeline().await, source.as_mut(), "support").await.expect("cycle")
+        ingest::cycle(self.pipeline().await.as_ref(), source.as_mut(), "support").await.expect("cycle")
     }
 }
 

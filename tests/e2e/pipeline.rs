@@ -1,37 +1,16 @@
 //! Pipeline behaviour under faults and bad input, through the in-memory
 //! mailbox (same ingest loop as IMAP), on SQLite and PostgreSQL.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestDb, fake_jira, mail, pipeline, settings};
-use mailgate::fake_jira::{FakeAuth, Fault};
-use mailgate::ingest;
-use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use mailgate::pipeline::{Pipeline, RowOutcome};
+use mailgate::mailbox::MemoryMailbox;
+use mailgate::pipeline::RowOutcome;
 use mailgate::store::Status;
-
-async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) -> ingest::CycleStats {
-    let connector = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), Some("Failed"));
-    let mut source = connector.connect().await.expect("connect");
-    ingest::cycle(p, source.as_mut(), "support").await.expect("cycle")
-}
-
-/// Passes until nothing is pending (bounded).
-async fn drain(p: &Pipeline, mailbox: &MemoryMailbox) {
-    for _ in 0..100 {
-        pass(p, mailbox).await;
-        if p.store.count_by_status(Status::Pending).await.expect("count") == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(60)).await;
-    }
-    panic!("mail still pending after 100 passes");
-}
+use mailgate_testkit::fake_jira::{FakeAuth, FakeJira, Fault};
+use mailgate_testkit::{JIRA_USER, TestApp, TestDb, fixture, mail};
 
 /// Create-issue calls (not uploads or comments under /issue/…).
-fn creates(jira: &mailgate::fake_jira::FakeJira) -> usize {
+fn creates(jira: &FakeJira) -> usize {
     jira.calls().iter().filter(|c| *c == "POST /rest/api/3/issue").count()
 }
 
@@ -41,10 +20,9 @@ fn folder_count(mailbox: &MemoryMailbox, folder: &str) -> usize {
 
 #[tokio::test]
 async fn rate_limits_and_server_errors_end_in_exactly_one_issue() {
-    common::init();
     for db in TestDb::all().await {
-        let jira = fake_jira().await;
-        let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
+        let app = TestApp::builder().db(db).spawn().await;
+        let jira = &app.jira;
         let mailbox = MemoryMailbox::new();
         for n in 0..5 {
             mailbox.append(&mail(&format!("m{n}@c.test"), "a@c.test", "help@corp.test", &format!("Mail {n}"), "", "x"));
@@ -52,136 +30,110 @@ async fn rate_limits_and_server_errors_end_in_exactly_one_issue() {
         jira.fail_next(3, Fault::RateLimit { retry_after_secs: 1 }, Some("POST /rest/api/3/issue"));
         jira.fail_next(4, Fault::Status(500), Some("POST /rest/api/3/issue"));
 
-        drain(&p, &mailbox).await;
+        app.drain(&mailbox).await;
 
         let mut summaries: Vec<String> = jira.issues().into_iter().map(|i| i.summary).collect();
         summaries.sort();
-        assert_eq!(summaries, (0..5).map(|n| format!("Mail {n}")).collect::<Vec<_>>(), "{}", db.label);
+        assert_eq!(summaries, (0..5).map(|n| format!("Mail {n}")).collect::<Vec<_>>(), "{}", app.label());
         assert_eq!(folder_count(&mailbox, "Processed"), 5);
-        assert_eq!(p.store.count_by_status(Status::Done).await.expect("count"), 5);
-        p.store.close().await;
-        db.cleanup().await;
+        assert_eq!(app.store().await.count_by_status(Status::Done).await.expect("count"), 5);
     }
 }
 
 #[tokio::test]
 async fn a_lost_create_answer_does_not_create_a_second_issue() {
-    common::init();
     for db in TestDb::all().await {
-        let jira = fake_jira().await;
+        let app = TestApp::builder().db(db).spawn().await;
+        let jira = &app.jira;
         // Client timeout 5 s; the fake creates the issue, then answers after 7 s.
-        let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
         let mailbox = MemoryMailbox::new();
         mailbox.append(&mail("lost@c.test", "a@c.test", "help@corp.test", "Answer lost", "", "x"));
         jira.fail_next(1, Fault::SlowAfterEffect(Duration::from_secs(7)), Some("POST /rest/api/3/issue"));
 
-        drain(&p, &mailbox).await;
+        app.drain(&mailbox).await;
 
-        assert_eq!(jira.issues().len(), 1, "{}", db.label);
-        assert_eq!(creates(&jira), 1, "the retry found the issue by its property");
+        assert_eq!(jira.issues().len(), 1, "{}", app.label());
+        assert_eq!(creates(jira), 1, "the retry found the issue by its property");
         assert!(jira.count_calls("GET /rest/api/3/search/jql") >= 1);
         assert_eq!(folder_count(&mailbox, "Processed"), 1);
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn revoked_credentials_hold_mail_until_they_work_again() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira = fake_jira().await;
-    let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
+    let app = TestApp::spawn().await;
+    let jira = &app.jira;
     let mailbox = MemoryMailbox::new();
     mailbox.append(&mail("held@c.test", "a@c.test", "help@corp.test", "Held", "", "x"));
-    jira.set_auth(vec![FakeAuth::Basic { user: common::JIRA_USER.into(), secret: "another-token".into() }]);
+    jira.set_auth(vec![FakeAuth::Basic { user: JIRA_USER.into(), secret: "another-token".into() }]);
 
-    let stats = pass(&p, &mailbox).await;
+    let stats = app.pass(&mailbox).await;
 
     assert!(matches!(stats.outcomes.as_slice(), [RowOutcome::Retry(e)] if e.contains("401")), "{:?}", stats.outcomes);
     assert!(jira.issues().is_empty());
     assert_eq!(folder_count(&mailbox, "Processed"), 0, "held mail stays unacknowledged");
-    assert_eq!(p.store.count_by_status(Status::Pending).await.expect("count"), 1);
+    assert_eq!(app.store().await.count_by_status(Status::Pending).await.expect("count"), 1);
 }
 
 #[tokio::test]
 async fn malformed_and_rejected_mail_goes_to_failed_keeping_its_bytes() {
-    common::init();
     for db in TestDb::all().await {
-        let jira = fake_jira().await;
-        let mut s = settings(&db.url, &jira.base_url(), None, "");
         // A route to a project Jira does not have: 400 from Jira, a permanent error.
-        s.routing.default.project = mailgate::domain::ProjectKey::parse("NOPE").expect("key");
-        let p = pipeline(&s).await;
+        let app = TestApp::builder().db(db).set("routing.default.project", "NOPE").spawn().await;
+        let jira = &app.jira;
         let mailbox = MemoryMailbox::new();
         mailbox.append(b"\r\n\r\n");
         let rejected = mail("rej@c.test", "a@c.test", "help@corp.test", "No such project", "", "x");
         mailbox.append(&rejected);
 
-        pass(&p, &mailbox).await;
+        app.pass(&mailbox).await;
 
         assert!(jira.issues().is_empty());
-        assert_eq!(folder_count(&mailbox, "Failed"), 2, "{}", db.label);
-        assert_eq!(p.store.count_by_status(Status::Failed).await.expect("count"), 2);
-        let log = p.store.recent_log(10).await.expect("log");
+        assert_eq!(folder_count(&mailbox, "Failed"), 2, "{}", app.label());
+        assert_eq!(app.store().await.count_by_status(Status::Failed).await.expect("count"), 2);
+        let log = app.store().await.recent_log(10).await.expect("log");
         assert!(
             log.iter().any(|e| e.error.as_deref().is_some_and(|m| m.contains("valid project is required"))),
             "{log:?}"
         );
         assert!(log.iter().any(|e| e.error.as_deref().is_some_and(|m| m.contains("cannot parse"))), "{log:?}");
         // The raw bytes are kept for replay.
-        let kept = p.store.inbound(2).await.expect("row").expect("row 2");
+        let kept = app.store().await.inbound(2).await.expect("row").expect("row 2");
         assert_eq!(kept.raw, rejected);
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_reply_to_a_missing_issue_creates_a_new_one() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira = fake_jira().await;
-    let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
+    let app = TestApp::spawn().await;
+    let jira = &app.jira;
     let mailbox = MemoryMailbox::new();
     mailbox.append(&mail("gone@c.test", "a@c.test", "help@corp.test", "Re: [HELP-99] old thing", "", "hello"));
 
-    pass(&p, &mailbox).await;
+    app.pass(&mailbox).await;
 
     let issues = jira.issues();
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].summary, "[HELP-99] old thing");
-    let log = p.store.recent_log(1).await.expect("log");
+    let log = app.store().await.recent_log(1).await.expect("log");
     assert!(log[0].detail.as_deref().is_some_and(|d| d.contains("HELP-99 not found")), "{log:?}");
 }
 
 #[tokio::test]
 async fn data_center_gets_plain_bodies_and_a_bearer_token() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira =
-        mailgate::fake_jira::FakeJira::start(&["HELP"], vec![FakeAuth::Bearer("pat-123".into())]).await.expect("jira");
-    let text = format!(
-        r#"
-[database]
-url = "{}"
-[jira]
-flavor = "datacenter"
-base_url = "{}"
-auth = {{ kind = "bearer", token = "pat-123" }}
-[routing]
-default = {{ project = "HELP" }}
-"#,
-        db.url,
-        jira.base_url()
-    );
-    let s = mailgate::config::Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
-    let p = pipeline(&s).await;
+    let app = TestApp::builder()
+        .jira_projects(&["HELP"])
+        .data_center_bearer("pat-123")
+        .mailgate_defaults()
+        .unset("inbound")
+        .spawn()
+        .await;
+    let jira = &app.jira;
     let mailbox = MemoryMailbox::new();
     mailbox.append(&mail("dc@c.test", "a@c.test", "help@corp.test", "On DC", "", "Plain body"));
     mailbox.append(&mail("dc2@c.test", "a@c.test", "help@corp.test", "Re: [HELP-1] On DC", "", "Reply"));
 
-    pass(&p, &mailbox).await;
+    app.pass(&mailbox).await;
 
     let issue = jira.issue("HELP-1").expect("issue");
     assert!(issue.description.as_str().is_some_and(|d| d.contains("Plain body")), "{:?}", issue.description);
@@ -193,36 +145,32 @@ default = {{ project = "HELP" }}
 
 #[tokio::test]
 async fn a_restart_after_the_issue_was_created_uploads_the_rest_without_a_second_issue() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira = fake_jira().await;
-    let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
+    let app = TestApp::spawn().await;
+    let jira = &app.jira;
     let mailbox = MemoryMailbox::new();
-    mailbox.append(&common::fixture("with-attachments.eml"));
+    mailbox.append(&fixture("with-attachments.eml"));
     // The second attachment upload fails for good enough to park the mail.
     jira.fail_next(1, Fault::Status(502), Some("/attachments"));
 
-    let first = pass(&p, &mailbox).await;
+    let first = app.pass(&mailbox).await;
     assert!(matches!(first.outcomes.as_slice(), [RowOutcome::Retry(_)]), "{:?}", first.outcomes);
-    p.store.close().await;
 
     // "Restart": a new pipeline on the same database.
-    let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
-    drain(&p, &mailbox).await;
+    app.restart().await;
+    app.drain(&mailbox).await;
 
     assert_eq!(jira.issues().len(), 1);
-    assert_eq!(creates(&jira), 1, "one create across the restart");
+    assert_eq!(creates(jira), 1, "one create across the restart");
     assert_eq!(jira.count_calls("POST /rest/api/3/issue/HELP-1/attachments"), 3, "two uploads and the one that failed");
     assert_eq!(jira.issues()[0].attachments.len(), 2);
 }
 
 #[tokio::test]
 async fn a_lost_comment_answer_does_not_add_a_second_comment() {
-    common::init();
     for db in TestDb::all().await {
-        let jira = fake_jira().await;
+        let app = TestApp::builder().db(db).spawn().await;
+        let jira = &app.jira;
         jira.seed_issue("HELP", "Existing");
-        let p = pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
         let mailbox = MemoryMailbox::new();
         mailbox.append(&mail(
             "c-lost@c.test",
@@ -239,38 +187,32 @@ async fn a_lost_comment_answer_does_not_add_a_second_comment() {
             Some("POST /rest/api/3/issue/HELP-1/comment"),
         );
 
-        drain(&p, &mailbox).await;
+        app.drain(&mailbox).await;
 
         let issue = jira.issue("HELP-1").expect("issue");
-        assert_eq!(issue.comments.len(), 1, "{}", db.label);
+        assert_eq!(issue.comments.len(), 1, "{}", app.label());
         assert_eq!(jira.count_calls("POST /rest/api/3/issue/HELP-1/comment"), 1, "the retry found it by its property");
         assert_eq!(folder_count(&mailbox, "Processed"), 1);
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_mail_is_dead_lettered_without_blocking_others_and_can_be_replayed() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira = fake_jira().await;
+    let app = TestApp::builder().set("inbound.max_attempts", 3).spawn().await;
+    let jira = &app.jira;
     jira.seed_issue("HELP", "Existing");
-    let mut s = settings(&db.url, &jira.base_url(), None, "");
-    s.inbound.max_attempts = 3;
-    let p = pipeline(&s).await;
     let mailbox = MemoryMailbox::new();
     mailbox.append(&mail("poison@c.test", "a@c.test", "help@corp.test", "Keeps failing", "", "x"));
     mailbox.append(&mail("fine@c.test", "b@c.test", "help@corp.test", "Re: [HELP-1] Existing", "", "not blocked"));
     // Only issue creation fails; comments go through.
     jira.fail_next(100, Fault::Status(500), Some("POST /rest/api/3/issue$"));
 
-    drain(&p, &mailbox).await;
+    app.drain(&mailbox).await;
 
     assert_eq!(jira.issue("HELP-1").expect("issue").comments.len(), 1, "the mail behind the poison one went through");
     assert_eq!(folder_count(&mailbox, "Failed"), 1);
     assert_eq!(folder_count(&mailbox, "Processed"), 1);
-    let dead = p.store.dead_letters(10).await.expect("dead letters");
+    let dead = app.store().await.dead_letters(10).await.expect("dead letters");
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].attempts, 3);
     assert!(dead[0].last_error.as_deref().is_some_and(|e| e.contains("gave up after 3 attempts")), "{dead:?}");
@@ -278,23 +220,9 @@ async fn a_poison_mail_is_dead_lettered_without_blocking_others_and_can_be_repla
 
     // Jira is fine again: replay it from the dead-letter list with the CLI.
     jira.clear_faults();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = dir.path().join("m.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[database]\nurl = \"{}\"\n[jira]\nflavor = \"cloud\"\nbase_url = \"{}\"\nauth = {{ kind = \"basic\", user = \"{}\", secret = \"{}\" }}\n[routing]\ndefault = {{ project = \"HELP\" }}\n",
-            db.url,
-            jira.base_url(),
-            common::JIRA_USER,
-            common::JIRA_TOKEN
-        ),
-    )
-    .expect("config");
-    p.store.close().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
-        .arg("--config")
-        .arg(&cfg)
+    app.restart().await;
+    let out = app
+        .command(crate::MAILGATE)
         .args(["replay", "--from-dead-letter", &dead[0].id.to_string()])
         .output()
         .expect("replay runs");
@@ -304,9 +232,8 @@ async fn a_poison_mail_is_dead_lettered_without_blocking_others_and_can_be_repla
     assert_eq!(report["action"], "create");
     assert_eq!(report["issue_key"], "HELP-2");
     assert_eq!(jira.issues().len(), 2);
-    let listing = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
-        .arg("--config")
-        .arg(&cfg)
+    let listing = app
+        .command(crate::MAILGATE)
         .arg("dead-letters")
         .output()
         .expect("runs");

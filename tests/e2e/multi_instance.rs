@@ -2,19 +2,15 @@
 //! database: every mail is processed once (row claims with
 //! `FOR UPDATE SKIP LOCKED` and a lease), and acknowledged once.
 
-mod common;
-
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::dovecot::Dovecot;
-use common::{Imap, JIRA_TOKEN, JIRA_USER, TestDb, fake_jira, mail};
+use mailgate_testkit::process::terminate;
+use mailgate_testkit::{TestApp, TestDb, mail, wait_until};
 
-fn start(config: &std::path::Path, log: &std::path::Path) -> Child {
+fn start(app: &TestApp, log: &std::path::Path) -> Child {
     let log = std::fs::File::create(log).expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_mailgate"))
-        .arg("--config")
-        .arg(config)
+    app.command(crate::MAILGATE)
         .arg("run")
         .env("MAILGATE_LOG", "info,sqlx=warn")
         .stdout(Stdio::null())
@@ -23,60 +19,25 @@ fn start(config: &std::path::Path, log: &std::path::Path) -> Child {
         .expect("mailgate run starts")
 }
 
-fn stop(mut child: Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    for _ in 0..200 {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_postgres_process_each_mail_once() {
-    common::init();
     let Some(db) = TestDb::postgres().await else { return };
-    let dovecot = Dovecot::start();
-    let jira = fake_jira().await;
+    // Jira's defaults; the mailbox polled every second.
+    let app = TestApp::builder()
+        .db(db)
+        .with_imap()
+        .unset("jira.timeout_secs")
+        .unset("jira.max_retries")
+        .unset("inbound.retry_base_ms")
+        .unset("routing.rules")
+        .set_toml("routing.default", r#"{ project = "HELP" }"#)
+        .unset("mailboxes.0.failed_folder")
+        .set("mailboxes.0.poll_interval_secs", 1)
+        .spawn()
+        .await;
+    let jira = &app.jira;
     jira.seed_issue("HELP", "Shared thread");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = dir.path().join("mailgate.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            r#"
-[database]
-url = "{}"
-[jira]
-flavor = "cloud"
-base_url = "{}"
-auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
-[inbound]
-own_addresses = ["help@corp.test"]
-[routing]
-default = {{ project = "HELP" }}
-[[mailboxes]]
-name = "support"
-host = "127.0.0.1"
-port = {}
-tls = "none"
-user = "{}"
-password = "{}"
-processed_folder = "Processed"
-poll_interval_secs = 1
-"#,
-            db.url,
-            jira.base_url(),
-            dovecot.port,
-            common::dovecot::USER,
-            common::dovecot::PASSWORD
-        ),
-    )
-    .expect("config");
-    let mut imap = Imap::connect(dovecot.port).await;
+    let mut imap = app.imap().await;
     for n in 0..24 {
         if n % 4 == 3 {
             imap.append(&mail(
@@ -101,18 +62,15 @@ poll_interval_secs = 1
         }
     }
 
-    let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
-    let a = start(&cfg, &log_a);
-    let b = start(&cfg, &log_b);
-    let done = common::wait_until(Duration::from_secs(90), || async {
-        let mut probe = Imap::connect(dovecot.port).await;
-        let processed = probe.counts("Processed").await;
-        probe.logout().await;
-        processed.0 == 24 && jira.issues().len() == 19 && jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 6)
+    let (log_a, log_b) = (app.dir().join("a.log"), app.dir().join("b.log"));
+    let mut a = start(&app, &log_a);
+    let mut b = start(&app, &log_b);
+    let done = wait_until(Duration::from_secs(90), || async {
+        app.imap_counts("Processed").await.0 == 24 && jira.issues().len() == 19 && jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 6)
     })
     .await;
-    stop(a);
-    stop(b);
+    terminate(&mut a, Duration::from_secs(10));
+    terminate(&mut b, Duration::from_secs(10));
 
     let logs = format!(
         "--- a ---\n{}\n--- b ---\n{}",
@@ -136,18 +94,16 @@ poll_interval_secs = 1
     assert_eq!(imap.counts("INBOX").await, (0, 0));
     assert_eq!(imap.counts("Processed").await, (24, 0));
     imap.logout().await;
-    db.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_outbox_workers_on_postgres_send_each_mail_once() {
     use mailgate::clock::{Clock, SystemClock};
     use mailgate::outbox::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
-    common::init();
     let Some(db) = TestDb::postgres().await else { return };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-    let sink = common::smtp::Sink::start(port, &[]).await;
-    let store = mailgate::store::Store::connect(&db.url).await.expect("store");
+    let app = TestApp::builder().db(db).with_smtp().spawn().await;
+    let sink = app.sink();
+    let store = app.store().await;
     let now = SystemClock.now_ms();
     for n in 0..40 {
         let m = mailgate::store::NewOutgoing {
@@ -163,20 +119,10 @@ async fn two_outbox_workers_on_postgres_send_each_mail_once() {
         };
         assert!(store.enqueue(&m, now).await.expect("enqueue"));
     }
-    let smtp = mailgate::config::SmtpSettings {
-        host: "127.0.0.1".into(),
-        port,
-        tls: mailgate::config::TlsMode::None,
-        user: None,
-        password: None,
-        from: mailgate::domain::EmailAddress::parse("help@corp.test").expect("from"),
-        from_name: None,
-        ca_file: None,
-        timeout_secs: 5,
-    };
+    let smtp = app.settings().smtp.as_ref().expect("smtp settings");
     let worker = || {
         let store = store.clone();
-        let mailer = Mailer::new(&smtp).expect("mailer");
+        let mailer = Mailer::new(smtp).expect("mailer");
         async move {
             let mut sent = 0;
             while try_deliver_one(&store, &mailer, &SystemClock, &RetryPolicy::default(), &[]).await.expect("deliver")
@@ -196,6 +142,4 @@ async fn two_outbox_workers_on_postgres_send_each_mail_once() {
     to.dedup();
     assert_eq!(to.len(), 40);
     assert_eq!(sink.received().len(), 40, "no mail twice");
-    store.close().await;
-    db.cleanup().await;
 }

@@ -3,26 +3,25 @@
 //! Dovecot drops the IMAP connections while mail is processed. Every mail
 //! still ends in exactly one issue or comment, and is acknowledged.
 
-mod common;
-
 use std::time::Duration;
 
-use common::dovecot::Dovecot;
-use common::{Imap, TestDb, fake_jira, mail, settings};
-use mailgate::fake_jira::Fault;
+use mailgate_testkit::fake_jira::Fault;
+use mailgate_testkit::{TestApp, TestDb, mail};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
-    common::init();
     for db in TestDb::all().await {
-        let dovecot = Dovecot::start();
-        let jira = fake_jira().await;
+        let app = TestApp::builder()
+            .db(db)
+            .with_imap()
+            .set("jira.timeout_secs", 1)
+            .set("inbound.max_attempts", 100)
+            .set("mailboxes.0.poll_interval_secs", 1)
+            .spawn()
+            .await;
+        let jira = &app.jira;
         jira.seed_issue("HELP", "Long thread");
-        let mut s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
-        s.jira.timeout_secs = 1;
-        s.inbound.max_attempts = 100;
-        s.mailboxes[0].poll_interval_secs = 1;
-        let mut imap = Imap::connect(dovecot.port).await;
+        let mut imap = app.imap().await;
         for n in 0..8 {
             imap.append(&mail(&format!("f{n}@c.test"), "a@c.test", "help@corp.test", &format!("Faulty {n}"), "", "x"))
                 .await;
@@ -38,7 +37,7 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
             ))
             .await;
         }
-        imap.append(&common::fixture("with-attachments.eml")).await;
+        imap.append(&mailgate_testkit::fixture("with-attachments.eml")).await;
         jira.fail_share(
             35,
             vec![
@@ -50,37 +49,32 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
             7,
         );
 
-        let service = mailgate::app::Service::start(&s).await.expect("service");
+        let service = app.start_service().await;
         for _ in 0..4 {
             tokio::time::sleep(Duration::from_millis(700)).await;
-            dovecot.kick();
+            app.dovecot().kick();
         }
-        let done = common::wait_until(Duration::from_secs(120), || async {
-            let mut probe = Imap::connect(dovecot.port).await;
-            let processed = probe.counts("Processed").await;
-            probe.logout().await;
-            processed.0 == 13
-        })
-        .await;
+        let done =
+            mailgate_testkit::wait_until(Duration::from_secs(120), || async { app.imap_counts("Processed").await.0 == 13 })
+                .await;
         service.shutdown().await;
         jira.clear_faults();
 
-        assert!(done, "{}: all 13 mails acknowledged", db.label);
+        assert!(done, "{}: all 13 mails acknowledged", app.label());
         let mut summaries: Vec<String> = jira.issues().into_iter().map(|i| i.summary).collect();
         summaries.sort();
         let mut want: Vec<String> = (0..8).map(|n| format!("Faulty {n}")).collect();
         want.push("Long thread".into());
         want.push("VPN does not connect".into());
         want.sort();
-        assert_eq!(summaries, want, "{}: one issue per new mail", db.label);
+        assert_eq!(summaries, want, "{}: one issue per new mail", app.label());
         let thread = jira.issue("HELP-1").expect("HELP-1");
-        assert_eq!(thread.comments.len(), 4, "{}: one comment per reply", db.label);
+        assert_eq!(thread.comments.len(), 4, "{}: one comment per reply", app.label());
         let vpn = jira.issues().into_iter().find(|i| i.summary == "VPN does not connect").expect("vpn");
-        assert_eq!(vpn.attachments.len(), 2, "{}: attachments once", db.label);
-        let mut imap = Imap::connect(dovecot.port).await;
+        assert_eq!(vpn.attachments.len(), 2, "{}: attachments once", app.label());
+        let mut imap = app.imap().await;
         assert_eq!(imap.counts("INBOX").await, (0, 0));
         assert_eq!(imap.counts("Processed").await, (13, 0));
         imap.logout().await;
-        db.cleanup().await;
     }
 }

@@ -1,24 +1,20 @@
 //! The audit trail (per mail: decision, sender, Jira calls, outcome), log
 //! filters, and retention by entries and by age.
 
-mod common;
-
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use common::{TestDb, fake_jira, mail, settings};
 use mailgate::clock::{Clock, ManualClock};
-use mailgate::fake_jira::Fault;
-use mailgate::ingest;
-use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
+use mailgate::mailbox::MemoryMailbox;
 use mailgate::store::{AuditFilter, LogFilter};
+use mailgate_testkit::fake_jira::Fault;
+use mailgate_testkit::{TestApp, TestDb, mail};
 
 #[tokio::test]
 async fn each_mail_has_a_trail_of_decisions_and_jira_calls() {
-    common::init();
     for db in TestDb::all().await {
-        let jira = fake_jira().await;
-        let p = common::pipeline(&settings(&db.url, &jira.base_url(), None, "")).await;
+        let app = TestApp::builder().db(db).spawn().await;
+        let (jira, store) = (&app.jira, app.store().await);
         let mailbox = MemoryMailbox::new();
         mailbox.append(&mail("au1@c.test", "ann@c.test", "help@corp.test", "Audit me", "", "x"));
         mailbox.append(&mail(
@@ -30,18 +26,15 @@ async fn each_mail_has_a_trail_of_decisions_and_jira_calls() {
             "x",
         ));
         jira.fail_next(1, Fault::Status(503), Some("POST /rest/api/3/issue$"));
-        let c = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), None);
-        let mut source = c.connect().await.expect("connect");
         for _ in 0..20 {
-            ingest::cycle(&p, source.as_mut(), "support").await.expect("cycle");
+            app.pass(&mailbox).await;
             if jira.issues().len() == 1 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
 
-        let trail = p
-            .store
+        let trail = store
             .audit_entries(&AuditFilter { message_id: Some("au1@c.test".into()), limit: 100, ..Default::default() })
             .await
             .expect("audit");
@@ -50,7 +43,7 @@ async fn each_mail_has_a_trail_of_decisions_and_jira_calls() {
             steps,
             vec!["decide", "sender", "jira", "decide", "sender", "jira", "outcome"],
             "{}: {trail:?}",
-            db.label
+            app.label()
         );
         assert!(trail[0].detail.contains("from ann@c.test: create in HELP"), "{}", trail[0].detail);
         assert_eq!(trail[1].detail, "no sender lookup configured");
@@ -61,29 +54,26 @@ async fn each_mail_has_a_trail_of_decisions_and_jira_calls() {
         );
         assert!(trail[5].detail.contains("issue HELP-1 created"), "{}", trail[5].detail);
         assert_eq!(trail[6].detail, "done create HELP-1");
-        let ignored = p
-            .store
+        let ignored = store
             .audit_entries(&AuditFilter { message_id: Some("au2@c.test".into()), limit: 100, ..Default::default() })
             .await
             .expect("audit");
         assert!(ignored[0].detail.contains("ignore: auto-submitted"), "{ignored:?}");
 
         let by_issue =
-            p.store.log_entries(&LogFilter { issue: Some("HELP-1".into()), ..Default::default() }).await.expect("log");
+            store.log_entries(&LogFilter { issue: Some("HELP-1".into()), ..Default::default() }).await.expect("log");
         assert_eq!(by_issue.len(), 1);
         let ok =
-            p.store.log_entries(&LogFilter { status: Some("ok".into()), ..Default::default() }).await.expect("log");
+            store.log_entries(&LogFilter { status: Some("ok".into()), ..Default::default() }).await.expect("log");
         assert_eq!(ok.len(), 2);
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn retention_keeps_the_newest_entries_within_the_age() {
-    common::init();
     for db in TestDb::all().await {
-        let store = mailgate::store::Store::connect(&db.url).await.expect("store");
+        let app = TestApp::builder().db(db).spawn().await;
+        let store = app.store().await;
         let clock = ManualClock::at(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("time"));
         let day = 86_400_000;
         // Ten entries, one a day.
@@ -98,11 +88,9 @@ async fn retention_keeps_the_newest_entries_within_the_age() {
         let deleted = store.enforce_retention(3, 5 * day, clock.now_ms()).await.expect("retention");
         let left = store.audit_entries(&AuditFilter { limit: 100, ..Default::default() }).await.expect("audit");
         let details: Vec<&str> = left.iter().map(|e| e.detail.as_str()).collect();
-        assert_eq!(details, vec!["entry 7", "entry 8", "entry 9"], "{}", db.label);
+        assert_eq!(details, vec!["entry 7", "entry 8", "entry 9"], "{}", app.label());
         assert_eq!(deleted, 7);
         // Applying it again deletes nothing more.
         assert_eq!(store.enforce_retention(3, 5 * day, clock.now_ms()).await.expect("retention"), 0);
-        store.close().await;
-        db.cleanup().await;
     }
 }
