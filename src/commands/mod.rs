@@ -15,7 +15,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         #[cfg(feature = "sandbox")]
         Command::Demo { db } => crate::demo::run(db).await,
         #[cfg(not(feature = "sandbox"))]
-        Command::Demo { .. } => anyhow::bail!("this mailgate was built without the `sandbox` feature, which `demo` needs"),
+        Command::Demo { .. } => {
+            anyhow::bail!("this mailgate was built without the `sandbox` feature, which `demo` needs")
+        }
         Command::Token(cmd) => {
             let settings = Settings::load(&cli.config)?;
             token::run(&settings, cmd).await

@@ -1,68 +1,47 @@
 //! The admin HTTP API (token set/status/verify/clear behind a bearer key,
 //! health) and `mailgate doctor`.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{JIRA_TOKEN, JIRA_USER, TestDb};
-use mailgate::fake_jira::{FakeAuth, FakeJira};
 use mailgate::http::AdminState;
+use mailgate_testkit::fake_jira::FakeAuth;
+use mailgate_testkit::{JIRA_TOKEN, JIRA_USER, TestApp};
 use secrecy::SecretString;
 
 const ADMIN_USER: &str = "admin@example.test";
 const ADMIN_TOKEN: &str = "ATATT-admin-api-5e6f7a8b";
 const API_KEY: &str = "admin-api-key-0123456789";
 
-fn config_text(db_url: &str, jira_url: &str, key_file: &std::path::Path) -> String {
-    format!(
-        r#"
-[database]
-url = "{db_url}"
-[jira]
-flavor = "cloud"
-base_url = "{jira_url}"
-auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
-timeout_secs = 5
-[secrets]
-master_key_file = "{}"
+/// Projects HELP and VIP, the workaround token accepted, a master key;
+/// VIP mail creates users, other mail gets the default reporter.
+async fn admin_app() -> TestApp {
+    TestApp::builder()
+        .jira_projects(&["HELP", "VIP"])
+        .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
+        .master_key(&"cd".repeat(32))
+        .unset("jira.max_retries")
+        .unset("inbound")
+        .unset("routing")
+        .toml(
+            r#"
 [[routing.rules]]
 domain = "vip.test"
 project = "VIP"
 sender_policy = "create-user"
 [routing]
-default = {{ project = "HELP", sender_policy = "default-reporter" }}
+default = { project = "HELP", sender_policy = "default-reporter" }
 "#,
-        key_file.display()
-    )
-}
-
-async fn jira() -> FakeJira {
-    FakeJira::start(
-        &["HELP", "VIP"],
-        vec![
-            FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() },
-            FakeAuth::Basic { user: ADMIN_USER.into(), secret: ADMIN_TOKEN.into() },
-        ],
-    )
-    .await
-    .expect("jira")
+        )
+        .spawn()
+        .await
 }
 
 #[tokio::test]
 async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira = jira().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key_file = dir.path().join("k");
-    std::fs::write(&key_file, "cd".repeat(32)).expect("key");
-    let settings =
-        mailgate::config::Settings::from_toml_with_env(&config_text(&db.url, &jira.base_url(), &key_file), Vec::new())
-            .expect("settings");
-    let store = mailgate::store::Store::connect(&db.url).await.expect("store");
-    let tokens =
-        mailgate::app::token_service(&settings, store, Arc::new(mailgate::clock::SystemClock)).expect("tokens");
+    let app = admin_app().await;
+    let jira = &app.jira;
+    let store = mailgate::store::Store::connect(app.db_url()).await.expect("store");
+    let tokens = app.token_service(store, Arc::new(mailgate::clock::SystemClock));
     let state = AdminState {
         tokens: Arc::new(tokens),
         api_key: Arc::new(SecretString::from(API_KEY)),
@@ -139,19 +118,11 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_prints_what_is_missing() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira = jira().await;
+    let app = admin_app().await;
+    let jira = &app.jira;
     jira.deny_permissions(&["ADMINISTER", "MODIFY_REPORTER"]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key_file = dir.path().join("k");
-    std::fs::write(&key_file, "cd".repeat(32)).expect("key");
-    let config = dir.path().join("mailgate.toml");
-    std::fs::write(&config, config_text(&db.url, &jira.base_url(), &key_file)).expect("config");
-    let bin = env!("CARGO_BIN_EXE_mailgate");
-    let mut set = std::process::Command::new(bin)
-        .arg("--config")
-        .arg(&config)
+    let mut set = app
+        .command(crate::MAILGATE)
         .args(["token", "set", "--user", ADMIN_USER])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -161,7 +132,7 @@ async fn doctor_prints_what_is_missing() {
     set.stdin.take().expect("stdin").write_all(ADMIN_TOKEN.as_bytes()).expect("write");
     assert!(set.wait().expect("wait").success());
 
-    let out = std::process::Command::new(bin).arg("--config").arg(&config).arg("doctor").output().expect("doctor");
+    let out = app.command(crate::MAILGATE).arg("doctor").output().expect("doctor");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "missing permissions fail the doctor: {text}");
     let line =
@@ -176,6 +147,6 @@ async fn doctor_prints_what_is_missing() {
     assert!(!text.contains(ADMIN_TOKEN));
 
     jira.deny_permissions(&[]);
-    let out = std::process::Command::new(bin).arg("--config").arg(&config).arg("doctor").output().expect("doctor");
+    let out = app.command(crate::MAILGATE).arg("doctor").output().expect("doctor");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -63,8 +63,7 @@ async fn each_mail_has_a_trail_of_decisions_and_jira_calls() {
         let by_issue =
             store.log_entries(&LogFilter { issue: Some("HELP-1".into()), ..Default::default() }).await.expect("log");
         assert_eq!(by_issue.len(), 1);
-        let ok =
-            store.log_entries(&LogFilter { status: Some("ok".into()), ..Default::default() }).await.expect("log");
+        let ok = store.log_entries(&LogFilter { status: Some("ok".into()), ..Default::default() }).await.expect("log");
         assert_eq!(ok.len(), 2);
     }
 }

@@ -3,32 +3,20 @@
 
 use std::process::Command;
 
+use mailgate_testkit::TestApp;
+
 fn mailgate() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mailgate"))
+    Command::new(crate::MAILGATE)
 }
 
-fn write_config(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
-    let path = dir.join("mailgate.toml");
-    std::fs::write(&path, body).expect("write config");
-    path
-}
-
-fn minimal_config(dir: &std::path::Path) -> String {
-    format!(
-        r#"
-[database]
-url = "sqlite://{}/mg.db"
-[jira]
-flavor = "cloud"
-base_url = "http://127.0.0.1:9"
-auth = {{ kind = "basic", user = "bot@x.test", secret = "never-called" }}
-[inbound]
-own_addresses = ["help@corp.test"]
-[routing]
-default = {{ project = "HELP" }}
-"#,
-        dir.display()
-    )
+/// A configuration whose Jira is never called (nothing listens there).
+async fn offline_app() -> TestApp {
+    TestApp::builder()
+        .mailgate_defaults()
+        .set("jira.base_url", "http://127.0.0.1:9")
+        .set_toml("jira.auth", r#"{ kind = "basic", user = "bot@x.test", secret = "never-called" }"#)
+        .spawn()
+        .await
 }
 
 #[test]
@@ -42,15 +30,13 @@ fn demo_runs_the_pipeline_on_the_sample_mails() {
     assert!(stdout.contains("7 mails stored, 7 processed, 7 acknowledged"), "{stdout}");
 }
 
-#[test]
-fn replay_dry_run_prints_one_json_object_per_mail_without_calling_jira() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), &minimal_config(dir.path()));
+#[tokio::test]
+async fn replay_dry_run_prints_one_json_object_per_mail_without_calling_jira() {
+    let app = offline_app().await;
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/src/demo/mails");
-    let out = mailgate()
-        .args(["--config"])
-        .arg(&config)
+    let out = app
+        .command(crate::MAILGATE)
         .args(["replay", "--dry-run", "--format", "json"])
         .arg(format!("{fixtures}/with-attachments.eml"))
         .arg(format!("{demo}/05-out-of-office.eml"))
@@ -82,11 +68,14 @@ fn replay_dry_run_prints_one_json_object_per_mail_without_calling_jira() {
     assert!(!reports[2]["body"].as_str().unwrap_or("").contains("We are on our way"), "quoted text is cut");
 }
 
-#[test]
-fn a_bad_config_is_a_clear_error_naming_the_key() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let bad = minimal_config(dir.path()).replace("flavor = \"cloud\"", "flavor = \"cloudy\"");
-    let config = write_config(dir.path(), &bad);
+#[tokio::test]
+async fn a_bad_config_is_a_clear_error_naming_the_key() {
+    let app = offline_app().await;
+    let good = std::fs::read_to_string(app.config_path()).expect("config");
+    let bad = good.replace("flavor = \"cloud\"", "flavor = \"cloudy\"");
+    assert_ne!(bad, good, "the flavor line is in the config");
+    let config = app.dir().join("bad.toml");
+    std::fs::write(&config, bad).expect("write config");
     let out = mailgate().arg("--config").arg(&config).arg("migrate").output().expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -112,13 +101,14 @@ fn the_readme_configuration_example_is_valid() {
     assert!(settings.smtp.is_some() && settings.admin.listen.is_some());
 }
 
-#[test]
-fn migrate_creates_the_sqlite_file_and_log_reads_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), &minimal_config(dir.path()));
-    let out = mailgate().arg("--config").arg(&config).arg("migrate").output().expect("runs");
+#[tokio::test]
+async fn migrate_creates_the_sqlite_file_and_log_reads_it() {
+    let app = offline_app().await;
+    let db_file = app.sqlite_path().expect("a SQLite file");
+    assert!(!db_file.exists(), "nothing has opened the database yet");
+    let out = app.command(crate::MAILGATE).arg("migrate").output().expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(dir.path().join("mg.db").exists());
-    let log = mailgate().arg("--config").arg(&config).arg("log").output().expect("runs");
+    assert!(db_file.exists());
+    let log = app.command(crate::MAILGATE).arg("log").output().expect("runs");
     assert!(log.status.success(), "{}", String::from_utf8_lossy(&log.stderr));
 }

@@ -54,9 +54,10 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
             tokio::time::sleep(Duration::from_millis(700)).await;
             app.dovecot().kick();
         }
-        let done =
-            mailgate_testkit::wait_until(Duration::from_secs(120), || async { app.imap_counts("Processed").await.0 == 13 })
-                .await;
+        let done = mailgate_testkit::wait_until(Duration::from_secs(120), || async {
+            app.imap_counts("Processed").await.0 == 13
+        })
+        .await;
         service.shutdown().await;
         jira.clear_faults();
 

@@ -1,91 +1,50 @@
 //! The workaround user: sender lookup and creation, JSM customers, the
 //! identity cache, holding mail on a rejected token, expiry warnings.
 
-mod common;
-
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::{JIRA_TOKEN, JIRA_USER, TestDb, mail};
-use mailgate::clock::{Clock, ManualClock};
-use mailgate::config::Settings;
+use mailgate::clock::ManualClock;
 use mailgate::domain::EmailAddress;
-use mailgate::fake_jira::{FakeAuth, FakeJira};
-use mailgate::ingest;
-use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use mailgate::pipeline::{Pipeline, RowOutcome};
+use mailgate::mailbox::MemoryMailbox;
+use mailgate::pipeline::RowOutcome;
+use mailgate_testkit::fake_jira::FakeAuth;
+use mailgate_testkit::{TestApp, TestAppBuilder, TestDb, mail};
 use secrecy::SecretString;
 
 const ADMIN_USER: &str = "admin@example.test";
 const ADMIN_TOKEN: &str = "ATATT-workaround-7d1c0ffee";
 
-struct Env {
-    jira: FakeJira,
-    settings: Settings,
-    _key_dir: tempfile::TempDir,
+/// Fake Jira (HELP and SD) that accepts the app credentials and the
+/// workaround token; a master key; an identity cache of an hour; `rules`
+/// TOML for routing.
+fn identity_app(db: TestDb, rules: &str) -> TestAppBuilder {
+    TestApp::builder()
+        .db(db)
+        .jira_projects(&["HELP", "SD"])
+        .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
+        .master_key(&"ab".repeat(32))
+        .set("jira.max_retries", 0)
+        .set("identity.cache_ttl_secs", 3600)
+        .unset("routing")
+        .toml(rules)
 }
 
-/// Fake Jira that accepts the app credentials and the workaround token; a
-/// master key file; `rules` TOML for routing.
-async fn env(db: &TestDb, rules: &str) -> Env {
-    let jira = FakeJira::start(
-        &["HELP", "SD"],
-        vec![
-            FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() },
-            FakeAuth::Basic { user: ADMIN_USER.into(), secret: ADMIN_TOKEN.into() },
-        ],
-    )
-    .await
-    .expect("fake jira");
-    jira.add_group("jira-users");
-    jira.add_group("customers-team");
-    jira.add_service_desk("7", "SD");
-    let key_dir = tempfile::tempdir().expect("tempdir");
-    let key_file = key_dir.path().join("master.key");
-    std::fs::write(&key_file, "ab".repeat(32)).expect("key");
-    let text = format!(
-        r#"
-[database]
-url = "{}"
-[jira]
-flavor = "cloud"
-base_url = "{}"
-auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
-timeout_secs = 5
-max_retries = 0
-[secrets]
-master_key_file = "{}"
-[identity]
-cache_ttl_secs = 3600
-[inbound]
-own_addresses = ["help@corp.test"]
-retry_base_ms = 50
-{rules}
-"#,
-        db.url,
-        jira.base_url(),
-        key_file.display()
-    );
-    let settings = Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
-    Env { jira, settings, _key_dir: key_dir }
+/// Start it, with two groups and service desk 7 (project SD) in Jira.
+async fn spawn(builder: TestAppBuilder) -> TestApp {
+    let app = builder.spawn().await;
+    app.jira.add_group("jira-users");
+    app.jira.add_group("customers-team");
+    app.jira.add_service_desk("7", "SD");
+    app
 }
 
-async fn pipeline_at(settings: &Settings, clock: Arc<dyn Clock>) -> Pipeline {
-    mailgate::app::build_pipeline(settings, clock).await.expect("pipeline")
-}
-
-async fn set_token(p: &Pipeline, token: &str) {
-    let tokens = p.identity.as_ref().expect("identity");
-    tokens
+async fn set_token(app: &TestApp, token: &str) {
+    app.tokens()
+        .await
         .set(&EmailAddress::parse(ADMIN_USER).expect("email"), &SecretString::from(token.to_string()), None)
         .await
         .expect("token set");
-}
-
-async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) -> ingest::CycleStats {
-    let c = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), Some("Failed"));
-    let mut source = c.connect().await.expect("connect");
-    ingest::cycle(p, source.as_mut(), "support").await.expect("cycle")
 }
 
 const CREATE_USER_RULES: &str = r#"
@@ -95,69 +54,61 @@ default = { project = "HELP", sender_policy = "create-user", groups = ["jira-use
 
 #[tokio::test]
 async fn an_unknown_sender_becomes_exactly_one_user_in_each_group() {
-    common::init();
     for db in TestDb::all().await {
-        let e = env(&db, CREATE_USER_RULES).await;
-        let p = pipeline_at(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
-        set_token(&p, ADMIN_TOKEN).await;
+        let app = spawn(identity_app(db, CREATE_USER_RULES)).await;
+        set_token(&app, ADMIN_TOKEN).await;
         let mailbox = MemoryMailbox::new();
         mailbox.append(&mail("u1@c.test", "Nora New <nora@newco.test>", "help@corp.test", "First", "", "one"));
         mailbox.append(&mail("u2@c.test", "Nora New <nora@newco.test>", "help@corp.test", "Second", "", "two"));
 
-        pass(&p, &mailbox).await;
+        app.pass(&mailbox).await;
 
-        let users = e.jira.users();
+        let users = app.jira.users();
         let nora: Vec<_> = users.iter().filter(|u| u.email == "nora@newco.test").collect();
-        assert_eq!(nora.len(), 1, "exactly one user ({})", db.label);
+        assert_eq!(nora.len(), 1, "exactly one user ({})", app.label());
         let mut groups = nora[0].groups.clone();
         groups.sort();
         assert_eq!(groups, vec!["customers-team".to_string(), "jira-users".to_string()]);
-        assert_eq!(e.jira.calls().iter().filter(|c| *c == "POST /rest/api/3/user").count(), 1);
-        assert_eq!(e.jira.count_calls("POST /rest/api/3/group/user"), 2);
-        let issues = e.jira.issues();
+        assert_eq!(app.jira.calls().iter().filter(|c| *c == "POST /rest/api/3/user").count(), 1);
+        assert_eq!(app.jira.count_calls("POST /rest/api/3/group/user"), 2);
+        let issues = app.jira.issues();
         assert_eq!(issues.len(), 2);
         for i in &issues {
             assert_eq!(i.reporter.as_ref().and_then(|r| r["accountId"].as_str()), Some(nora[0].account_id.as_str()));
         }
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_known_sender_is_looked_up_once_within_the_ttl() {
-    common::init();
-    let db = TestDb::sqlite();
-    let e = env(&db, CREATE_USER_RULES).await;
-    let account = e.jira.add_user("olga@known.test", "Olga Known");
     let clock = Arc::new(ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).single().expect("time")));
-    let p = pipeline_at(&e.settings, clock.clone()).await;
-    set_token(&p, ADMIN_TOKEN).await;
+    let app = spawn(identity_app(TestDb::sqlite(), CREATE_USER_RULES).clock(clock.clone())).await;
+    let account = app.jira.add_user("olga@known.test", "Olga Known");
+    set_token(&app, ADMIN_TOKEN).await;
     let mailbox = MemoryMailbox::new();
     mailbox.append(&mail("k1@c.test", "olga@known.test", "help@corp.test", "One", "", "x"));
     mailbox.append(&mail("k2@c.test", "olga@known.test", "help@corp.test", "Two", "", "x"));
 
-    pass(&p, &mailbox).await;
+    app.pass(&mailbox).await;
 
-    assert_eq!(e.jira.count_calls("GET /rest/api/3/user/search"), 1, "the second mail used the cache");
+    assert_eq!(app.jira.count_calls("GET /rest/api/3/user/search"), 1, "the second mail used the cache");
     assert_eq!(
-        e.jira.calls().iter().filter(|c| *c == "POST /rest/api/3/user").count(),
+        app.jira.calls().iter().filter(|c| *c == "POST /rest/api/3/user").count(),
         0,
         "known users are not created"
     );
-    for i in e.jira.issues() {
+    for i in app.jira.issues() {
         assert_eq!(i.reporter.as_ref().and_then(|r| r["accountId"].as_str()), Some(account.as_str()));
     }
     // After the TTL the sender is looked up again.
     clock.advance(Duration::seconds(3601));
     mailbox.append(&mail("k3@c.test", "olga@known.test", "help@corp.test", "Three", "", "x"));
-    pass(&p, &mailbox).await;
-    assert_eq!(e.jira.count_calls("GET /rest/api/3/user/search"), 2);
+    app.pass(&mailbox).await;
+    assert_eq!(app.jira.count_calls("GET /rest/api/3/user/search"), 2);
 }
 
 #[tokio::test]
 async fn a_jsm_rule_files_the_request_for_a_new_customer() {
-    common::init();
     for db in TestDb::all().await {
         let rules = r#"
 [[routing.rules]]
@@ -169,9 +120,8 @@ sender_policy = "create-customer"
 [routing]
 default = { project = "HELP" }
 "#;
-        let e = env(&db, rules).await;
-        let p = pipeline_at(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
-        set_token(&p, ADMIN_TOKEN).await;
+        let app = spawn(identity_app(db, rules)).await;
+        set_token(&app, ADMIN_TOKEN).await;
         let mailbox = MemoryMailbox::new();
         mailbox.append(&mail(
             "j1@c.test",
@@ -182,20 +132,20 @@ default = { project = "HELP" }
             "Please.",
         ));
 
-        pass(&p, &mailbox).await;
+        app.pass(&mailbox).await;
 
-        let customers: Vec<_> = e.jira.users().into_iter().filter(|u| u.email == "pia@outside.test").collect();
-        assert_eq!(customers.len(), 1, "{}", db.label);
+        let customers: Vec<_> = app.jira.users().into_iter().filter(|u| u.email == "pia@outside.test").collect();
+        assert_eq!(customers.len(), 1, "{}", app.label());
         assert_eq!(customers[0].account_type, "customer");
-        assert_eq!(e.jira.count_calls("POST /rest/servicedeskapi/customer"), 1);
-        let desk = e.jira.service_desks().into_iter().find(|d| d.id == "7").expect("desk");
+        assert_eq!(app.jira.count_calls("POST /rest/servicedeskapi/customer"), 1);
+        let desk = app.jira.service_desks().into_iter().find(|d| d.id == "7").expect("desk");
         assert_eq!(desk.customers, vec![customers[0].account_id.clone()]);
-        let issues = e.jira.issues();
+        let issues = app.jira.issues();
         assert_eq!(issues.len(), 1);
         let request = issues[0].request.clone().expect("filed as a customer request");
         assert_eq!(request.on_behalf_of.as_deref(), Some(customers[0].account_id.as_str()));
         assert_eq!(request.request_type, "25");
-        assert_eq!(e.jira.count_calls("POST /rest/api/3/issue"), 0, "not a plain issue");
+        assert_eq!(app.jira.count_calls("POST /rest/api/3/issue"), 0, "not a plain issue");
 
         // A reply becomes a public request comment.
         mailbox.append(&mail(
@@ -206,61 +156,55 @@ default = { project = "HELP" }
             "",
             "Thanks!",
         ));
-        pass(&p, &mailbox).await;
-        let issue = e.jira.issue("SD-1").expect("issue");
+        app.pass(&mailbox).await;
+        let issue = app.jira.issue("SD-1").expect("issue");
         assert_eq!(issue.comments.len(), 1);
         assert_eq!(issue.comments[0].public, Some(true));
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_rejected_token_holds_mail_until_a_working_token_is_set() {
-    common::init();
-    let db = TestDb::sqlite();
-    let mut e = env(&db, CREATE_USER_RULES).await;
-    e.settings.admin.notify = vec![EmailAddress::parse("ops@corp.test").expect("email")];
-    let p = pipeline_at(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
-    set_token(&p, "ATATT-revoked-token").await;
+    // Warnings go out by mail: an SMTP section (nothing is sent here).
+    let builder = identity_app(TestDb::sqlite(), CREATE_USER_RULES)
+        .smtp_nowhere()
+        .set_toml("admin.notify", r#"["ops@corp.test"]"#);
+    let app = spawn(builder).await;
+    set_token(&app, "ATATT-revoked-token").await;
     let mailbox = MemoryMailbox::new();
     mailbox.append(&mail("h1@c.test", "quinn@newco.test", "help@corp.test", "Held", "", "x"));
 
-    let first = pass(&p, &mailbox).await;
+    let first = app.pass(&mailbox).await;
 
     assert!(
         matches!(first.outcomes.as_slice(), [RowOutcome::Retry(r)] if r.starts_with("held:")),
         "{:?}",
         first.outcomes
     );
-    assert!(e.jira.issues().is_empty());
+    assert!(app.jira.issues().is_empty());
     assert!(mailbox.mails().iter().all(|m| !m.seen), "held mail is not acknowledged");
-    let tokens = p.identity.as_ref().expect("identity");
-    let status = tokens.status().await.expect("status");
+    let status = app.tokens().await.status().await.expect("status");
     assert_eq!(status.state, mailgate::identity::TokenState::Failed);
-    let warnings = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
+    let warnings = app.store().await.outgoing_of_kind("admin-warning").await.expect("outbox");
     assert_eq!(warnings.len(), 1, "admins are warned once, at once");
     // Still held on the next pass, without a new warning.
-    pass(&p, &mailbox).await;
-    assert!(e.jira.issues().is_empty());
-    assert_eq!(p.store.outgoing_of_kind("admin-warning").await.expect("outbox").len(), 1);
+    app.pass(&mailbox).await;
+    assert!(app.jira.issues().is_empty());
+    assert_eq!(app.store().await.outgoing_of_kind("admin-warning").await.expect("outbox").len(), 1);
 
-    set_token(&p, ADMIN_TOKEN).await;
-    pass(&p, &mailbox).await;
+    set_token(&app, ADMIN_TOKEN).await;
+    app.pass(&mailbox).await;
 
-    assert_eq!(e.jira.issues().len(), 1, "processed after token set");
+    assert_eq!(app.jira.issues().len(), 1, "processed after token set");
     assert!(mailbox.mails().iter().all(|m| m.seen));
 }
 
 #[tokio::test]
 async fn expiry_warnings_go_out_once_at_each_threshold() {
-    common::init();
-    let db = TestDb::sqlite();
-    let e = env(&db, CREATE_USER_RULES).await;
     let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("time");
     let clock = Arc::new(ManualClock::at(start));
-    let p = pipeline_at(&e.settings, clock.clone()).await;
-    let tokens = p.identity.clone().expect("identity");
+    let app = spawn(identity_app(TestDb::sqlite(), CREATE_USER_RULES).clock(clock.clone())).await;
+    let tokens = app.tokens().await;
     let expires = (start + Duration::days(40)).date_naive();
     tokens
         .set(&EmailAddress::parse(ADMIN_USER).expect("email"), &SecretString::from(ADMIN_TOKEN), Some(expires))
@@ -291,7 +235,7 @@ async fn expiry_warnings_go_out_once_at_each_threshold() {
     assert_eq!(mailgate::identity::check_expiry(&tokens, &days, &admins).await.expect("check"), vec![0]);
     assert_eq!(tokens.status().await.expect("status").state, mailgate::identity::TokenState::Expired);
 
-    let mails = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
+    let mails = app.store().await.outgoing_of_kind("admin-warning").await.expect("outbox");
     assert_eq!(mails.len(), 2 * 6, "five thresholds and expiry, for each of two admins");
     for d in days {
         let subject = format!("expires in {d} day(s)");
@@ -302,13 +246,10 @@ async fn expiry_warnings_go_out_once_at_each_threshold() {
 
 #[tokio::test]
 async fn a_late_start_sends_only_the_most_urgent_warning() {
-    common::init();
-    let db = TestDb::sqlite();
-    let e = env(&db, CREATE_USER_RULES).await;
     let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("time");
     let clock = Arc::new(ManualClock::at(start));
-    let p = pipeline_at(&e.settings, clock.clone()).await;
-    let tokens = p.identity.clone().expect("identity");
+    let app = spawn(identity_app(TestDb::sqlite(), CREATE_USER_RULES).clock(clock.clone())).await;
+    let tokens = app.tokens().await;
     tokens
         .set(
             &EmailAddress::parse(ADMIN_USER).expect("email"),
@@ -320,23 +261,20 @@ async fn a_late_start_sends_only_the_most_urgent_warning() {
     let admins = vec![EmailAddress::parse("ops@corp.test").expect("a")];
     let newly = mailgate::identity::check_expiry(&tokens, &[30, 14, 7, 3, 1], &admins).await.expect("check");
     assert_eq!(newly, vec![30, 14, 7]);
-    let mails = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
+    let mails = app.store().await.outgoing_of_kind("admin-warning").await.expect("outbox");
     assert_eq!(mails.len(), 1);
     assert!(mails[0].subject.contains("expires in 5 day(s)"), "{}", mails[0].subject);
 }
 
 #[tokio::test]
 async fn cc_addresses_with_accounts_become_watchers() {
-    common::init();
-    let db = TestDb::sqlite();
     let rules = r#"
 [routing]
 default = { project = "HELP", sender_policy = "default-reporter", cc_watchers = true }
 "#;
-    let e = env(&db, rules).await;
-    let boss = e.jira.add_user("boss@corp.test", "The Boss");
-    let p = pipeline_at(&e.settings, Arc::new(mailgate::clock::SystemClock)).await;
-    set_token(&p, ADMIN_TOKEN).await;
+    let app = spawn(identity_app(TestDb::sqlite(), rules)).await;
+    let boss = app.jira.add_user("boss@corp.test", "The Boss");
+    set_token(&app, ADMIN_TOKEN).await;
     let mailbox = MemoryMailbox::new();
     mailbox.append(&mail(
         "w1@c.test",
@@ -347,9 +285,9 @@ default = { project = "HELP", sender_policy = "default-reporter", cc_watchers = 
         "x",
     ));
 
-    pass(&p, &mailbox).await;
+    app.pass(&mailbox).await;
 
-    let issues = e.jira.issues();
+    let issues = app.jira.issues();
     assert_eq!(issues.len(), 1);
     assert_eq!(issues[0].watchers, vec![boss], "only Cc'd people with accounts, never our own address");
     assert!(issues[0].reporter.is_none(), "unknown sender: default reporter (the API user)");
@@ -357,49 +295,35 @@ default = { project = "HELP", sender_policy = "default-reporter", cc_watchers = 
 
 #[tokio::test]
 async fn data_center_resolution_uses_usernames_and_a_bearer_token() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira =
-        FakeJira::start(&["HELP"], vec![FakeAuth::Bearer("app-pat".into()), FakeAuth::Bearer("admin-pat".into())])
-            .await
-            .expect("jira");
+    let app = TestApp::builder()
+        .jira_projects(&["HELP"])
+        .data_center_bearer("app-pat")
+        .jira_accepts_bearer("admin-pat")
+        .mailgate_defaults()
+        .unset("inbound")
+        .master_key(&"ef".repeat(32))
+        .set("identity.token_auth", "bearer")
+        .set_toml(
+            "routing.default",
+            r#"{ project = "HELP", sender_policy = "create-user", groups = ["jira-software-users"] }"#,
+        )
+        .spawn()
+        .await;
+    let jira = &app.jira;
     jira.add_group("jira-software-users");
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("k"), "ef".repeat(32)).expect("key");
-    let text = format!(
-        r#"
-[database]
-url = "{}"
-[jira]
-flavor = "datacenter"
-base_url = "{}"
-auth = {{ kind = "bearer", token = "app-pat" }}
-[secrets]
-master_key_file = "{}"
-[identity]
-token_auth = "bearer"
-[routing]
-default = {{ project = "HELP", sender_policy = "create-user", groups = ["jira-software-users"] }}
-"#,
-        db.url,
-        jira.base_url(),
-        dir.path().join("k").display()
-    );
-    let settings = Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
-    let p = pipeline_at(&settings, Arc::new(mailgate::clock::SystemClock)).await;
-    set_token(&p, "admin-pat").await;
+    set_token(&app, "admin-pat").await;
     let mailbox = MemoryMailbox::new();
     mailbox.append(&mail("dc1@c.test", "Sam Server <sam@dc.test>", "help@corp.test", "On prem", "", "x"));
 
-    pass(&p, &mailbox).await;
+    app.pass(&mailbox).await;
 
     assert_eq!(jira.count_calls("GET /rest/api/2/user/search"), 1);
     let admin = FakeAuth::Bearer("admin-pat".into());
-    let app = FakeAuth::Bearer("app-pat".into());
+    let app_pat = FakeAuth::Bearer("app-pat".into());
     assert_eq!(jira.count_calls_by("GET /rest/api/2/user/search", &admin), 1, "lookups use the workaround token");
     assert_eq!(jira.count_calls_by("POST /rest/api/2/user", &admin), 1, "user creation too");
     assert_eq!(jira.count_calls_by("POST /rest/api/2/group/user", &admin), 1, "and group membership");
-    assert_eq!(jira.count_calls_by("POST /rest/api/2/issue", &app), 1, "issues use the app credentials");
+    assert_eq!(jira.count_calls_by("POST /rest/api/2/issue", &app_pat), 1, "issues use the app credentials");
     assert_eq!(jira.count_calls_by("POST /rest/api/2/issue", &admin), 0);
     assert_eq!(jira.calls().iter().filter(|c| *c == "POST /rest/api/2/user").count(), 1);
     let sam = jira.users().into_iter().find(|u| u.email == "sam@dc.test").expect("created");

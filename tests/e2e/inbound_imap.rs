@@ -2,41 +2,26 @@
 //! PostgreSQL: mail in an IMAP inbox becomes exactly one issue or comment,
 //! and is acknowledged only once that is committed.
 
-mod common;
-
 use std::time::Duration;
 
-use common::dovecot::Dovecot;
-use common::{Imap, TestDb, fake_jira, mail, pipeline, settings};
-use mailgate::fake_jira::Fault;
-use mailgate::ingest;
 use mailgate::jira::adf_to_text;
 use mailgate::mailbox::{ImapConnector, MailConnector};
-use mailgate::pipeline::Pipeline;
-
-/// One pass of the mailbox loop through a fresh IMAP session.
-async fn pass(p: &Pipeline, s: &mailgate::config::Settings) -> ingest::CycleStats {
-    let connector = ImapConnector::new(&s.mailboxes[0]).expect("connector");
-    let mut source = connector.connect().await.expect("imap connects");
-    ingest::cycle(p, source.as_mut(), "support").await.expect("cycle")
-}
+use mailgate_testkit::fake_jira::Fault;
+use mailgate_testkit::{TestApp, TestDb, dovecot, fixture, mail, shared, wait_until};
 
 #[tokio::test]
 async fn a_new_mail_creates_exactly_one_issue_with_its_attachments() {
-    common::init();
     for db in TestDb::all().await {
-        let dovecot = Dovecot::start();
-        let jira = fake_jira().await;
-        let s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
-        let p = pipeline(&s).await;
-        let mut imap = Imap::connect(dovecot.port).await;
-        imap.append(&common::fixture("with-attachments.eml")).await;
+        let app = TestApp::builder().db(db).with_imap().spawn().await;
+        let jira = &app.jira;
+        let mut imap = app.imap().await;
+        imap.append(&fixture("with-attachments.eml")).await;
 
-        let stats = pass(&p, &s).await;
+        let stats = app.pass_imap().await;
 
-        assert_eq!(stats.stored, 1, "{}", db.label);
+        assert_eq!(stats.stored, 1, "{}", app.label());
         let issues = jira.issues();
-        assert_eq!(issues.len(), 1, "{}", db.label);
+        assert_eq!(issues.len(), 1, "{}", app.label());
         let issue = &issues[0];
         assert_eq!(issue.key, "HELP-1");
         assert_eq!(issue.summary, "VPN does not connect");
@@ -48,32 +33,27 @@ async fn a_new_mail_creates_exactly_one_issue_with_its_attachments() {
         names.sort();
         assert_eq!(names, vec!["R\u{e9}sum\u{e9} VPN.pdf", "screen shot.png"]);
         let png = issue.attachments.iter().find(|a| a.filename.ends_with(".png")).expect("png");
-        assert_eq!(png.data, common::fixture("png.bin"));
+        assert_eq!(png.data, fixture("png.bin"));
         assert_eq!(png.mime_type, "image/png");
         assert_eq!(jira.count_calls("POST /rest/api/3/issue/HELP-1/attachments"), 2);
         // Acknowledged: moved to Processed, marked seen, nothing left in INBOX.
-        assert_eq!(imap.counts("INBOX").await, (0, 0), "{}", db.label);
-        assert_eq!(imap.counts("Processed").await, (1, 0), "{}", db.label);
+        assert_eq!(imap.counts("INBOX").await, (0, 0), "{}", app.label());
+        assert_eq!(imap.counts("Processed").await, (1, 0), "{}", app.label());
 
         // A second pass finds nothing new and creates nothing.
-        let again = pass(&p, &s).await;
+        let again = app.pass_imap().await;
         assert_eq!((again.stored, again.processed), (0, 0));
         assert_eq!(jira.issues().len(), 1);
         imap.logout().await;
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn replies_by_subject_key_and_by_in_reply_to_become_comments() {
-    common::init();
     for db in TestDb::all().await {
-        let dovecot = Dovecot::start();
-        let jira = fake_jira().await;
-        let s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
-        let p = pipeline(&s).await;
-        let mut imap = Imap::connect(dovecot.port).await;
+        let app = TestApp::builder().db(db).with_imap().spawn().await;
+        let jira = &app.jira;
+        let mut imap = app.imap().await;
         imap.append(&mail(
             "orig@customer.test",
             "Dana <dana@customer.test>",
@@ -83,7 +63,7 @@ async fn replies_by_subject_key_and_by_in_reply_to_become_comments() {
             "Screen is black.",
         ))
         .await;
-        pass(&p, &s).await;
+        app.pass_imap().await;
         assert_eq!(jira.issues().len(), 1);
 
         imap.append(&mail(
@@ -105,31 +85,26 @@ async fn replies_by_subject_key_and_by_in_reply_to_become_comments() {
             "Now it works.",
         ))
         .await;
-        let stats = pass(&p, &s).await;
-        assert_eq!(stats.processed, 2, "{}", db.label);
+        let stats = app.pass_imap().await;
+        assert_eq!(stats.processed, 2, "{}", app.label());
 
         let issues = jira.issues();
-        assert_eq!(issues.len(), 1, "replies must not create issues ({})", db.label);
+        assert_eq!(issues.len(), 1, "replies must not create issues ({})", app.label());
         let comments: Vec<String> = issues[0].comments.iter().map(|c| adf_to_text(&c.body)).collect();
         assert_eq!(comments.len(), 2, "{comments:?}");
         assert!(comments[0].contains("Still black.") && !comments[0].contains("old"), "{comments:?}");
         assert!(comments[1].contains("Now it works."), "{comments:?}");
         assert_eq!(imap.counts("Processed").await, (3, 0));
         imap.logout().await;
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn auto_replies_bounces_own_mail_and_duplicates_create_nothing() {
-    common::init();
     for db in TestDb::all().await {
-        let dovecot = Dovecot::start();
-        let jira = fake_jira().await;
-        let s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
-        let p = pipeline(&s).await;
-        let mut imap = Imap::connect(dovecot.port).await;
+        let app = TestApp::builder().db(db).with_imap().spawn().await;
+        let jira = &app.jira;
+        let mut imap = app.imap().await;
         imap.append(&mail(
             "ooo@customer.test",
             "eve@customer.test",
@@ -139,22 +114,22 @@ async fn auto_replies_bounces_own_mail_and_duplicates_create_nothing() {
             "Away.",
         ))
         .await;
-        imap.append(&common::shared("corpora/sisimai-set-of-emails/maildir/bsd/rfc3464-01.eml")).await;
+        imap.append(&shared("corpora/sisimai-set-of-emails/maildir/bsd/rfc3464-01.eml")).await;
         imap.append(&mail("own@corp.test", "help@corp.test", "help@corp.test", "Loop?", "", "Our own mail.")).await;
         let once = mail("dup@customer.test", "fred@customer.test", "help@corp.test", "Same mail twice", "", "Hello.");
         imap.append(&once).await;
         imap.append(&once).await;
 
-        let stats = pass(&p, &s).await;
+        let stats = app.pass_imap().await;
 
-        assert_eq!(stats.processed, 5, "{}", db.label);
+        assert_eq!(stats.processed, 5, "{}", app.label());
         let issues = jira.issues();
-        assert_eq!(issues.len(), 1, "only the duplicated mail creates an issue, once ({})", db.label);
+        assert_eq!(issues.len(), 1, "only the duplicated mail creates an issue, once ({})", app.label());
         assert_eq!(issues[0].summary, "Same mail twice");
         assert_eq!(jira.count_calls("POST /rest/api/3/issue"), 1);
         // Ignored mails are acknowledged too.
         assert_eq!(imap.counts("Processed").await, (5, 0));
-        let log = p.store.recent_log(10).await.expect("log");
+        let log = app.store().await.recent_log(10).await.expect("log");
         let reasons: Vec<String> = log.iter().filter_map(|e| e.detail.clone()).collect();
         assert!(reasons.iter().any(|r| r.contains("Auto-Submitted")), "{reasons:?}");
         assert!(reasons.iter().any(|r| r.contains("our own address")), "{reasons:?}");
@@ -164,25 +139,19 @@ async fn auto_replies_bounces_own_mail_and_duplicates_create_nothing() {
             "{reasons:?}"
         );
         imap.logout().await;
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_mail_is_not_acknowledged_until_jira_has_it() {
-    common::init();
-    let db = TestDb::sqlite();
-    let dovecot = Dovecot::start();
-    let jira = fake_jira().await;
-    let s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
-    let p = pipeline(&s).await;
-    let mut imap = Imap::connect(dovecot.port).await;
+    let app = TestApp::builder().with_imap().spawn().await;
+    let jira = &app.jira;
+    let mut imap = app.imap().await;
     imap.append(&mail("slow@customer.test", "gina@customer.test", "help@corp.test", "Jira is down", "", "Hello."))
         .await;
     jira.fail_next(10, Fault::Status(503), Some("POST /rest/api/3/issue"));
 
-    let first = pass(&p, &s).await;
+    let first = app.pass_imap().await;
 
     assert_eq!(first.stored, 1);
     assert!(jira.issues().is_empty());
@@ -190,8 +159,8 @@ async fn a_mail_is_not_acknowledged_until_jira_has_it() {
     assert_eq!(imap.counts("Processed").await, (0, 0));
 
     jira.clear_faults();
-    let recovered = common::wait_until(Duration::from_secs(20), || async {
-        pass(&p, &s).await;
+    let recovered = wait_until(Duration::from_secs(20), || async {
+        app.pass_imap().await;
         !jira.issues().is_empty()
     })
     .await;
@@ -204,30 +173,21 @@ async fn a_mail_is_not_acknowledged_until_jira_has_it() {
 
 #[tokio::test]
 async fn idle_picks_up_a_new_mail_without_waiting_for_the_poll_interval() {
-    common::init();
-    let db = TestDb::sqlite();
-    let dovecot = Dovecot::start();
-    let jira = fake_jira().await;
     // Poll interval 300 s: only IDLE can bring the mail in within the bound below.
-    let s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
-    assert_eq!(s.mailboxes[0].poll_interval_secs, 300);
-    let service = mailgate::app::Service::start(&s).await.expect("service starts");
+    let app = TestApp::builder().with_imap().spawn().await;
+    let jira = &app.jira;
+    assert_eq!(app.settings().mailboxes[0].poll_interval_secs, 300);
+    let service = app.start_service().await;
     // Let the service connect, find the inbox empty and enter IDLE.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut imap = Imap::connect(dovecot.port).await;
+    let mut imap = app.imap().await;
     imap.append(&mail("idle@customer.test", "hank@customer.test", "help@corp.test", "Pushed by IDLE", "", "Hi.")).await;
 
-    let created = common::wait_until(Duration::from_secs(30), || async { !jira.issues().is_empty() }).await;
+    let created = wait_until(Duration::from_secs(30), || async { !jira.issues().is_empty() }).await;
 
     assert!(created, "IDLE delivered the mail long before the 300 s poll");
     assert_eq!(jira.issues()[0].summary, "Pushed by IDLE");
-    let acked = common::wait_until(Duration::from_secs(10), || async {
-        let mut probe = Imap::connect(dovecot.port).await;
-        let counts = probe.counts("Processed").await;
-        probe.logout().await;
-        counts == (1, 0)
-    })
-    .await;
+    let acked = wait_until(Duration::from_secs(10), || async { app.imap_counts("Processed").await == (1, 0) }).await;
     assert!(acked, "the mail was acknowledged once the issue existed");
     service.shutdown().await;
     imap.logout().await;
@@ -235,10 +195,9 @@ async fn idle_picks_up_a_new_mail_without_waiting_for_the_poll_interval() {
 
 #[tokio::test]
 async fn implicit_tls_and_starttls_connect_with_a_custom_root() {
-    common::init();
-    let dovecot = Dovecot::start();
-    let jira = fake_jira().await;
-    let mut imap = Imap::connect(dovecot.port).await;
+    let app = TestApp::builder().with_imap().spawn().await;
+    let (jira, dovecot) = (&app.jira, app.dovecot());
+    let mut imap = app.imap().await;
     imap.append(&mail("tls@customer.test", "ivy@customer.test", "help@corp.test", "Over TLS", "", "Hi.")).await;
     for (mode, port) in [("implicit", dovecot.tls_port), ("starttls", dovecot.port)] {
         let text = format!(
@@ -259,8 +218,8 @@ password = "{}"
 ca_file = "{}"
 "#,
             jira.base_url(),
-            common::dovecot::USER,
-            common::dovecot::PASSWORD,
+            dovecot::USER,
+            dovecot::PASSWORD,
             dovecot.cert_path().display()
         );
         let s = mailgate::config::Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
@@ -273,19 +232,19 @@ ca_file = "{}"
 
 #[tokio::test]
 async fn without_idle_the_mailbox_is_polled() {
-    common::init();
-    let db = TestDb::sqlite();
-    let dovecot = Dovecot::start();
-    let jira = fake_jira().await;
-    let mut s = settings(&db.url, &jira.base_url(), Some(dovecot.port), "");
-    s.mailboxes[0].idle = false;
-    s.mailboxes[0].poll_interval_secs = 1;
-    let service = mailgate::app::Service::start(&s).await.expect("service starts");
+    let app = TestApp::builder()
+        .with_imap()
+        .set("mailboxes.0.idle", false)
+        .set("mailboxes.0.poll_interval_secs", 1)
+        .spawn()
+        .await;
+    let jira = &app.jira;
+    let service = app.start_service().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut imap = Imap::connect(dovecot.port).await;
+    let mut imap = app.imap().await;
     imap.append(&mail("poll@customer.test", "jo@customer.test", "help@corp.test", "Found by polling", "", "Hi.")).await;
 
-    let created = common::wait_until(Duration::from_secs(20), || async { !jira.issues().is_empty() }).await;
+    let created = wait_until(Duration::from_secs(20), || async { !jira.issues().is_empty() }).await;
 
     assert!(created);
     assert_eq!(jira.issues().len(), 1);
@@ -295,19 +254,17 @@ async fn without_idle_the_mailbox_is_polled() {
 
 #[tokio::test]
 async fn the_service_reconnects_when_the_server_comes_up_later() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira = fake_jira().await;
-    let port = common::dovecot::free_port();
-    let s = settings(&db.url, &jira.base_url(), Some(port), "");
+    let port = mailgate_testkit::free_port();
+    let app = TestApp::builder().imap_port(port).spawn().await;
+    let jira = &app.jira;
     // Nothing listens yet: the loop logs the failure and retries with backoff.
-    let service = mailgate::app::Service::start(&s).await.expect("service starts");
+    let service = app.start_service().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let dovecot = Dovecot::start_on(port);
-    let mut imap = Imap::connect(dovecot.port).await;
+    let dovecot = dovecot::Dovecot::start_on(port);
+    let mut imap = mailgate_testkit::Imap::connect(dovecot.port).await;
     imap.append(&mail("late@customer.test", "kim@customer.test", "help@corp.test", "Server was late", "", "Hi.")).await;
 
-    let created = common::wait_until(Duration::from_secs(30), || async { !jira.issues().is_empty() }).await;
+    let created = wait_until(Duration::from_secs(30), || async { !jira.issues().is_empty() }).await;
 
     assert!(created, "the loop reconnected and processed the mail");
     assert_eq!(jira.issues().len(), 1);

@@ -66,7 +66,9 @@ async fn two_instances_on_postgres_process_each_mail_once() {
     let mut a = start(&app, &log_a);
     let mut b = start(&app, &log_b);
     let done = wait_until(Duration::from_secs(90), || async {
-        app.imap_counts("Processed").await.0 == 24 && jira.issues().len() == 19 && jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 6)
+        app.imap_counts("Processed").await.0 == 24
+            && jira.issues().len() == 19
+            && jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 6)
     })
     .await;
     terminate(&mut a, Duration::from_secs(10));

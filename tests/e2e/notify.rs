@@ -2,49 +2,59 @@
 //! with group recipients resolved through the workaround token, the durable
 //! outbox and a real SMTP server; replayed deliveries send nothing new.
 
-mod common;
-
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::smtp::Sink;
-use common::{JIRA_TOKEN, JIRA_USER, TestDb};
-use mailgate::config::Settings;
 use mailgate::domain::EmailAddress;
-use mailgate::fake_jira::{FakeAuth, FakeJira};
 use mailgate::notify::event::{Event, EventKind, Origin, Person};
 use mailgate::notify::webhook::sign;
 use mailgate::notify::{Notifier, NotifyOutcome};
-use secrecy::SecretString;
+use mailgate_testkit::smtp::Sink;
+use mailgate_testkit::{TestApp, TestAppBuilder, mail, wait_until};
 
 const ADMIN_USER: &str = "admin@example.test";
 const ADMIN_TOKEN: &str = "ATATT-notify-0a1b2c";
 const SECRET: &str = "whsec-test-secret";
 const API_KEY: &str = "notify-admin-key";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
+/// HELP only, the workaround token accepted, a master key, the admin API on
+/// a free port, SMTP from "Help Desk", and `scripts` in the scripts folder.
+/// Pick the SMTP side (`with_smtp()` or `smtp_nowhere()`) on the result.
+fn notify_app(scripts: &[(&str, &str)]) -> TestAppBuilder {
+    let mut builder = TestApp::builder()
+        .jira_projects(&["HELP"])
+        .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
+        .master_key(&"9a".repeat(32))
+        .unset("jira.max_retries")
+        .unset("inbound.retry_base_ms")
+        .unset("routing")
+        .toml(&format!(
+            r#"
+[routing]
+default = {{ project = "HELP" }}
+[admin]
+listen = "127.0.0.1:0"
+api_key = "{API_KEY}"
+[smtp]
+from_name = "Help Desk"
+[notify]
+scripts_dir = "{{dir}}/scripts"
+webhook_secret = "{SECRET}"
+catchup_interval_secs = 3600
+script_timeout_ms = 500
+"#
+        ));
+    builder = builder.mkdir("scripts");
+    for (name, source) in scripts {
+        builder = builder.file(&format!("scripts/{name}"), source);
+    }
+    builder
 }
 
-struct Env {
-    jira: FakeJira,
-    settings: Settings,
-    dir: tempfile::TempDir,
-}
-
-/// Fake Jira with issue HELP-1 (reporter + one watcher), a 120-member group,
-/// a master key, the given scripts, SMTP on `smtp_port`, admin API on a free port.
-async fn env(db: &TestDb, smtp_port: u16, scripts: &[(&str, &str)]) -> Env {
-    let jira = FakeJira::start(
-        &["HELP"],
-        vec![
-            FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() },
-            FakeAuth::Basic { user: ADMIN_USER.into(), secret: ADMIN_TOKEN.into() },
-        ],
-    )
-    .await
-    .expect("jira");
+/// Start it, with HELP-1 (reporter + one watcher) and a 120-member group in Jira.
+async fn spawn(builder: TestAppBuilder) -> TestApp {
+    let app = builder.spawn().await;
+    let jira = &app.jira;
     jira.add_group("service-desk-team");
     for n in 0..120 {
         let id = jira.add_user(&format!("agent{n:03}@corp.test"), &format!("Agent {n}"));
@@ -53,51 +63,7 @@ async fn env(db: &TestDb, smtp_port: u16, scripts: &[(&str, &str)]) -> Env {
     jira.seed_issue("HELP", "Printer on fire");
     let watcher = jira.add_user("watcher@corp.test", "Wanda Watcher");
     jira.add_watcher("HELP-1", &watcher);
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("master.key"), "9a".repeat(32)).expect("key");
-    let scripts_dir = dir.path().join("scripts");
-    std::fs::create_dir_all(&scripts_dir).expect("scripts dir");
-    for (name, source) in scripts {
-        std::fs::write(scripts_dir.join(name), source).expect("script");
-    }
-    let text = format!(
-        r#"
-[database]
-url = "{}"
-[jira]
-flavor = "cloud"
-base_url = "{}"
-auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
-timeout_secs = 5
-[secrets]
-master_key_file = "{}"
-[inbound]
-own_addresses = ["help@corp.test"]
-[routing]
-default = {{ project = "HELP" }}
-[admin]
-listen = "127.0.0.1:0"
-api_key = "{API_KEY}"
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-tls = "none"
-from = "help@corp.test"
-from_name = "Help Desk"
-timeout_secs = 5
-[notify]
-scripts_dir = "{}"
-webhook_secret = "{SECRET}"
-catchup_interval_secs = 3600
-script_timeout_ms = 500
-"#,
-        db.url,
-        jira.base_url(),
-        dir.path().join("master.key").display(),
-        scripts_dir.display()
-    );
-    let settings = Settings::from_toml_with_env(&text, Vec::new()).expect("settings");
-    Env { jira, settings, dir }
+    app
 }
 
 fn comment_payload(comment_id: &str, body: &str) -> Vec<u8> {
@@ -126,17 +92,6 @@ async fn post_webhook(base: &str, body: &[u8], delivery: &str, signature: Option
     req.send().await.expect("webhook call")
 }
 
-async fn set_token(settings: &Settings) {
-    let store = mailgate::store::Store::connect(&settings.database.url).await.expect("store");
-    let tokens =
-        mailgate::app::token_service(settings, store.clone(), Arc::new(mailgate::clock::SystemClock)).expect("tokens");
-    tokens
-        .set(&EmailAddress::parse(ADMIN_USER).expect("email"), &SecretString::from(ADMIN_TOKEN), None)
-        .await
-        .expect("token");
-    store.close().await;
-}
-
 fn by_recipient(sink: &Sink) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for m in sink.received() {
@@ -149,13 +104,10 @@ fn by_recipient(sink: &Sink) -> HashMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_comment_webhook_mails_each_member_of_a_120_person_group_exactly_once() {
-    common::init();
-    let db = TestDb::sqlite();
-    let smtp_port = free_port();
-    let sink = Sink::start(smtp_port, &[]).await;
-    let e = env(&db, smtp_port, &[("comment_created.rhai", "add_group(\"service-desk-team\");")]).await;
-    set_token(&e.settings).await;
-    let service = mailgate::app::Service::start(&e.settings).await.expect("service");
+    let app = spawn(notify_app(&[("comment_created.rhai", "add_group(\"service-desk-team\");")]).with_smtp()).await;
+    let sink = app.sink();
+    app.set_token(ADMIN_USER, ADMIN_TOKEN).await;
+    let service = app.start_service().await;
     let base = format!("http://{}", service.admin_addr().expect("admin api"));
     let body = comment_payload("5001", "We are on it.");
 
@@ -166,7 +118,7 @@ async fn a_comment_webhook_mails_each_member_of_a_120_person_group_exactly_once(
     let accepted = post_webhook(&base, &body, "d-1", Some(sign(SECRET.as_bytes(), &body))).await;
     assert_eq!(accepted.status(), 202);
 
-    let all_in = common::wait_until(Duration::from_secs(60), || async { sink.received().len() >= 120 }).await;
+    let all_in = wait_until(Duration::from_secs(60), || async { sink.received().len() >= 120 }).await;
     assert!(all_in, "120 mails arrive (got {})", sink.received().len());
     // Jira retries the same delivery; then a new delivery of the same comment.
     let retry = post_webhook(&base, &body, "d-1", Some(sign(SECRET.as_bytes(), &body))).await;
@@ -175,18 +127,17 @@ async fn a_comment_webhook_mails_each_member_of_a_120_person_group_exactly_once(
     assert!(again.status().is_success());
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let counts = by_recipient(&sink);
+    let counts = by_recipient(sink);
     assert_eq!(counts.len(), 120, "{counts:?}");
     for n in 0..120 {
         assert_eq!(counts.get(&format!("agent{n:03}@corp.test")), Some(&1), "agent{n:03}");
     }
-    assert_eq!(e.jira.count_calls("GET /rest/api/3/group/member"), 3, "120 members over three pages, fetched once");
+    assert_eq!(app.jira.count_calls("GET /rest/api/3/group/member"), 3, "120 members over three pages, fetched once");
     let mail = &sink.received()[0];
     assert!(mail.headers().contains("Subject: Re: [HELP-1] Printer on fire"), "{}", mail.headers());
     assert!(mail.headers().contains("Auto-Submitted: auto-generated"));
     assert!(mail.raw.contains("We are on it."));
     service.shutdown().await;
-    drop(e.dir);
 }
 
 fn event(id: &str) -> Event {
@@ -209,26 +160,22 @@ fn event(id: &str) -> Event {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_scripts_fall_back_to_reporter_and_watchers_and_the_service_goes_on() {
-    common::init();
     for (name, source) in [
         ("endless loop", "loop { }"),
         ("throws", "let x = 1;\nthrow \"boom\";"),
         ("garbage", "42"),
         ("huge", "let s = \"x\"; loop { s += s; }"),
     ] {
-        let db = TestDb::sqlite();
-        let e = env(&db, free_port(), &[("comment_created.rhai", source)]).await;
-        let pipeline =
-            mailgate::app::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await.expect("pipeline");
-        let n: Notifier = mailgate::app::build_notifier(&e.settings, &pipeline, Arc::new(mailgate::clock::SystemClock))
-            .expect("notifier");
+        let app = spawn(notify_app(&[("comment_created.rhai", source)]).smtp_nowhere()).await;
+        let n: Notifier = app.notifier().await;
         assert!(n.queue(&event("comment:1")).await.expect("queue"));
 
         let outcome = n.try_notify_one().await.expect("notify");
 
         assert_eq!(outcome, NotifyOutcome::Queued { event_id: "comment:1".into(), recipients: 2 }, "{name}");
-        let mut to: Vec<String> = pipeline
-            .store
+        let mut to: Vec<String> = app
+            .store()
+            .await
             .outgoing_of_kind("comment_created")
             .await
             .expect("rows")
@@ -245,56 +192,46 @@ async fn broken_scripts_fall_back_to_reporter_and_watchers_and_the_service_goes_
 
 #[tokio::test]
 async fn missed_webhooks_are_caught_up_once() {
-    common::init();
-    let db = TestDb::sqlite();
-    let e = env(&db, free_port(), &[]).await;
-    let pipeline =
-        mailgate::app::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await.expect("pipeline");
-    let n = mailgate::app::build_notifier(&e.settings, &pipeline, Arc::new(mailgate::clock::SystemClock))
-        .expect("notifier");
+    let app = spawn(notify_app(&[]).smtp_nowhere()).await;
+    let n = app.notifier().await;
     // HELP-1's creation came in by webhook; the first pass only sets the cursor.
     let mut created = event("created:HELP-1");
     created.kind = EventKind::IssueCreated;
     assert!(n.queue(&created).await.expect("queue"));
     assert_eq!(mailgate::notify::catchup::catch_up(&n, 100).await.expect("catch up"), 0);
     // While "down": a new issue, and a comment on the old one.
-    e.jira.seed_issue("HELP", "Created while we were down");
+    app.jira.seed_issue("HELP", "Created while we were down");
     let key = mailgate::domain::IssueKey::parse("HELP-1").expect("key");
-    pipeline.jira.add_comment(&key, "A comment we missed", None).await.expect("comment");
+    app.jira_api().await.add_comment(&key, "A comment we missed", None).await.expect("comment");
 
     let first = mailgate::notify::catchup::catch_up(&n, 100).await.expect("catch up");
     let second = mailgate::notify::catchup::catch_up(&n, 100).await.expect("catch up");
 
     assert_eq!(first, 2, "one created event and one comment event");
     assert_eq!(second, 0, "nothing raised twice");
-    let events = pipeline.store.count_events("pending").await.expect("count");
+    let events = app.store().await.count_events("pending").await.expect("count");
     assert_eq!(events, 3, "the webhook's event and the two caught up");
-    assert!(e.jira.count_calls("GET /rest/api/3/search/jql") >= 2);
+    assert!(app.jira.count_calls("GET /rest/api/3/search/jql") >= 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back() {
-    use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
+    use mailgate::clock::SystemClock;
+    use mailgate::mailbox::MemoryMailbox;
     use mailgate::outbox::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
-    common::init();
-    let db = TestDb::sqlite();
-    let smtp_port = free_port();
-    let sink = Sink::start(smtp_port, &[]).await;
-    let e = env(&db, smtp_port, &[]).await;
-    let clock = Arc::new(mailgate::clock::SystemClock);
-    let p = mailgate::app::build_pipeline(&e.settings, clock.clone()).await.expect("pipeline");
-    let n = mailgate::app::build_notifier(&e.settings, &p, clock.clone()).expect("notifier");
-    let mailer = Mailer::new(e.settings.smtp.as_ref().expect("smtp")).expect("mailer");
+    let app = spawn(notify_app(&[]).with_smtp()).await;
+    let sink = app.sink();
+    let (n, store) = (app.notifier().await, app.store().await);
+    let mailer = Mailer::new(app.settings().smtp.as_ref().expect("smtp")).expect("mailer");
     let mailbox = MemoryMailbox::new();
-    let connector = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), None);
     let own = vec![EmailAddress::parse("help@corp.test").expect("own")];
     let deliver_all = || async {
         n.drain().await.expect("notify");
-        while try_deliver_one(&p.store, &mailer, clock.as_ref(), &RetryPolicy::default(), &own).await.expect("send")
+        while try_deliver_one(&store, &mailer, &SystemClock, &RetryPolicy::default(), &own).await.expect("send")
             != DeliveryOutcome::Empty
         {}
     };
-    mailbox.append(&common::mail(
+    mailbox.append(&mail(
         "orig@customer.test",
         "Carl <carl@customer.test>",
         "help@corp.test",
@@ -303,8 +240,7 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
         "Black screen.",
     ));
 
-    let mut source = connector.connect().await.expect("connect");
-    mailgate::ingest::cycle(&p, source.as_mut(), "support").await.expect("cycle");
+    app.pass(&mailbox).await;
     deliver_all().await;
 
     let acks: Vec<_> =
@@ -316,7 +252,7 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
         acks[0].headers().lines().find_map(|l| l.strip_prefix("Message-ID: ")).expect("Message-ID").trim().to_string();
 
     // The customer answers the acknowledgement; the subject lost the key.
-    mailbox.append(&common::mail(
+    mailbox.append(&mail(
         "reply@customer.test",
         "Carl <carl@customer.test>",
         "help@corp.test",
@@ -324,11 +260,11 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
         &format!("In-Reply-To: {message_id}\r\n"),
         "Also the keyboard.",
     ));
-    mailgate::ingest::cycle(&p, source.as_mut(), "support").await.expect("cycle");
+    app.pass(&mailbox).await;
 
-    let issue = e.jira.issue("HELP-2").expect("issue");
+    let issue = app.jira.issue("HELP-2").expect("issue");
     assert_eq!(issue.comments.len(), 1, "the reply threads back by In-Reply-To");
-    assert_eq!(e.jira.issues().len(), 2, "no new issue for the reply");
+    assert_eq!(app.jira.issues().len(), 2, "no new issue for the reply");
     // The reply's own event acknowledges once more, nothing twice.
     deliver_all().await;
     deliver_all().await;
@@ -346,7 +282,7 @@ fn script_test_prints_the_recipients_of_a_script() {
     let mut ev = self::event("comment:9");
     ev.comment = Some(mailgate::notify::event::CommentInfo { id: "9".into(), author: None, body: "hi".into() });
     std::fs::write(&event, serde_json::to_string(&ev).expect("json")).expect("event");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+    let out = std::process::Command::new(crate::MAILGATE)
         .args(["--config", "/nonexistent.toml", "script", "test"])
         .arg(&script)
         .arg("--event")
@@ -359,7 +295,7 @@ fn script_test_prints_the_recipients_of_a_script() {
     assert_eq!(v["users"], serde_json::json!(["reporter@customer.test"]));
     assert_eq!(v["groups"], serde_json::json!(["agents"]));
     std::fs::write(&script, "loop { }").expect("script");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailgate"))
+    let out = std::process::Command::new(crate::MAILGATE)
         .args(["script", "test"])
         .arg(&script)
         .arg("--event")
@@ -372,23 +308,16 @@ fn script_test_prints_the_recipients_of_a_script() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
-    common::init();
-    let db = TestDb::sqlite();
-    let e = env(
-        &db,
-        free_port(),
-        &[("issue_updated.rhai", "add_role(\"Developers\");\nadd_user(\"gone@customer.test\");")],
-    )
-    .await;
-    let dev = e.jira.add_user("dev@corp.test", "Dev One");
-    e.jira.add_group("tiny");
-    let tiny = e.jira.add_user("tiny@corp.test", "Tiny");
-    e.jira.add_member("tiny", &tiny);
-    e.jira.add_role("HELP", "Developers", &[&dev], &["tiny"]);
-    set_token(&e.settings).await;
-    let p = mailgate::app::build_pipeline(&e.settings, Arc::new(mailgate::clock::SystemClock)).await.expect("pipeline");
-    p.store.mark_bouncing("gone@customer.test", "test", 0).await.expect("bounce");
-    let n = mailgate::app::build_notifier(&e.settings, &p, Arc::new(mailgate::clock::SystemClock)).expect("notifier");
+    let scripts = [("issue_updated.rhai", "add_role(\"Developers\");\nadd_user(\"gone@customer.test\");")];
+    let app = spawn(notify_app(&scripts).smtp_nowhere()).await;
+    let dev = app.jira.add_user("dev@corp.test", "Dev One");
+    app.jira.add_group("tiny");
+    let tiny = app.jira.add_user("tiny@corp.test", "Tiny");
+    app.jira.add_member("tiny", &tiny);
+    app.jira.add_role("HELP", "Developers", &[&dev], &["tiny"]);
+    app.set_token(ADMIN_USER, ADMIN_TOKEN).await;
+    app.store().await.mark_bouncing("gone@customer.test", "test", 0).await.expect("bounce");
+    let n = app.notifier().await;
     let mut ev = event("updated:HELP-1:t1");
     ev.kind = EventKind::IssueUpdated;
     assert!(n.queue(&ev).await.expect("queue"));
@@ -396,8 +325,15 @@ async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
     let outcome = n.try_notify_one().await.expect("notify");
 
     assert_eq!(outcome, NotifyOutcome::Queued { event_id: "updated:HELP-1:t1".into(), recipients: 2 });
-    let mut to: Vec<String> =
-        p.store.outgoing_of_kind("issue_updated").await.expect("rows").into_iter().map(|r| r.recipient).collect();
+    let mut to: Vec<String> = app
+        .store()
+        .await
+        .outgoing_of_kind("issue_updated")
+        .await
+        .expect("rows")
+        .into_iter()
+        .map(|r| r.recipient)
+        .collect();
     to.sort();
     assert_eq!(to, vec!["dev@corp.test", "tiny@corp.test"], "the role's user and group, not the bouncing address");
 }

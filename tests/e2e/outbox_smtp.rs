@@ -2,15 +2,14 @@
 //! `scripts/dev/smtp_sink.py` (aiosmtpd; `scripts/dev/install-test-deps.sh`
 //! installs it), started per test on a free loopback port.
 
-mod common;
-
 use std::time::Duration;
 
 use mailgate::clock::{Clock, SystemClock};
-use mailgate::config::{SmtpSettings, TlsMode};
 use mailgate::domain::EmailAddress;
 use mailgate::outbox::{DeliveryOutcome, LOOP_GUARD_ERROR, Mailer, RetryPolicy, run_outbox, try_deliver_one};
 use mailgate::store::{NewOutgoing, OutgoingRow, Store};
+use mailgate_testkit::smtp::Sink;
+use mailgate_testkit::{TestApp, TestAppBuilder};
 use tokio::time::Instant;
 
 const FROM: &str = "help@example.test";
@@ -18,49 +17,36 @@ const KIND: &str = "test-mail";
 /// Only a bound for a test that would otherwise hang; nothing is timed.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-use common::smtp::Sink;
-
-fn init() {
-    mailgate::telemetry::install_crypto_provider();
-    if std::env::var("TEST_LOG").is_ok() {
-        mailgate::telemetry::init("debug,sqlx=warn");
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
-}
-
-/// A fresh SQLite store, the mailer pointed at `port`, and a fast retry policy.
+/// A fresh SQLite store, the mailer for the app's `[smtp]` (from FROM), and
+/// a fast retry policy.
 struct Ctx {
+    app: TestApp,
     store: Store,
     mailer: Mailer,
     policy: RetryPolicy,
     own: Vec<EmailAddress>,
-    _db_dir: tempfile::TempDir,
 }
 
 impl Ctx {
-    async fn new(port: u16) -> Self {
-        init();
-        let db_dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::connect(&format!("sqlite://{}", db_dir.path().join("t.db").display())).await.expect("store");
-        let settings = SmtpSettings {
-            host: "127.0.0.1".into(),
-            port,
-            tls: TlsMode::None,
-            user: None,
-            password: None,
-            from: EmailAddress::parse(FROM).expect("from"),
-            from_name: Some("Help Desk".into()),
-            ca_file: None,
-            timeout_secs: 10,
-        };
-        let mailer = Mailer::new(&settings).expect("mailer");
+    /// `smtp` picks the SMTP side: `with_smtp_args(..)` or `smtp_nowhere()`.
+    async fn new(smtp: impl FnOnce(TestAppBuilder) -> TestAppBuilder) -> Self {
+        let from = format!("[smtp]\nfrom = \"{FROM}\"\nfrom_name = \"Help Desk\"\ntimeout_secs = 10\n");
+        let app = smtp(TestApp::builder()).toml(&from).spawn().await;
+        let store = app.store().await;
+        let mailer = Mailer::new(app.settings().smtp.as_ref().expect("smtp")).expect("mailer");
         let policy = RetryPolicy { base_ms: 50, max_ms: 200, max_attempts: 20 };
         let own = vec![EmailAddress::parse(FROM).expect("own")];
-        Self { store, mailer, policy, own, _db_dir: db_dir }
+        Self { app, store, mailer, policy, own }
+    }
+
+    /// The sink the app was built with.
+    fn sink(&self) -> &Sink {
+        self.app.sink()
+    }
+
+    /// The SMTP port mail goes to.
+    fn port(&self) -> u16 {
+        self.app.settings().smtp.as_ref().expect("smtp").port
     }
 
     async fn enqueue(&self, dedupe_key: &str, recipient: &str, subject: &str) -> bool {
@@ -130,9 +116,8 @@ fn ends_with(last: DeliveryOutcome) -> impl Fn(&[DeliveryOutcome]) -> bool {
 #[tokio::test]
 async fn a_queued_mail_is_delivered_exactly_once() {
     // Arrange
-    let port = free_port();
-    let sink = Sink::start(port, &[]).await;
-    let ctx = Ctx::new(port).await;
+    let ctx = Ctx::new(|b| b.with_smtp()).await;
+    let sink = ctx.sink();
     assert!(ctx.enqueue("created:SUP-1:alice", "Alice@Customer.test", "[SUP-1] We got your request").await);
 
     // Act
@@ -160,13 +145,12 @@ async fn a_queued_mail_is_delivered_exactly_once() {
 #[tokio::test]
 async fn a_mail_waits_while_the_server_is_down_and_is_sent_once_it_is_up() {
     // Arrange: nothing listens on the port yet.
-    let port = free_port();
-    let ctx = Ctx::new(port).await;
+    let ctx = Ctx::new(|b| b.smtp_nowhere()).await;
     ctx.enqueue("down-then-up", "bob@customer.test", "hello").await;
 
     // Act
     let while_down = ctx.deliver_until(|o| o.len() == 2).await;
-    let sink = Sink::start(port, &[]).await;
+    let sink = Sink::start(ctx.port(), &[]).await;
     let once_up = ctx.deliver_until(ends_with(DeliveryOutcome::Delivered)).await;
 
     // Assert
@@ -186,9 +170,8 @@ async fn a_mail_waits_while_the_server_is_down_and_is_sent_once_it_is_up() {
 #[tokio::test]
 async fn transient_4xx_replies_are_retried_until_the_mail_is_accepted() {
     // Arrange
-    let port = free_port();
-    let sink = Sink::start(port, &["--fail-first", "2"]).await;
-    let ctx = Ctx::new(port).await;
+    let ctx = Ctx::new(|b| b.with_smtp_args(&["--fail-first", "2"])).await;
+    let sink = ctx.sink();
     ctx.enqueue("fail-first-2", "carol@customer.test", "hello").await;
 
     // Act
@@ -210,9 +193,8 @@ async fn transient_4xx_replies_are_retried_until_the_mail_is_accepted() {
 
 #[tokio::test]
 async fn a_permanent_5xx_reply_gives_up_without_retrying() {
-    let port = free_port();
-    let sink = Sink::start(port, &["--reject-first", "1"]).await;
-    let ctx = Ctx::new(port).await;
+    let ctx = Ctx::new(|b| b.with_smtp_args(&["--reject-first", "1"])).await;
+    let sink = ctx.sink();
     ctx.enqueue("rejected", "dave@customer.test", "hello").await;
 
     let outcomes = ctx.deliver_until(|o| !o.is_empty()).await;
@@ -226,9 +208,8 @@ async fn a_permanent_5xx_reply_gives_up_without_retrying() {
 
 #[tokio::test]
 async fn enqueueing_the_same_dedupe_key_twice_sends_one_mail() {
-    let port = free_port();
-    let sink = Sink::start(port, &[]).await;
-    let ctx = Ctx::new(port).await;
+    let ctx = Ctx::new(|b| b.with_smtp()).await;
+    let sink = ctx.sink();
 
     let first = ctx.enqueue("comment:SUP-1:10001", "erin@customer.test", "first").await;
     let again = ctx.enqueue("comment:SUP-1:10001", "erin@customer.test", "second").await;
@@ -245,9 +226,8 @@ async fn enqueueing_the_same_dedupe_key_twice_sends_one_mail() {
 #[tokio::test]
 async fn mail_to_one_of_our_own_addresses_is_never_sent() {
     // Arrange: one mail to ourselves (other case), one to a customer.
-    let port = free_port();
-    let sink = Sink::start(port, &[]).await;
-    let ctx = Ctx::new(port).await;
+    let ctx = Ctx::new(|b| b.with_smtp()).await;
+    let sink = ctx.sink();
     ctx.enqueue("to-self", "Help@Example.TEST", "loop").await;
     ctx.enqueue("to-customer", "frank@customer.test", "fine").await;
 
@@ -267,9 +247,8 @@ async fn mail_to_one_of_our_own_addresses_is_never_sent() {
 
 #[tokio::test]
 async fn the_worker_loop_drains_the_queue_and_stops_when_told() {
-    let port = free_port();
-    let sink = Sink::start(port, &["--fail-first", "1"]).await;
-    let ctx = Ctx::new(port).await;
+    let ctx = Ctx::new(|b| b.with_smtp_args(&["--fail-first", "1"])).await;
+    let sink = ctx.sink();
     ctx.enqueue("loop-1", "gina@customer.test", "one").await;
     ctx.enqueue("loop-2", "hank@customer.test", "two").await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -232,10 +232,6 @@ async fn a_poison_mail_is_dead_lettered_without_blocking_others_and_can_be_repla
     assert_eq!(report["action"], "create");
     assert_eq!(report["issue_key"], "HELP-2");
     assert_eq!(jira.issues().len(), 2);
-    let listing = app
-        .command(crate::MAILGATE)
-        .arg("dead-letters")
-        .output()
-        .expect("runs");
+    let listing = app.command(crate::MAILGATE).arg("dead-letters").output().expect("runs");
     assert!(String::from_utf8_lossy(&listing.stdout).contains("poison@c.test"));
 }

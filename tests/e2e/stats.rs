@@ -2,22 +2,19 @@
 //! reason, reset, the queue gauges, and the HTTP side (`/api/stats`,
 //! `/api/stats/reset`, `/metrics`, `/readyz`), on SQLite and PostgreSQL.
 
-mod common;
-
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use common::{TestDb, fake_jira, mail, settings};
 use mailgate::classify::IgnoreReason;
-use mailgate::clock::{Clock, ManualClock};
+use mailgate::clock::ManualClock;
 use mailgate::domain::{EmailAddress, IssueKey, MessageId};
-use mailgate::http::AdminState;
-use mailgate::ingest;
-use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use mailgate::pipeline::Pipeline;
+use mailgate::mailbox::MemoryMailbox;
 use mailgate::stats::{Counts, Statistics};
 use mailgate::store::{Finish, NewInbound, NewOutgoing, Status, Store};
+use mailgate_testkit::admin::AdminApi;
+use mailgate_testkit::metrics::parse_exposition;
+use mailgate_testkit::{TestApp, TestDb, mail};
 use secrecy::SecretString;
 
 const API_KEY: &str = "stats-api-key-0123456789";
@@ -62,9 +59,9 @@ async fn record(store: &Store, now: DateTime<Utc>, outcome: Outcome<'_>) {
 
 #[tokio::test]
 async fn counts_split_into_today_yesterday_and_total_by_utc_day() {
-    common::init();
     for db in TestDb::all().await {
-        let store = Store::connect(&db.url).await.expect("store");
+        let app = TestApp::builder().db(db).spawn().await;
+        let store = app.store().await;
         record(&store, at("2026-03-08T10:00:00Z"), Outcome::Created).await;
         record(&store, at("2026-03-09T00:00:00Z"), Outcome::Created).await;
         for outcome in [Outcome::Created, Outcome::Commented, Outcome::Failed] {
@@ -79,26 +76,23 @@ async fn counts_split_into_today_yesterday_and_total_by_utc_day() {
 
         let s = store.statistics(at("2026-03-10T12:00:00Z").timestamp_millis()).await.expect("stats");
 
-        assert_eq!(s.issues_created, counts(2, 2, 5), "{}", db.label);
-        assert_eq!(s.comments_added, counts(2, 1, 3), "{}", db.label);
-        assert_eq!(s.failures, counts(1, 1, 2), "{}", db.label);
+        assert_eq!(s.issues_created, counts(2, 2, 5), "{}", app.label());
+        assert_eq!(s.comments_added, counts(2, 1, 3), "{}", app.label());
+        assert_eq!(s.failures, counts(1, 1, 2), "{}", app.label());
         assert_eq!(s.ignored_by_reason, BTreeMap::from([("duplicate".to_string(), 1)]));
         assert_eq!(s.reset_at, None);
 
         // A day later: today is empty, yesterday holds what was today.
         let s = store.statistics(at("2026-03-11T00:00:00Z").timestamp_millis()).await.expect("stats");
 
-        assert_eq!(s.issues_created, counts(0, 2, 5), "{}", db.label);
-        assert_eq!(s.comments_added, counts(0, 2, 3), "{}", db.label);
-        assert_eq!(s.failures, counts(0, 1, 2), "{}", db.label);
-        store.close().await;
-        db.cleanup().await;
+        assert_eq!(s.issues_created, counts(0, 2, 5), "{}", app.label());
+        assert_eq!(s.comments_added, counts(0, 2, 3), "{}", app.label());
+        assert_eq!(s.failures, counts(0, 1, 2), "{}", app.label());
     }
 }
 
 #[tokio::test]
 async fn ignored_and_rejected_mail_is_counted_per_reason_key() {
-    common::init();
     let reasons = [
         (IgnoreReason::AutoSubmitted("auto-replied".into()), "auto_submitted"),
         (IgnoreReason::AutoSubmitted("auto-generated".into()), "auto_submitted"),
@@ -113,7 +107,8 @@ async fn ignored_and_rejected_mail_is_counted_per_reason_key() {
         (IgnoreReason::Duplicate, "duplicate"),
     ];
     for db in TestDb::all().await {
-        let store = Store::connect(&db.url).await.expect("store");
+        let app = TestApp::builder().db(db).spawn().await;
+        let store = app.store().await;
         let now = at("2026-03-10T12:00:00Z");
         for (reason, _) in &reasons {
             record(&store, now, Outcome::Ignored(&reason.to_string())).await;
@@ -129,19 +124,17 @@ async fn ignored_and_rejected_mail_is_counted_per_reason_key() {
         }
         expected.insert("rejected".into(), 1);
         expected.insert("other".into(), 1);
-        assert_eq!(s.ignored_by_reason, expected, "{}", db.label);
+        assert_eq!(s.ignored_by_reason, expected, "{}", app.label());
         assert_eq!(s.issues_created, Counts::default(), "ignored mail creates nothing");
         assert_eq!(s.failures, Counts::default());
-        store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_reset_zeroes_the_counts_and_later_events_count_again() {
-    common::init();
     for db in TestDb::all().await {
-        let store = Store::connect(&db.url).await.expect("store");
+        let app = TestApp::builder().db(db).spawn().await;
+        let store = app.store().await;
         let t = at("2026-03-10T12:00:00Z");
         record(&store, t - Duration::days(1), Outcome::Created).await;
         for outcome in [Outcome::Created, Outcome::Commented, Outcome::Failed, Outcome::Ignored("duplicate Message-ID")]
@@ -153,7 +146,7 @@ async fn a_reset_zeroes_the_counts_and_later_events_count_again() {
         let s = store.statistics(t.timestamp_millis()).await.expect("stats");
 
         let zero = Statistics { reset_at: Some("2026-03-10T12:00:00.000Z".into()), ..Statistics::default() };
-        assert_eq!(s, zero, "{}", db.label);
+        assert_eq!(s, zero, "{}", app.label());
 
         // Same millisecond as the reset, but logged after it: it counts.
         record(&store, t, Outcome::Created).await;
@@ -161,8 +154,8 @@ async fn a_reset_zeroes_the_counts_and_later_events_count_again() {
         record(&store, t + Duration::days(1), Outcome::Commented).await;
         let s = store.statistics((t + Duration::days(1)).timestamp_millis()).await.expect("stats");
 
-        assert_eq!(s.issues_created, counts(0, 1, 1), "{}", db.label);
-        assert_eq!(s.comments_added, counts(1, 0, 1), "{}", db.label);
+        assert_eq!(s.issues_created, counts(0, 1, 1), "{}", app.label());
+        assert_eq!(s.comments_added, counts(1, 0, 1), "{}", app.label());
         assert_eq!(s.failures, Counts::default());
         assert_eq!(s.ignored_by_reason, BTreeMap::from([("precedence".to_string(), 1)]));
 
@@ -170,19 +163,17 @@ async fn a_reset_zeroes_the_counts_and_later_events_count_again() {
         let later = t + Duration::days(2);
         store.reset_statistics(later.timestamp_millis()).await.expect("reset");
         let s = store.statistics(later.timestamp_millis()).await.expect("stats");
-        assert_eq!(s.issues_created, Counts::default(), "{}", db.label);
+        assert_eq!(s.issues_created, Counts::default(), "{}", app.label());
         assert_eq!(s.comments_added, Counts::default());
         assert_eq!(s.reset_at.as_deref(), Some("2026-03-12T12:00:00.000Z"));
-        store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn queue_gauges_show_the_current_state_and_survive_a_reset() {
-    common::init();
     for db in TestDb::all().await {
-        let store = Store::connect(&db.url).await.expect("store");
+        let app = TestApp::builder().db(db).spawn().await;
+        let store = app.store().await;
         let now = at("2026-03-10T12:00:00Z").timestamp_millis();
         let new = NewInbound { mailbox: "support", uidvalidity: Some(7), uid: Some(1), source: None, raw: b"x" };
         store.insert_inbound(&new, now).await.expect("insert").expect("row");
@@ -209,132 +200,22 @@ async fn queue_gauges_show_the_current_state_and_survive_a_reset() {
         store.reset_statistics(now).await.expect("reset");
         let s = store.statistics(now).await.expect("stats");
 
-        assert_eq!((s.pending_inbound, s.outbox_pending, s.outbox_failed), (1, 2, 1), "{}", db.label);
-        store.close().await;
-        db.cleanup().await;
+        assert_eq!((s.pending_inbound, s.outbox_pending, s.outbox_failed), (1, 2, 1), "{}", app.label());
     }
 }
 
 // --- HTTP ------------------------------------------------------------------
 
-async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) {
-    for _ in 0..10 {
-        let connector = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), Some("Failed"));
-        let mut source = connector.connect().await.expect("connect");
-        ingest::cycle(p, source.as_mut(), "support").await.expect("cycle");
-        if p.store.count_by_status(Status::Pending).await.expect("count") == 0 {
-            return;
-        }
-    }
-    panic!("mail still pending");
-}
-
-/// Parse exposition text strictly: every line is `# HELP`, `# TYPE` or a
-/// sample `name{label="value",…} value`; each family has one HELP and one
-/// TYPE before its samples; no series twice. Returns series → value.
-fn parse_exposition(text: &str) -> BTreeMap<String, f64> {
-    fn is_name(s: &str) -> bool {
-        let mut chars = s.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-    }
-    assert!(text.ends_with('\n'), "exposition ends with a newline");
-    let mut help = HashSet::new();
-    let mut types = HashSet::new();
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            let (name, doc) = rest.split_once(' ').expect("HELP name text");
-            assert!(is_name(name) && !doc.is_empty(), "{line}");
-            assert!(help.insert(name.to_string()), "HELP twice: {line}");
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
-            assert!(is_name(name), "{line}");
-            assert!(["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind), "{line}");
-            assert!(types.insert(name.to_string()), "TYPE twice: {line}");
-            continue;
-        }
-        assert!(!line.starts_with('#') && !line.trim().is_empty(), "unexpected line {line:?}");
-        let name_end = line.find(['{', ' ']).expect("sample has a value");
-        let name = &line[..name_end];
-        assert!(is_name(name), "{line}");
-        assert!(help.contains(name) && types.contains(name), "no HELP/TYPE before {line}");
-        let mut rest = &line[name_end..];
-        let mut labels = Vec::new();
-        if let Some(inner) = rest.strip_prefix('{') {
-            (labels, rest) = parse_labels(line, inner);
-        }
-        let value = rest.strip_prefix(' ').expect("one space before the value");
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value in {line}"));
-        let series = if labels.is_empty() { name.to_string() } else { format!("{name}{{{}}}", labels.join(",")) };
-        assert!(out.insert(series, value).is_none(), "series twice: {line}");
-    }
-    assert_eq!(help, types, "every family has HELP and TYPE");
-    out
-}
-
-/// `label="value",…}` after a sample's `{`: the labels (unescaped) and the rest.
-fn parse_labels<'a>(line: &str, mut rest: &'a str) -> (Vec<String>, &'a str) {
-    let mut labels = Vec::new();
-    loop {
-        let (label, after) = rest.split_once("=\"").unwrap_or_else(|| panic!("label=\"…\" in {line}"));
-        let label = label.strip_prefix(',').unwrap_or(label);
-        assert!(!label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{line}");
-        let mut value = String::new();
-        let mut chars = after.char_indices();
-        let close = loop {
-            match chars.next() {
-                Some((_, '\\')) => match chars.next() {
-                    Some((_, '\\')) => value.push('\\'),
-                    Some((_, '"')) => value.push('"'),
-                    Some((_, 'n')) => value.push('\n'),
-                    _ => panic!("bad escape in {line}"),
-                },
-                Some((i, '"')) => break i,
-                Some((_, c)) => value.push(c),
-                None => panic!("unclosed label value in {line}"),
-            }
-        };
-        labels.push(format!("{label}={value}"));
-        rest = &after[close + 1..];
-        if let Some(r) = rest.strip_prefix('}') {
-            return (labels, r);
-        }
-        assert!(rest.starts_with(','), "',' or '}}' after a label in {line}");
-    }
-}
-
-fn settings_with_key(db_url: &str, jira_url: &str, key_file: &std::path::Path) -> mailgate::config::Settings {
-    let extra = format!("\n[secrets]\nmaster_key_file = \"{}\"\n", key_file.display());
-    settings(db_url, jira_url, None, &extra)
-}
-
 #[tokio::test]
 async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
-    common::init();
     for db in TestDb::all().await {
         // Arrange: mail processed on two days, the admin API on the same clock.
-        let jira = fake_jira().await;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let key_file = dir.path().join("master.key");
-        std::fs::write(&key_file, "ab".repeat(32)).expect("key");
-        let settings = settings_with_key(&db.url, &jira.base_url(), &key_file);
         let clock = Arc::new(ManualClock::at(at("2026-03-09T09:00:00Z")));
-        let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let p = mailgate::app::build_pipeline(&settings, dyn_clock.clone()).await.expect("pipeline");
-        let tokens = mailgate::app::token_service(&settings, p.store.clone(), dyn_clock).expect("tokens");
-        let tokens = Arc::new(tokens);
-        let state = AdminState {
-            tokens: tokens.clone(),
-            api_key: Arc::new(SecretString::from(API_KEY)),
-            notifier: None,
-            webhook_secret: None,
-        };
-        let (_stop, rx) = tokio::sync::watch::channel(false);
-        let (addr, _server) = mailgate::http::serve("127.0.0.1:0", state, rx).await.expect("serve");
-        let base = format!("http://{addr}");
+        let app = TestApp::builder().db(db).master_key(&"ab".repeat(32)).clock(clock.clone()).spawn().await;
+        let jira = &app.jira;
+        let tokens = Arc::new(app.token_service(app.store().await, clock.clone()));
+        let admin_api = AdminApi::serve(tokens.clone(), API_KEY).await;
+        let base = admin_api.base.clone();
         let http = reqwest::Client::new();
 
         let mailbox = MemoryMailbox::new();
@@ -345,14 +226,14 @@ async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
         mailbox.append(&first);
         let bulk = "Precedence: bulk\r\n";
         mailbox.append(&mail("news@c.test", "news@c.test", "help@corp.test", "Newsletter", bulk, "News."));
-        pass(&p, &mailbox).await;
+        app.drain(&mailbox).await;
         let key = jira.issues().first().expect("an issue").key.clone();
 
         clock.advance(Duration::days(1));
         let reply =
             mail("re1@c.test", "ann@c.test", "help@corp.test", &format!("Re: [{key}] Printer broken"), "", "Ok");
         mailbox.append(&reply);
-        pass(&p, &mailbox).await;
+        app.drain(&mailbox).await;
         let expires = NaiveDate::from_ymd_opt(2026, 4, 9).expect("date");
         let admin = EmailAddress::parse("admin@corp.test").expect("address");
         tokens.set(&admin, &SecretString::from("ATATT-stats-token"), Some(expires)).await.expect("token set");
@@ -360,7 +241,7 @@ async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
 
         // Act + assert: /api/stats needs the key and has the exact numbers.
         let unauth = http.get(format!("{base}/api/stats")).send().await.expect("call");
-        assert_eq!(unauth.status(), 401, "{}", db.label);
+        assert_eq!(unauth.status(), 401, "{}", app.label());
         let stats: serde_json::Value = http
             .get(format!("{base}/api/stats"))
             .bearer_auth(API_KEY)
@@ -418,20 +299,19 @@ async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
         assert_eq!(m["mailgate_stats_reset_timestamp_seconds"], at("2026-03-10T09:00:00Z").timestamp() as f64);
 
         mailbox.append(&mail("req2@c.test", "cid@c.test", "help@corp.test", "Screen dark", "", "Dark."));
-        pass(&p, &mailbox).await;
+        app.drain(&mailbox).await;
         let m = parse_exposition(
             &http.get(format!("{base}/metrics")).send().await.expect("call").text().await.expect("body"),
         );
-        assert_eq!(m["mailgate_issues_created_total"], 1.0, "{}", db.label);
+        assert_eq!(m["mailgate_issues_created_total"], 1.0, "{}", app.label());
 
         // /readyz: 200 while the database answers, 503 once it is gone.
         let ready = http.get(format!("{base}/readyz")).send().await.expect("call");
         assert_eq!(ready.status(), 200);
         assert_eq!(ready.json::<serde_json::Value>().await.expect("json"), serde_json::json!({"ready": true}));
-        p.store.close().await;
+        app.store().await.close().await;
         let gone = http.get(format!("{base}/readyz")).send().await.expect("call");
-        assert_eq!(gone.status(), 503, "{}", db.label);
+        assert_eq!(gone.status(), 503, "{}", app.label());
         assert_eq!(gone.json::<serde_json::Value>().await.expect("json"), serde_json::json!({"ready": false}));
-        db.cleanup().await;
     }
 }

@@ -2,24 +2,13 @@
 //! them later in order, none lost; a mail storm from one sender is stopped
 //! with one admin warning.
 
-mod common;
-
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::{TestDb, fake_jira, mail, settings};
 use mailgate::clock::{Clock, ManualClock};
-use mailgate::domain::EmailAddress;
-use mailgate::ingest;
 use mailgate::jira::adf_to_text;
-use mailgate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};
-use mailgate::pipeline::Pipeline;
-
-async fn pass(p: &Pipeline, mailbox: &MemoryMailbox) -> ingest::CycleStats {
-    let c = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), None);
-    let mut source = c.connect().await.expect("connect");
-    ingest::cycle(p, source.as_mut(), "support").await.expect("cycle")
-}
+use mailgate::mailbox::MemoryMailbox;
+use mailgate_testkit::{TestApp, TestDb, mail};
 
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().expect("time")))
@@ -27,15 +16,18 @@ fn clock() -> Arc<ManualClock> {
 
 #[tokio::test]
 async fn comments_beyond_the_per_issue_limit_wait_and_keep_their_order() {
-    common::init();
     for db in TestDb::all().await {
-        let jira = fake_jira().await;
-        jira.seed_issue("HELP", "Busy issue");
-        let mut s =
-            settings(&db.url, &jira.base_url(), None, "max_updates_per_issue = 2\nissue_update_window_secs = 60");
-        s.inbound.storm_max_per_hour = 100;
         let clock = clock();
-        let p = mailgate::app::build_pipeline(&s, clock.clone()).await.expect("pipeline");
+        let app = TestApp::builder()
+            .db(db)
+            .set("inbound.max_updates_per_issue", 2)
+            .set("inbound.issue_update_window_secs", 60)
+            .set("inbound.storm_max_per_hour", 100)
+            .clock(clock.clone())
+            .spawn()
+            .await;
+        let jira = &app.jira;
+        jira.seed_issue("HELP", "Busy issue");
         let mailbox = MemoryMailbox::new();
         for n in 0..5 {
             mailbox.append(&mail(
@@ -56,32 +48,32 @@ async fn comments_beyond_the_per_issue_limit_wait_and_keep_their_order() {
                 .collect::<Vec<_>>()
         };
 
-        pass(&p, &mailbox).await;
-        assert_eq!(bodies(), vec!["reply 0", "reply 1"], "{}", db.label);
-        pass(&p, &mailbox).await;
+        app.pass(&mailbox).await;
+        assert_eq!(bodies(), vec!["reply 0", "reply 1"], "{}", app.label());
+        app.pass(&mailbox).await;
         assert_eq!(bodies().len(), 2, "still within the window");
         clock.advance(Duration::seconds(61));
-        pass(&p, &mailbox).await;
+        app.pass(&mailbox).await;
         assert_eq!(bodies(), vec!["reply 0", "reply 1", "reply 2", "reply 3"]);
         clock.advance(Duration::seconds(61));
-        pass(&p, &mailbox).await;
+        app.pass(&mailbox).await;
 
         assert_eq!(bodies(), vec!["reply 0", "reply 1", "reply 2", "reply 3", "reply 4"], "none lost, in order");
         assert_eq!(mailbox.mails().iter().filter(|m| m.folder == "Processed").count(), 5);
-        p.store.close().await;
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_mail_storm_from_one_sender_is_stopped_with_one_warning() {
-    common::init();
-    let db = TestDb::sqlite();
-    let jira = fake_jira().await;
-    let mut s = settings(&db.url, &jira.base_url(), None, "storm_max_per_hour = 3");
-    s.admin.notify = vec![EmailAddress::parse("ops@corp.test").expect("admin")];
     let clock = clock();
-    let p = mailgate::app::build_pipeline(&s, clock.clone()).await.expect("pipeline");
+    let app = TestApp::builder()
+        .set("inbound.storm_max_per_hour", 3)
+        .smtp_nowhere() // warnings go out by mail (nothing is sent here)
+        .set_toml("admin.notify", r#"["ops@corp.test"]"#)
+        .clock(clock.clone())
+        .spawn()
+        .await;
+    let jira = &app.jira;
     let mailbox = MemoryMailbox::new();
     for n in 0..6 {
         mailbox.append(&mail(
@@ -95,12 +87,12 @@ async fn a_mail_storm_from_one_sender_is_stopped_with_one_warning() {
     }
     mailbox.append(&mail("other@c.test", "human@c.test", "help@corp.test", "Unrelated", "", "hi"));
 
-    pass(&p, &mailbox).await;
+    app.pass(&mailbox).await;
 
     let mut summaries: Vec<String> = jira.issues().into_iter().map(|i| i.summary).collect();
     summaries.sort();
     assert_eq!(summaries, vec!["Loop 0", "Loop 1", "Loop 2", "Unrelated"]);
-    let warnings = p.store.outgoing_of_kind("admin-warning").await.expect("outbox");
+    let warnings = app.store().await.outgoing_of_kind("admin-warning").await.expect("outbox");
     assert_eq!(warnings.len(), 1, "one warning per sender and hour");
     assert!(warnings[0].subject.contains("robot@loop.test"));
     assert_eq!(
@@ -108,6 +100,6 @@ async fn a_mail_storm_from_one_sender_is_stopped_with_one_warning() {
         7,
         "storm mails are kept and acknowledged"
     );
-    let stats = p.store.statistics(clock.now_ms()).await.expect("stats");
+    let stats = app.store().await.statistics(clock.now_ms()).await.expect("stats");
     assert_eq!(stats.ignored_by_reason.get("mail_storm"), Some(&3));
 }

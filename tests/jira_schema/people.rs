@@ -248,7 +248,6 @@ async fn cloud_v3_people_answers_conform_to_the_cloud_spec() {
     );
 }
 
-
 #[tokio::test]
 async fn data_center_v2_people_answers_conform_to_the_dc_spec() {
     let mut run = Run::start(data_center()).await;

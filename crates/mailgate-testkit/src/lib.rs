@@ -6,10 +6,12 @@
 //! Tests reach mailgate's wiring (pipeline, service, token service) only
 //! through [`TestApp`], so a change to that wiring is made here once.
 
+pub mod admin;
 pub mod app;
 pub mod db;
 pub mod dovecot;
 pub mod imap;
+pub mod metrics;
 pub mod openapi;
 pub mod process;
 pub mod smtp;

@@ -12,6 +12,19 @@ use crate::dovecot::Dovecot;
 use crate::smtp::Sink;
 use crate::{JIRA_TOKEN, JIRA_USER, TestDb};
 
+enum Edit {
+    Merge(String),
+    Set(String, Option<toml::Value>),
+}
+
+enum Smtp {
+    None,
+    /// Start the SMTP sink with these options.
+    Sink(Vec<String>),
+    /// Send to a port nothing listens on (mail is only queued).
+    Port(u16),
+}
+
 enum Mailbox {
     None,
     /// Start a Dovecot for the test.
@@ -26,10 +39,11 @@ pub struct TestAppBuilder {
     projects: Vec<String>,
     auth: Vec<FakeAuth>,
     mailbox: Mailbox,
-    smtp: Option<Vec<String>>,
-    toml: Vec<String>,
-    sets: Vec<(String, Option<toml::Value>)>,
+    smtp: Smtp,
+    /// TOML merges and dotted sets, applied in the order they were asked for.
+    edits: Vec<Edit>,
     files: Vec<(PathBuf, Vec<u8>)>,
+    dirs: Vec<PathBuf>,
     clock: Arc<dyn Clock>,
 }
 
@@ -40,10 +54,10 @@ impl Default for TestAppBuilder {
             projects: vec!["HELP".into(), "SALES".into()],
             auth: vec![FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() }],
             mailbox: Mailbox::None,
-            smtp: None,
-            toml: Vec::new(),
-            sets: Vec::new(),
+            smtp: Smtp::None,
+            edits: Vec::new(),
             files: Vec::new(),
+            dirs: Vec::new(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -67,6 +81,12 @@ impl TestAppBuilder {
     /// workaround user's token).
     pub fn jira_accepts(mut self, user: &str, secret: &str) -> Self {
         self.auth.push(FakeAuth::Basic { user: user.into(), secret: secret.into() });
+        self
+    }
+
+    /// A bearer token the fake Jira accepts besides mailgate's own.
+    pub fn jira_accepts_bearer(mut self, token: &str) -> Self {
+        self.auth.push(FakeAuth::Bearer(token.into()));
         self
     }
 
@@ -97,7 +117,8 @@ impl TestAppBuilder {
     /// that bearer token.
     pub fn data_center_bearer(mut self, token: &str) -> Self {
         self.auth = vec![FakeAuth::Bearer(token.into())];
-        self.set("jira.flavor", "datacenter").set_toml("jira.auth", &format!(r#"{{ kind = "bearer", token = "{token}" }}"#))
+        self.set("jira.flavor", "datacenter")
+            .set_toml("jira.auth", &format!(r#"{{ kind = "bearer", token = "{token}" }}"#))
     }
 
     /// The SMTP sink and an `[smtp]` section that sends to it.
@@ -107,7 +128,14 @@ impl TestAppBuilder {
 
     /// The SMTP sink started with these `scripts/dev/smtp_sink.py` options.
     pub fn with_smtp_args(mut self, args: &[&str]) -> Self {
-        self.smtp = Some(args.iter().map(|a| a.to_string()).collect());
+        self.smtp = Smtp::Sink(args.iter().map(|a| a.to_string()).collect());
+        self
+    }
+
+    /// An `[smtp]` section for a free port with no server: mail is queued,
+    /// never sent.
+    pub fn smtp_nowhere(mut self) -> Self {
+        self.smtp = Smtp::Port(crate::free_port());
         self
     }
 
@@ -122,17 +150,23 @@ impl TestAppBuilder {
         self
     }
 
+    /// An empty folder in the test's directory (e.g. for scripts).
+    pub fn mkdir(mut self, rel: &str) -> Self {
+        self.dirs.push(PathBuf::from(rel));
+        self
+    }
+
     /// TOML merged over the defaults (tables key by key, other values
     /// replaced). `{dir}` stands for the test's directory.
     pub fn toml(mut self, text: &str) -> Self {
-        self.toml.push(text.to_string());
+        self.edits.push(Edit::Merge(text.to_string()));
         self
     }
 
     /// One value at a dotted path, e.g. `("jira.timeout_secs", 1)` or
     /// `("mailboxes.0.idle", false)`.
     pub fn set(mut self, path: &str, value: impl Into<toml::Value>) -> Self {
-        self.sets.push((path.to_string(), Some(value.into())));
+        self.edits.push(Edit::Set(path.to_string(), Some(value.into())));
         self
     }
 
@@ -146,7 +180,7 @@ impl TestAppBuilder {
 
     /// Leave a default out, e.g. `"jira.max_retries"` or `"routing.rules"`.
     pub fn unset(mut self, path: &str) -> Self {
-        self.sets.push((path.to_string(), None));
+        self.edits.push(Edit::Set(path.to_string(), None));
         self
     }
 
@@ -160,6 +194,9 @@ impl TestAppBuilder {
         crate::init();
         let db = self.db.unwrap_or_else(TestDb::sqlite);
         let dir = tempfile::Builder::new().prefix("mailgate-test-").tempdir().expect("tempdir");
+        for rel in &self.dirs {
+            std::fs::create_dir_all(dir.path().join(rel)).expect("mkdir");
+        }
         for (rel, contents) in &self.files {
             let path = dir.path().join(rel);
             if let Some(parent) = path.parent() {
@@ -171,11 +208,11 @@ impl TestAppBuilder {
         let jira = FakeJira::start(&projects, self.auth).await.expect("fake jira starts");
         let dovecot = matches!(self.mailbox, Mailbox::Dovecot).then(Dovecot::start);
         let sink = match &self.smtp {
-            Some(args) => {
+            Smtp::Sink(args) => {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 Some(Sink::start(crate::free_port(), &args).await)
             }
-            None => None,
+            Smtp::None | Smtp::Port(_) => None,
         };
 
         let mut table = config::base(&db.url, &jira.base_url());
@@ -187,15 +224,20 @@ impl TestAppBuilder {
         if let Some(port) = imap_port {
             config::merge_text(&mut table, &config::mailbox_toml(port));
         }
-        if let Some(sink) = &sink {
-            config::merge_text(&mut table, &config::smtp_toml(sink.port()));
+        let smtp_port = match self.smtp {
+            Smtp::None => None,
+            Smtp::Sink(_) => sink.as_ref().map(Sink::port),
+            Smtp::Port(port) => Some(port),
+        };
+        if let Some(port) = smtp_port {
+            config::merge_text(&mut table, &config::smtp_toml(port));
         }
         let dir_text = dir.path().display().to_string();
-        for text in &self.toml {
-            config::merge_text(&mut table, &text.replace("{dir}", &dir_text));
-        }
-        for (path, value) in self.sets {
-            config::set(&mut table, &path, value);
+        for edit in self.edits {
+            match edit {
+                Edit::Merge(text) => config::merge_text(&mut table, &text.replace("{dir}", &dir_text)),
+                Edit::Set(path, value) => config::set(&mut table, &path, value),
+            }
         }
         let text = toml::to_string(&table).expect("test config serializes");
         let settings = Settings::from_toml_with_env(&text, Vec::new())

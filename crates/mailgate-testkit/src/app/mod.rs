@@ -15,14 +15,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fake_jira::FakeJira;
-use mailgate::clock::Clock;
+use mailgate::clock::{Clock, SystemClock};
 use mailgate::config::Settings;
+use mailgate::domain::EmailAddress;
 use mailgate::identity::TokenService;
 use mailgate::ingest::{self, CycleStats};
+use mailgate::jira::JiraApi;
 use mailgate::mailbox::{ImapConnector, MailConnector, MemoryConnector, MemoryMailbox};
 use mailgate::notify::Notifier;
 use mailgate::pipeline::Pipeline;
 use mailgate::store::{Status, Store};
+use secrecy::SecretString;
 use tokio::sync::Mutex;
 
 pub use builder::TestAppBuilder;
@@ -61,6 +64,11 @@ impl TestApp {
 
     pub fn db_url(&self) -> &str {
         &self.db.url
+    }
+
+    /// The SQLite database file (and its `-wal`/`-shm` siblings beside it).
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self.db.url.strip_prefix("sqlite://").map(PathBuf::from)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -150,6 +158,21 @@ impl TestApp {
     /// A token service of its own on `store` (as the admin API builds it).
     pub fn token_service(&self, store: Store, clock: Arc<dyn Clock>) -> TokenService {
         mailgate::app::token_service(&self.settings, store, clock).expect("token service")
+    }
+
+    /// The pipeline's Jira client (mailgate's `HttpJira` on the fake).
+    pub async fn jira_api(&self) -> Arc<dyn JiraApi> {
+        self.pipeline().await.jira.clone()
+    }
+
+    /// Store the workaround user's token through a token service and store
+    /// of their own (as `mailgate token set` does), closed again after.
+    pub async fn set_token(&self, user: &str, token: &str) {
+        let store = Store::connect(self.db_url()).await.expect("store");
+        let user = EmailAddress::parse(user).expect("token user");
+        let tokens = self.token_service(store.clone(), Arc::new(SystemClock));
+        tokens.set(&user, &SecretString::from(token.to_string()), None).await.expect("token set");
+        store.close().await;
     }
 
     /// The notifier, on the pipeline.

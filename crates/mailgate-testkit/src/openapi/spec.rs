@@ -253,4 +253,3 @@ pub fn schema_label(schema: &Value) -> String {
     }
     "inline schema".to_string()
 }
-
