@@ -17,18 +17,13 @@
 //!    rate; append-to-issue-created latency p50/p99.
 //! 3. one mail with a big attachment in a fresh process: its peak RSS.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::dovecot::Dovecot;
-use common::{Imap, JIRA_TOKEN, JIRA_USER, TestDb};
-use mailgate::fake_jira::{FakeAuth, FakeJira};
+use mailgate_testkit::{Imap, TestApp, TestDb};
 
 const ADMIN_USER: &str = "admin@corp.test";
 const ADMIN_TOKEN: &str = "bench-admin-token-0123456789";
@@ -236,50 +231,40 @@ fn workload(n: usize) -> Workload {
     w
 }
 
-fn config(dir: &Path, db_url: &str, jira: &str, port: u16, concurrency: usize) -> PathBuf {
-    let path = dir.join("mailgate.toml");
-    let text = format!(
-        r#"
-[database]
-url = "{db_url}"
-[jira]
-flavor = "cloud"
-base_url = "{jira}"
-auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
-timeout_secs = 30
-max_requests_per_sec = 2000
-[inbound]
-own_addresses = ["help@corp.test"]
-concurrency = {concurrency}
-max_attachment_bytes = 33554432
-storm_max_per_hour = 1000000
-[routing]
-default = {{ project = "HELP", sender_policy = "create-user", groups = ["jira-users"] }}
-[identity]
-cache_ttl_secs = 86400
-[[mailboxes]]
-name = "support"
-host = "127.0.0.1"
-port = {port}
-tls = "none"
-user = "{}"
-password = "{}"
-processed_folder = "Processed"
-failed_folder = "Failed"
-poll_interval_secs = 60
-"#,
-        common::dovecot::USER,
-        common::dovecot::PASSWORD
-    );
-    if let Err(e) = std::fs::write(&path, text) {
-        panic!("config: {e}");
+/// Real-world settings for a load run: one Dovecot mailbox polled every
+/// minute (IDLE brings new mail), generous Jira limits, `concurrency` mails
+/// in flight, senders resolved (and cached for a day) through the
+/// workaround token. The fake Jira answers every call after `latency_ms`.
+async fn bench_app(db: TestDb, o: &Options) -> TestApp {
+    let app = TestApp::builder()
+        .db(db)
+        .with_imap()
+        .jira_projects(&["HELP"])
+        .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
+        .set("jira.timeout_secs", 30)
+        .unset("jira.max_retries")
+        .set("jira.max_requests_per_sec", 2000)
+        .unset("inbound.retry_base_ms")
+        .set("inbound.concurrency", o.concurrency as i64)
+        .set("inbound.max_attachment_bytes", 33_554_432)
+        .set("inbound.storm_max_per_hour", 1_000_000)
+        .unset("routing")
+        .set_toml("routing.default", r#"{ project = "HELP", sender_policy = "create-user", groups = ["jira-users"] }"#)
+        .set("identity.cache_ttl_secs", 86_400)
+        .set("mailboxes.0.poll_interval_secs", 60)
+        .spawn()
+        .await;
+    app.jira.add_group("jira-users");
+    for n in 0..SENDERS {
+        app.jira.add_user(&sender(n), &format!("Customer {n}"));
     }
-    path
+    app.jira.set_latency(Duration::from_millis(o.latency_ms));
+    app
 }
 
 /// The release binary; `MAILGATE_BENCH_WRAP="heaptrack -o FILE"` runs it
 /// under a profiler instead (the RSS figures are then the profiler's).
-fn mailgate(config: &Path) -> Command {
+fn mailgate(app: &TestApp) -> Command {
     let bin = env!("CARGO_BIN_EXE_mailgate");
     let wrap = std::env::var("MAILGATE_BENCH_WRAP").unwrap_or_default();
     let mut words = wrap.split_whitespace();
@@ -292,14 +277,14 @@ fn mailgate(config: &Path) -> Command {
         None => Command::new(bin),
     };
     c.arg("--config")
-        .arg(config)
+        .arg(app.config_path())
         .env("MAILGATE_MASTER_KEY", MASTER_KEY)
         .env("RUST_LOG", std::env::var("MAILGATE_BENCH_LOG").unwrap_or_else(|_| "warn".into()));
     c
 }
 
-fn set_token(config: &Path) {
-    let mut child = mailgate(config)
+fn set_token(app: &TestApp) {
+    let mut child = mailgate(app)
         .args(["token", "set", "--user", ADMIN_USER, "--expires", "2027-10-01"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -323,16 +308,7 @@ fn peak_rss_mib(pid: u32) -> f64 {
 }
 
 fn stop(mut child: Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    mailgate_testkit::process::terminate(&mut child, Duration::from_secs(20));
 }
 
 /// `POST /rest/api/3/issue/HELP-7/comment` → `POST /rest/api/3/issue/{}/comment`.
@@ -378,34 +354,14 @@ fn now_ms() -> i64 {
     mailgate::clock::SystemClock.now_ms()
 }
 
-async fn fake_jira(latency_ms: u64) -> FakeJira {
-    let jira = FakeJira::start(
-        &["HELP"],
-        vec![
-            FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() },
-            FakeAuth::Basic { user: ADMIN_USER.into(), secret: ADMIN_TOKEN.into() },
-        ],
-    )
-    .await
-    .unwrap_or_else(|e| panic!("fake jira: {e}"));
-    jira.add_group("jira-users");
-    for n in 0..SENDERS {
-        jira.add_user(&sender(n), &format!("Customer {n}"));
-    }
-    jira.set_latency(Duration::from_millis(latency_ms));
-    jira
-}
-
-async fn run_db(label: &str, db: &TestDb, o: &Options, w: &Workload, report: &mut String) {
+async fn run_db(label: &str, db: TestDb, o: &Options, w: &Workload, report: &mut String) {
     eprintln!("== {label}: {} mails", w.mails.len());
-    let dovecot = Dovecot::start();
-    let jira = fake_jira(o.latency_ms).await;
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let cfg = config(dir.path(), &db.url, &jira.base_url(), dovecot.port, o.concurrency);
-    set_token(&cfg);
+    let app = bench_app(db, o).await;
+    let (jira, port) = (&app.jira, app.imap_port());
+    set_token(&app);
 
     // Phase 1: throughput over a full mailbox.
-    let mut imap = Imap::connect(dovecot.port).await;
+    let mut imap = Imap::connect(port).await;
     let t = Instant::now();
     for (_, raw) in &w.mails {
         imap.append(raw).await;
@@ -413,7 +369,7 @@ async fn run_db(label: &str, db: &TestDb, o: &Options, w: &Workload, report: &mu
     let append_secs = t.elapsed().as_secs_f64();
     let calls_before = jira.calls().len();
     let started = Instant::now();
-    let service = mailgate(&cfg).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
+    let service = mailgate(&app).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
     let service = service.unwrap_or_else(|e| panic!("mailgate run: {e}"));
     let pid = service.id();
     let (want_issues, want_comments) = (w.new, w.replies);
@@ -424,7 +380,7 @@ async fn run_db(label: &str, db: &TestDb, o: &Options, w: &Workload, report: &mu
     let mut acked = false;
     let ack_deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < ack_deadline {
-        if processed_count(dovecot.port).await >= total {
+        if processed_count(port).await >= total {
             acked = true;
             break;
         }
@@ -512,20 +468,18 @@ async fn run_db(label: &str, db: &TestDb, o: &Options, w: &Workload, report: &mu
     }
 }
 
-async fn run_big(label: &str, db: &TestDb, o: &Options, report: &mut String) {
-    let dovecot = Dovecot::start();
-    let jira = fake_jira(o.latency_ms).await;
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let cfg = config(dir.path(), &db.url, &jira.base_url(), dovecot.port, o.concurrency);
-    set_token(&cfg);
+async fn run_big(label: &str, db: TestDb, o: &Options, report: &mut String) {
+    let app = bench_app(db, o).await;
+    let (jira, port) = (&app.jira, app.imap_port());
+    set_token(&app);
     let mut rng = Rng(7);
     let raw = new_mail(&mut rng, "big1", &sender(1), Some(o.big_mb * 1024 * 1024));
-    let mut imap = Imap::connect(dovecot.port).await;
+    let mut imap = Imap::connect(port).await;
     imap.append(&raw).await;
     imap.logout().await;
     // The idle footprint first, then the same binary with the big mail.
     let started = Instant::now();
-    let service = mailgate(&cfg).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
+    let service = mailgate(&app).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
     let service = service.unwrap_or_else(|e| panic!("mailgate run: {e}"));
     let pid = service.id();
     let done = wait_for(Duration::from_secs(300), || jira.counts().0 == 1).await;
@@ -543,12 +497,9 @@ async fn run_big(label: &str, db: &TestDb, o: &Options, report: &mut String) {
     ));
 }
 
-async fn idle_rss(db: &TestDb, o: &Options) -> f64 {
-    let dovecot = Dovecot::start();
-    let jira = fake_jira(o.latency_ms).await;
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let cfg = config(dir.path(), &db.url, &jira.base_url(), dovecot.port, o.concurrency);
-    let service = mailgate(&cfg).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
+async fn idle_rss(db: TestDb, o: &Options) -> f64 {
+    let app = bench_app(db, o).await;
+    let service = mailgate(&app).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
     let service = service.unwrap_or_else(|e| panic!("mailgate run: {e}"));
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss = peak_rss_mib(service.id());
@@ -565,7 +516,7 @@ async fn database(label: &str) -> Option<TestDb> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    common::init();
+    mailgate_testkit::init();
     let o = options();
     let w = workload(o.mails);
     let mut report = format!(
@@ -581,16 +532,13 @@ async fn main() {
             continue;
         };
         if !o.only_big {
-            run_db(label, &db, &o, &w, &mut report).await;
+            run_db(label, db, &o, &w, &mut report).await;
         }
-        db.cleanup().await;
         let Some(db) = database(label).await else { continue };
-        let idle = idle_rss(&db, &o).await;
-        db.cleanup().await;
+        let idle = idle_rss(db, &o).await;
         big.push_str(&format!("| {label} | none (idle after start) | - | {idle:.1} MiB | - |\n"));
         let Some(db) = database(label).await else { continue };
-        run_big(label, &db, &o, &mut big).await;
-        db.cleanup().await;
+        run_big(label, db, &o, &mut big).await;
     }
     report.push_str(&big);
     println!("{report}");
