@@ -19,7 +19,7 @@ async fn admin_app() -> TestApp {
         .jira_projects(&["HELP", "VIP"])
         .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
         .master_key(&"cd".repeat(32))
-        .unset("jira.max_retries")
+        .unset("app.jira.max_retries")
         .unset("inbound")
         .unset("routing")
         .toml(
@@ -39,7 +39,6 @@ default = { project = "HELP", sender_policy = "default-reporter" }
 #[tokio::test]
 async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
     let app = admin_app().await;
-    let jira = &app.jira;
     let store = mailgate::store::Store::connect(app.db_url()).await.expect("store");
     let tokens = app.token_service(store, Arc::new(mailgate::clock::SystemClock));
     let state = AdminState {
@@ -101,7 +100,7 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
     assert!(status["last_verified"].is_string(), "{status}");
 
     // Revoked in Jira: verify reports it, the token is marked failed, health degrades.
-    jira.set_auth(vec![FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() }]);
+    app.jira.set_auth(vec![FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() }]);
     let verify = http.post(format!("{base}/api/token/verify")).bearer_auth(API_KEY).send().await.expect("call");
     assert_eq!(verify.status(), 502);
     let health: serde_json::Value =
@@ -119,8 +118,7 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_prints_what_is_missing() {
     let app = admin_app().await;
-    let jira = &app.jira;
-    jira.deny_permissions(&["ADMINISTER", "MODIFY_REPORTER"]);
+    app.jira.deny_permissions(&["ADMINISTER", "MODIFY_REPORTER"]);
     let mut set = app
         .command(crate::MAILGATE)
         .args(["token", "set", "--user", ADMIN_USER])
@@ -146,7 +144,7 @@ async fn doctor_prints_what_is_missing() {
     assert!(text.contains("some permissions are missing"), "{text}");
     assert!(!text.contains(ADMIN_TOKEN));
 
-    jira.deny_permissions(&[]);
+    app.jira.deny_permissions(&[]);
     let out = app.command(crate::MAILGATE).arg("doctor").output().expect("doctor");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use mailgate::clock::{Clock, ManualClock};
-use mailgate::mailbox::MemoryMailbox;
 use mailgate::store::{AuditFilter, LogFilter};
 use mailgate_testkit::fake_jira::Fault;
 use mailgate_testkit::{TestApp, TestDb, mail};
@@ -15,19 +14,11 @@ async fn each_mail_has_a_trail_of_decisions_and_jira_calls() {
     for db in TestDb::all().await {
         let app = TestApp::builder().db(db).spawn().await;
         let (jira, store) = (&app.jira, app.store().await);
-        let mailbox = MemoryMailbox::new();
-        mailbox.append(&mail("au1@c.test", "ann@c.test", "help@corp.test", "Audit me", "", "x"));
-        mailbox.append(&mail(
-            "au2@c.test",
-            "bob@c.test",
-            "help@corp.test",
-            "Out",
-            "Auto-Submitted: auto-replied\r\n",
-            "x",
-        ));
+        app.receive(mail("au1@c.test", "ann@c.test", "help@corp.test", "Audit me", "", "x"));
+        app.receive(mail("au2@c.test", "bob@c.test", "help@corp.test", "Out", "Auto-Submitted: auto-replied\r\n", "x"));
         jira.fail_next(1, Fault::Status(503), Some("POST /rest/api/3/issue$"));
         for _ in 0..20 {
-            app.pass(&mailbox).await;
+            app.pass().await;
             if jira.issues().len() == 1 {
                 break;
             }

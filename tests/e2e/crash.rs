@@ -14,7 +14,7 @@ use mailgate_testkit::{TestApp, TestAppBuilder, fixture, mail, wait_until};
 fn crash_app() -> TestAppBuilder {
     TestApp::builder()
         .with_imap()
-        .unset("jira.max_retries")
+        .unset("app.jira.max_retries")
         .set("inbound.retry_base_ms", 100)
         .unset("routing.rules")
         .set_toml("routing.default", r#"{ project = "HELP" }"#)
@@ -41,7 +41,6 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
         "after_imap_ack:1",
     ] {
         let app = crash_app().spawn().await;
-        let jira = &app.jira;
         let mut imap = app.imap().await;
         imap.append(&mail("m1@c.test", "ann@c.test", "help@corp.test", "First problem", "", "one")).await;
         imap.append(&fixture("with-attachments.eml")).await;
@@ -55,21 +54,22 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
 
         let mut service = start(&app, None);
         let done = wait_until(Duration::from_secs(60), || async {
-            app.imap_counts("Processed").await == (4, 0) && jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 1)
+            app.imap_counts("Processed").await == (4, 0)
+                && app.jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 1)
         })
         .await;
         terminate(&mut service, Duration::from_secs(20));
 
         assert!(done, "{point}: all mails processed after the restart");
-        let mut summaries: Vec<String> = jira.issues().into_iter().map(|i| i.summary).collect();
+        let mut summaries: Vec<String> = app.jira.issues().into_iter().map(|i| i.summary).collect();
         summaries.sort();
         assert_eq!(
             summaries,
             vec!["First problem", "Third problem", "VPN does not connect"],
             "{point}: one issue per new mail"
         );
-        assert_eq!(jira.issue("HELP-1").expect("HELP-1").comments.len(), 1, "{point}: one comment for the reply");
-        let vpn = jira.issues().into_iter().find(|i| i.summary == "VPN does not connect").expect("vpn");
+        assert_eq!(app.jira.issue("HELP-1").expect("HELP-1").comments.len(), 1, "{point}: one comment for the reply");
+        let vpn = app.jira.issues().into_iter().find(|i| i.summary == "VPN does not connect").expect("vpn");
         assert_eq!(vpn.attachments.len(), 2, "{point}: attachments once");
         assert_eq!(imap.counts("INBOX").await, (0, 0), "{point}: nothing left unacknowledged");
         assert_eq!(imap.counts("Processed").await, (4, 0), "{point}");

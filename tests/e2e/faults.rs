@@ -14,13 +14,12 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
         let app = TestApp::builder()
             .db(db)
             .with_imap()
-            .set("jira.timeout_secs", 1)
+            .set("app.jira.timeout_secs", 1)
             .set("inbound.max_attempts", 100)
             .set("mailboxes.0.poll_interval_secs", 1)
+            .jira_issue("HELP", "Long thread")
             .spawn()
             .await;
-        let jira = &app.jira;
-        jira.seed_issue("HELP", "Long thread");
         let mut imap = app.imap().await;
         for n in 0..8 {
             imap.append(&mail(&format!("f{n}@c.test"), "a@c.test", "help@corp.test", &format!("Faulty {n}"), "", "x"))
@@ -38,7 +37,7 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
             .await;
         }
         imap.append(&mailgate_testkit::fixture("with-attachments.eml")).await;
-        jira.fail_share(
+        app.jira.fail_share(
             35,
             vec![
                 Fault::Status(500),
@@ -59,19 +58,19 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
         })
         .await;
         service.shutdown().await;
-        jira.clear_faults();
+        app.jira.clear_faults();
 
         assert!(done, "{}: all 13 mails acknowledged", app.label());
-        let mut summaries: Vec<String> = jira.issues().into_iter().map(|i| i.summary).collect();
+        let mut summaries: Vec<String> = app.jira.issues().into_iter().map(|i| i.summary).collect();
         summaries.sort();
         let mut want: Vec<String> = (0..8).map(|n| format!("Faulty {n}")).collect();
         want.push("Long thread".into());
         want.push("VPN does not connect".into());
         want.sort();
         assert_eq!(summaries, want, "{}: one issue per new mail", app.label());
-        let thread = jira.issue("HELP-1").expect("HELP-1");
+        let thread = app.jira.issue("HELP-1").expect("HELP-1");
         assert_eq!(thread.comments.len(), 4, "{}: one comment per reply", app.label());
-        let vpn = jira.issues().into_iter().find(|i| i.summary == "VPN does not connect").expect("vpn");
+        let vpn = app.jira.issues().into_iter().find(|i| i.summary == "VPN does not connect").expect("vpn");
         assert_eq!(vpn.attachments.len(), 2, "{}: attachments once", app.label());
         let mut imap = app.imap().await;
         assert_eq!(imap.counts("INBOX").await, (0, 0));

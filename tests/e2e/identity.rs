@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use mailgate::clock::ManualClock;
+use mailgate::clock::{Clock, ManualClock};
 use mailgate::domain::EmailAddress;
-use mailgate::mailbox::MemoryMailbox;
 use mailgate::pipeline::RowOutcome;
 use mailgate_testkit::fake_jira::FakeAuth;
 use mailgate_testkit::{TestApp, TestAppBuilder, TestDb, mail};
@@ -24,7 +23,7 @@ fn identity_app(db: TestDb, rules: &str) -> TestAppBuilder {
         .jira_projects(&["HELP", "SD"])
         .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
         .master_key(&"ab".repeat(32))
-        .set("jira.max_retries", 0)
+        .set("app.jira.max_retries", 0)
         .set("identity.cache_ttl_secs", 3600)
         .unset("routing")
         .toml(rules)
@@ -37,6 +36,12 @@ async fn spawn(builder: TestAppBuilder) -> TestApp {
     app.jira.add_group("customers-team");
     app.jira.add_service_desk("7", "SD");
     app
+}
+
+/// The create-user set-up on a manual clock at 2026-01-01 09:00 UTC.
+async fn on_new_year() -> (TestApp, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at(Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("time")));
+    (spawn(identity_app(TestDb::sqlite(), CREATE_USER_RULES).clock(clock.clone())).await, clock)
 }
 
 async fn set_token(app: &TestApp, token: &str) {
@@ -57,11 +62,10 @@ async fn an_unknown_sender_becomes_exactly_one_user_in_each_group() {
     for db in TestDb::all().await {
         let app = spawn(identity_app(db, CREATE_USER_RULES)).await;
         set_token(&app, ADMIN_TOKEN).await;
-        let mailbox = MemoryMailbox::new();
-        mailbox.append(&mail("u1@c.test", "Nora New <nora@newco.test>", "help@corp.test", "First", "", "one"));
-        mailbox.append(&mail("u2@c.test", "Nora New <nora@newco.test>", "help@corp.test", "Second", "", "two"));
+        app.receive(mail("u1@c.test", "Nora New <nora@newco.test>", "help@corp.test", "First", "", "one"));
+        app.receive(mail("u2@c.test", "Nora New <nora@newco.test>", "help@corp.test", "Second", "", "two"));
 
-        app.pass(&mailbox).await;
+        app.pass().await;
 
         let users = app.jira.users();
         let nora: Vec<_> = users.iter().filter(|u| u.email == "nora@newco.test").collect();
@@ -85,11 +89,10 @@ async fn a_known_sender_is_looked_up_once_within_the_ttl() {
     let app = spawn(identity_app(TestDb::sqlite(), CREATE_USER_RULES).clock(clock.clone())).await;
     let account = app.jira.add_user("olga@known.test", "Olga Known");
     set_token(&app, ADMIN_TOKEN).await;
-    let mailbox = MemoryMailbox::new();
-    mailbox.append(&mail("k1@c.test", "olga@known.test", "help@corp.test", "One", "", "x"));
-    mailbox.append(&mail("k2@c.test", "olga@known.test", "help@corp.test", "Two", "", "x"));
+    app.receive(mail("k1@c.test", "olga@known.test", "help@corp.test", "One", "", "x"));
+    app.receive(mail("k2@c.test", "olga@known.test", "help@corp.test", "Two", "", "x"));
 
-    app.pass(&mailbox).await;
+    app.pass().await;
 
     assert_eq!(app.jira.count_calls("GET /rest/api/3/user/search"), 1, "the second mail used the cache");
     assert_eq!(
@@ -102,8 +105,8 @@ async fn a_known_sender_is_looked_up_once_within_the_ttl() {
     }
     // After the TTL the sender is looked up again.
     clock.advance(Duration::seconds(3601));
-    mailbox.append(&mail("k3@c.test", "olga@known.test", "help@corp.test", "Three", "", "x"));
-    app.pass(&mailbox).await;
+    app.receive(mail("k3@c.test", "olga@known.test", "help@corp.test", "Three", "", "x"));
+    app.pass().await;
     assert_eq!(app.jira.count_calls("GET /rest/api/3/user/search"), 2);
 }
 
@@ -122,8 +125,7 @@ default = { project = "HELP" }
 "#;
         let app = spawn(identity_app(db, rules)).await;
         set_token(&app, ADMIN_TOKEN).await;
-        let mailbox = MemoryMailbox::new();
-        mailbox.append(&mail(
+        app.receive(mail(
             "j1@c.test",
             "Pia Portal <pia@outside.test>",
             "support@corp.test",
@@ -132,7 +134,7 @@ default = { project = "HELP" }
             "Please.",
         ));
 
-        app.pass(&mailbox).await;
+        app.pass().await;
 
         let customers: Vec<_> = app.jira.users().into_iter().filter(|u| u.email == "pia@outside.test").collect();
         assert_eq!(customers.len(), 1, "{}", app.label());
@@ -148,7 +150,7 @@ default = { project = "HELP" }
         assert_eq!(app.jira.count_calls("POST /rest/api/3/issue"), 0, "not a plain issue");
 
         // A reply becomes a public request comment.
-        mailbox.append(&mail(
+        app.receive(mail(
             "j2@c.test",
             "pia@outside.test",
             "support@corp.test",
@@ -156,7 +158,7 @@ default = { project = "HELP" }
             "",
             "Thanks!",
         ));
-        app.pass(&mailbox).await;
+        app.pass().await;
         let issue = app.jira.issue("SD-1").expect("issue");
         assert_eq!(issue.comments.len(), 1);
         assert_eq!(issue.comments[0].public, Some(true));
@@ -171,10 +173,9 @@ async fn a_rejected_token_holds_mail_until_a_working_token_is_set() {
         .set_toml("admin.notify", r#"["ops@corp.test"]"#);
     let app = spawn(builder).await;
     set_token(&app, "ATATT-revoked-token").await;
-    let mailbox = MemoryMailbox::new();
-    mailbox.append(&mail("h1@c.test", "quinn@newco.test", "help@corp.test", "Held", "", "x"));
+    app.receive(mail("h1@c.test", "quinn@newco.test", "help@corp.test", "Held", "", "x"));
 
-    let first = app.pass(&mailbox).await;
+    let first = app.pass().await;
 
     assert!(
         matches!(first.outcomes.as_slice(), [RowOutcome::Retry(r)] if r.starts_with("held:")),
@@ -182,29 +183,27 @@ async fn a_rejected_token_holds_mail_until_a_working_token_is_set() {
         first.outcomes
     );
     assert!(app.jira.issues().is_empty());
-    assert!(mailbox.mails().iter().all(|m| !m.seen), "held mail is not acknowledged");
+    assert!(app.mailbox().mails().iter().all(|m| !m.seen), "held mail is not acknowledged");
     let status = app.tokens().await.status().await.expect("status");
     assert_eq!(status.state, mailgate::identity::TokenState::Failed);
     let warnings = app.store().await.outgoing_of_kind("admin-warning").await.expect("outbox");
     assert_eq!(warnings.len(), 1, "admins are warned once, at once");
     // Still held on the next pass, without a new warning.
-    app.pass(&mailbox).await;
+    app.pass().await;
     assert!(app.jira.issues().is_empty());
     assert_eq!(app.store().await.outgoing_of_kind("admin-warning").await.expect("outbox").len(), 1);
 
     set_token(&app, ADMIN_TOKEN).await;
-    app.pass(&mailbox).await;
+    app.pass().await;
 
     assert_eq!(app.jira.issues().len(), 1, "processed after token set");
-    assert!(mailbox.mails().iter().all(|m| m.seen));
+    assert!(app.mailbox().mails().iter().all(|m| m.seen));
 }
 
 #[tokio::test]
 async fn expiry_warnings_go_out_once_at_each_threshold() {
-    let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("time");
-    let clock = Arc::new(ManualClock::at(start));
-    let app = spawn(identity_app(TestDb::sqlite(), CREATE_USER_RULES).clock(clock.clone())).await;
-    let tokens = app.tokens().await;
+    let (app, clock) = on_new_year().await;
+    let (start, tokens) = (clock.now(), app.tokens().await);
     let expires = (start + Duration::days(40)).date_naive();
     tokens
         .set(&EmailAddress::parse(ADMIN_USER).expect("email"), &SecretString::from(ADMIN_TOKEN), Some(expires))
@@ -246,10 +245,8 @@ async fn expiry_warnings_go_out_once_at_each_threshold() {
 
 #[tokio::test]
 async fn a_late_start_sends_only_the_most_urgent_warning() {
-    let start = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("time");
-    let clock = Arc::new(ManualClock::at(start));
-    let app = spawn(identity_app(TestDb::sqlite(), CREATE_USER_RULES).clock(clock.clone())).await;
-    let tokens = app.tokens().await;
+    let (app, clock) = on_new_year().await;
+    let (start, tokens) = (clock.now(), app.tokens().await);
     tokens
         .set(
             &EmailAddress::parse(ADMIN_USER).expect("email"),
@@ -275,8 +272,7 @@ default = { project = "HELP", sender_policy = "default-reporter", cc_watchers = 
     let app = spawn(identity_app(TestDb::sqlite(), rules)).await;
     let boss = app.jira.add_user("boss@corp.test", "The Boss");
     set_token(&app, ADMIN_TOKEN).await;
-    let mailbox = MemoryMailbox::new();
-    mailbox.append(&mail(
+    app.receive(mail(
         "w1@c.test",
         "rita@outside.test",
         "help@corp.test",
@@ -285,7 +281,7 @@ default = { project = "HELP", sender_policy = "default-reporter", cc_watchers = 
         "x",
     ));
 
-    app.pass(&mailbox).await;
+    app.pass().await;
 
     let issues = app.jira.issues();
     assert_eq!(issues.len(), 1);
@@ -309,25 +305,23 @@ async fn data_center_resolution_uses_usernames_and_a_bearer_token() {
         )
         .spawn()
         .await;
-    let jira = &app.jira;
-    jira.add_group("jira-software-users");
+    app.jira.add_group("jira-software-users");
     set_token(&app, "admin-pat").await;
-    let mailbox = MemoryMailbox::new();
-    mailbox.append(&mail("dc1@c.test", "Sam Server <sam@dc.test>", "help@corp.test", "On prem", "", "x"));
+    app.receive(mail("dc1@c.test", "Sam Server <sam@dc.test>", "help@corp.test", "On prem", "", "x"));
 
-    app.pass(&mailbox).await;
+    app.pass().await;
 
-    assert_eq!(jira.count_calls("GET /rest/api/2/user/search"), 1);
+    assert_eq!(app.jira.count_calls("GET /rest/api/2/user/search"), 1);
     let admin = FakeAuth::Bearer("admin-pat".into());
     let app_pat = FakeAuth::Bearer("app-pat".into());
-    assert_eq!(jira.count_calls_by("GET /rest/api/2/user/search", &admin), 1, "lookups use the workaround token");
-    assert_eq!(jira.count_calls_by("POST /rest/api/2/user", &admin), 1, "user creation too");
-    assert_eq!(jira.count_calls_by("POST /rest/api/2/group/user", &admin), 1, "and group membership");
-    assert_eq!(jira.count_calls_by("POST /rest/api/2/issue", &app_pat), 1, "issues use the app credentials");
-    assert_eq!(jira.count_calls_by("POST /rest/api/2/issue", &admin), 0);
-    assert_eq!(jira.calls().iter().filter(|c| *c == "POST /rest/api/2/user").count(), 1);
-    let sam = jira.users().into_iter().find(|u| u.email == "sam@dc.test").expect("created");
+    assert_eq!(app.jira.count_calls_by("GET /rest/api/2/user/search", &admin), 1, "lookups use the workaround token");
+    assert_eq!(app.jira.count_calls_by("POST /rest/api/2/user", &admin), 1, "user creation too");
+    assert_eq!(app.jira.count_calls_by("POST /rest/api/2/group/user", &admin), 1, "and group membership");
+    assert_eq!(app.jira.count_calls_by("POST /rest/api/2/issue", &app_pat), 1, "issues use the app credentials");
+    assert_eq!(app.jira.count_calls_by("POST /rest/api/2/issue", &admin), 0);
+    assert_eq!(app.jira.calls().iter().filter(|c| *c == "POST /rest/api/2/user").count(), 1);
+    let sam = app.jira.users().into_iter().find(|u| u.email == "sam@dc.test").expect("created");
     assert_eq!(sam.groups, vec!["jira-software-users".to_string()]);
-    let issue = jira.issue("HELP-1").expect("issue");
+    let issue = app.jira.issue("HELP-1").expect("issue");
     assert_eq!(issue.reporter.as_ref().and_then(|r| r["name"].as_str()), Some(sam.name.as_str()));
 }

@@ -25,9 +25,10 @@ async fn two_instances_on_postgres_process_each_mail_once() {
     // Jira's defaults; the mailbox polled every second.
     let app = TestApp::builder()
         .db(db)
+        .jira_issue("HELP", "Shared thread")
         .with_imap()
-        .unset("jira.timeout_secs")
-        .unset("jira.max_retries")
+        .unset("app.jira.timeout_secs")
+        .unset("app.jira.max_retries")
         .unset("inbound.retry_base_ms")
         .unset("routing.rules")
         .set_toml("routing.default", r#"{ project = "HELP" }"#)
@@ -35,8 +36,6 @@ async fn two_instances_on_postgres_process_each_mail_once() {
         .set("mailboxes.0.poll_interval_secs", 1)
         .spawn()
         .await;
-    let jira = &app.jira;
-    jira.seed_issue("HELP", "Shared thread");
     let mut imap = app.imap().await;
     for n in 0..24 {
         if n % 4 == 3 {
@@ -67,8 +66,8 @@ async fn two_instances_on_postgres_process_each_mail_once() {
     let mut b = start(&app, &log_b);
     let done = wait_until(Duration::from_secs(90), || async {
         app.imap_counts("Processed").await.0 == 24
-            && jira.issues().len() == 19
-            && jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 6)
+            && app.jira.issues().len() == 19
+            && app.jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 6)
     })
     .await;
     terminate(&mut a, Duration::from_secs(10));
@@ -82,17 +81,21 @@ async fn two_instances_on_postgres_process_each_mail_once() {
     assert!(
         done,
         "all 24 mails processed (issues: {}, comments: {:?}, processed: {:?})\n{logs}",
-        jira.issues().len(),
-        jira.issue("HELP-1").map(|i| i.comments.len()),
+        app.jira.issues().len(),
+        app.jira.issue("HELP-1").map(|i| i.comments.len()),
         imap.counts("Processed").await
     );
     let mut summaries: Vec<String> =
-        jira.issues().into_iter().map(|i| i.summary).filter(|s| s.starts_with("New")).collect();
+        app.jira.issues().into_iter().map(|i| i.summary).filter(|s| s.starts_with("New")).collect();
     let total = summaries.len();
     summaries.dedup();
     assert_eq!((total, summaries.len()), (18, 18), "each new mail created one issue");
-    assert_eq!(jira.issue("HELP-1").expect("HELP-1").comments.len(), 6, "each reply one comment");
-    assert_eq!(jira.calls().iter().filter(|c| *c == "POST /rest/api/3/issue").count(), 18, "no doubled create call");
+    assert_eq!(app.jira.issue("HELP-1").expect("HELP-1").comments.len(), 6, "each reply one comment");
+    assert_eq!(
+        app.jira.calls().iter().filter(|c| *c == "POST /rest/api/3/issue").count(),
+        18,
+        "no doubled create call"
+    );
     assert_eq!(imap.counts("INBOX").await, (0, 0));
     assert_eq!(imap.counts("Processed").await, (24, 0));
     imap.logout().await;

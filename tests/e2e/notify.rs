@@ -25,7 +25,7 @@ fn notify_app(scripts: &[(&str, &str)]) -> TestAppBuilder {
         .jira_projects(&["HELP"])
         .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
         .master_key(&"9a".repeat(32))
-        .unset("jira.max_retries")
+        .unset("app.jira.max_retries")
         .unset("inbound.retry_base_ms")
         .unset("routing")
         .toml(&format!(
@@ -54,15 +54,14 @@ script_timeout_ms = 500
 /// Start it, with HELP-1 (reporter + one watcher) and a 120-member group in Jira.
 async fn spawn(builder: TestAppBuilder) -> TestApp {
     let app = builder.spawn().await;
-    let jira = &app.jira;
-    jira.add_group("service-desk-team");
+    app.jira.add_group("service-desk-team");
     for n in 0..120 {
-        let id = jira.add_user(&format!("agent{n:03}@corp.test"), &format!("Agent {n}"));
-        jira.add_member("service-desk-team", &id);
+        let id = app.jira.add_user(&format!("agent{n:03}@corp.test"), &format!("Agent {n}"));
+        app.jira.add_member("service-desk-team", &id);
     }
-    jira.seed_issue("HELP", "Printer on fire");
-    let watcher = jira.add_user("watcher@corp.test", "Wanda Watcher");
-    jira.add_watcher("HELP-1", &watcher);
+    app.jira.seed_issue("HELP", "Printer on fire");
+    let watcher = app.jira.add_user("watcher@corp.test", "Wanda Watcher");
+    app.jira.add_watcher("HELP-1", &watcher);
     app
 }
 
@@ -90,6 +89,14 @@ async fn post_webhook(base: &str, body: &[u8], delivery: &str, signature: Option
         req = req.header("X-Hub-Signature", sig);
     }
     req.send().await.expect("webhook call")
+}
+
+/// Who the queued mails of `kind` go to, sorted.
+async fn recipients(app: &TestApp, kind: &str) -> Vec<String> {
+    let rows = app.store().await.outgoing_of_kind(kind).await.expect("rows");
+    let mut to: Vec<String> = rows.into_iter().map(|r| r.recipient).collect();
+    to.sort();
+    to
 }
 
 fn by_recipient(sink: &Sink) -> HashMap<String, usize> {
@@ -173,16 +180,7 @@ async fn broken_scripts_fall_back_to_reporter_and_watchers_and_the_service_goes_
         let outcome = n.try_notify_one().await.expect("notify");
 
         assert_eq!(outcome, NotifyOutcome::Queued { event_id: "comment:1".into(), recipients: 2 }, "{name}");
-        let mut to: Vec<String> = app
-            .store()
-            .await
-            .outgoing_of_kind("comment_created")
-            .await
-            .expect("rows")
-            .into_iter()
-            .map(|r| r.recipient)
-            .collect();
-        to.sort();
+        let to = recipients(&app, "comment_created").await;
         assert_eq!(to, vec!["reporter@customer.test", "watcher@corp.test"], "{name}: defaults");
         // The next event is processed as usual.
         assert!(n.queue(&event("comment:2")).await.expect("queue"));
@@ -217,13 +215,11 @@ async fn missed_webhooks_are_caught_up_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back() {
     use mailgate::clock::SystemClock;
-    use mailgate::mailbox::MemoryMailbox;
     use mailgate::outbox::{DeliveryOutcome, Mailer, RetryPolicy, try_deliver_one};
     let app = spawn(notify_app(&[]).with_smtp()).await;
     let sink = app.sink();
     let (n, store) = (app.notifier().await, app.store().await);
     let mailer = Mailer::new(app.settings().smtp.as_ref().expect("smtp")).expect("mailer");
-    let mailbox = MemoryMailbox::new();
     let own = vec![EmailAddress::parse("help@corp.test").expect("own")];
     let deliver_all = || async {
         n.drain().await.expect("notify");
@@ -231,7 +227,7 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
             != DeliveryOutcome::Empty
         {}
     };
-    mailbox.append(&mail(
+    app.receive(mail(
         "orig@customer.test",
         "Carl <carl@customer.test>",
         "help@corp.test",
@@ -240,7 +236,7 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
         "Black screen.",
     ));
 
-    app.pass(&mailbox).await;
+    app.pass().await;
     deliver_all().await;
 
     let acks: Vec<_> =
@@ -252,7 +248,7 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
         acks[0].headers().lines().find_map(|l| l.strip_prefix("Message-ID: ")).expect("Message-ID").trim().to_string();
 
     // The customer answers the acknowledgement; the subject lost the key.
-    mailbox.append(&mail(
+    app.receive(mail(
         "reply@customer.test",
         "Carl <carl@customer.test>",
         "help@corp.test",
@@ -260,7 +256,7 @@ async fn a_mail_is_acknowledged_and_a_reply_to_the_acknowledgement_threads_back(
         &format!("In-Reply-To: {message_id}\r\n"),
         "Also the keyboard.",
     ));
-    app.pass(&mailbox).await;
+    app.pass().await;
 
     let issue = app.jira.issue("HELP-2").expect("issue");
     assert_eq!(issue.comments.len(), 1, "the reply threads back by In-Reply-To");
@@ -325,15 +321,6 @@ async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
     let outcome = n.try_notify_one().await.expect("notify");
 
     assert_eq!(outcome, NotifyOutcome::Queued { event_id: "updated:HELP-1:t1".into(), recipients: 2 });
-    let mut to: Vec<String> = app
-        .store()
-        .await
-        .outgoing_of_kind("issue_updated")
-        .await
-        .expect("rows")
-        .into_iter()
-        .map(|r| r.recipient)
-        .collect();
-    to.sort();
+    let to = recipients(&app, "issue_updated").await;
     assert_eq!(to, vec!["dev@corp.test", "tiny@corp.test"], "the role's user and group, not the bouncing address");
 }

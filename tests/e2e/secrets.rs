@@ -52,8 +52,7 @@ async fn no_trace_of_the_token_in_outputs_or_database_and_a_wrong_key_is_refused
         .unset("mailboxes.0.poll_interval_secs")
         .spawn()
         .await;
-    let jira = &app.jira;
-    jira.add_group("jira-users");
+    app.jira.add_group("jira-users");
     let mut all_output = String::new();
 
     // token set: the token comes on stdin, never on the command line.
@@ -81,13 +80,13 @@ async fn no_trace_of_the_token_in_outputs_or_database_and_a_wrong_key_is_refused
     imap.append(&mail("leak@c.test", "Lee Leak <lee@newco.test>", "help@corp.test", "Check the logs", "", "x")).await;
     let run =
         mailgate(&app, KEY_HEX).arg("run").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn run");
-    let created = wait_until(Duration::from_secs(30), || async { !jira.issues().is_empty() }).await;
+    let created = wait_until(Duration::from_secs(30), || async { !app.jira.issues().is_empty() }).await;
     let _ = Command::new("kill").arg("-TERM").arg(run.id().to_string()).status();
     let out = run.wait_with_output().expect("run output");
     all_output.push_str(&String::from_utf8_lossy(&out.stdout));
     all_output.push_str(&String::from_utf8_lossy(&out.stderr));
     assert!(created, "the run processed the mail: {all_output}");
-    assert_eq!(jira.users().iter().filter(|u| u.email == "lee@newco.test").count(), 1);
+    assert_eq!(app.jira.users().iter().filter(|u| u.email == "lee@newco.test").count(), 1);
     assert!(all_output.contains("TRACE") || all_output.contains("DEBUG"), "the log really was verbose");
 
     // A wrong master key: a clear error, no panic, the stored token untouched.
@@ -119,7 +118,7 @@ async fn rotating_the_master_key_re_encrypts_the_token() {
     let app = TestApp::builder()
         .mailgate_defaults()
         .unset("inbound")
-        .set("jira.base_url", "http://127.0.0.1:9")
+        .set("app.jira.base_url", "http://127.0.0.1:9")
         .spawn()
         .await;
     let mut child = mailgate(&app, KEY_HEX)

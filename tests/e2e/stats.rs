@@ -9,7 +9,6 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use mailgate::classify::IgnoreReason;
 use mailgate::clock::ManualClock;
 use mailgate::domain::{EmailAddress, IssueKey, MessageId};
-use mailgate::mailbox::MemoryMailbox;
 use mailgate::stats::{Counts, Statistics};
 use mailgate::store::{Finish, NewInbound, NewOutgoing, Status, Store};
 use mailgate_testkit::admin::AdminApi;
@@ -212,28 +211,26 @@ async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
         // Arrange: mail processed on two days, the admin API on the same clock.
         let clock = Arc::new(ManualClock::at(at("2026-03-09T09:00:00Z")));
         let app = TestApp::builder().db(db).master_key(&"ab".repeat(32)).clock(clock.clone()).spawn().await;
-        let jira = &app.jira;
         let tokens = Arc::new(app.token_service(app.store().await, clock.clone()));
         let admin_api = AdminApi::serve(tokens.clone(), API_KEY).await;
         let base = admin_api.base.clone();
         let http = reqwest::Client::new();
 
-        let mailbox = MemoryMailbox::new();
         let first = mail("req1@c.test", "ann@c.test", "help@corp.test", "Printer broken", "", "It is broken.");
-        mailbox.append(&first);
+        app.receive(&first);
         let auto = "Auto-Submitted: auto-replied\r\n";
-        mailbox.append(&mail("ooo@c.test", "bob@c.test", "help@corp.test", "Out of office", auto, "Away."));
-        mailbox.append(&first);
+        app.receive(mail("ooo@c.test", "bob@c.test", "help@corp.test", "Out of office", auto, "Away."));
+        app.receive(&first);
         let bulk = "Precedence: bulk\r\n";
-        mailbox.append(&mail("news@c.test", "news@c.test", "help@corp.test", "Newsletter", bulk, "News."));
-        app.drain(&mailbox).await;
-        let key = jira.issues().first().expect("an issue").key.clone();
+        app.receive(mail("news@c.test", "news@c.test", "help@corp.test", "Newsletter", bulk, "News."));
+        app.drain().await;
+        let key = app.jira.issues().first().expect("an issue").key.clone();
 
         clock.advance(Duration::days(1));
         let reply =
             mail("re1@c.test", "ann@c.test", "help@corp.test", &format!("Re: [{key}] Printer broken"), "", "Ok");
-        mailbox.append(&reply);
-        app.drain(&mailbox).await;
+        app.receive(&reply);
+        app.drain().await;
         let expires = NaiveDate::from_ymd_opt(2026, 4, 9).expect("date");
         let admin = EmailAddress::parse("admin@corp.test").expect("address");
         tokens.set(&admin, &SecretString::from("ATATT-stats-token"), Some(expires)).await.expect("token set");
@@ -298,8 +295,8 @@ async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
         assert!(m.iter().filter(|(k, _)| k.starts_with("mailgate_ignored_total")).all(|(_, v)| *v == 0.0), "{m:?}");
         assert_eq!(m["mailgate_stats_reset_timestamp_seconds"], at("2026-03-10T09:00:00Z").timestamp() as f64);
 
-        mailbox.append(&mail("req2@c.test", "cid@c.test", "help@corp.test", "Screen dark", "", "Dark."));
-        app.drain(&mailbox).await;
+        app.receive(mail("req2@c.test", "cid@c.test", "help@corp.test", "Screen dark", "", "Dark."));
+        app.drain().await;
         let m = parse_exposition(
             &http.get(format!("{base}/metrics")).send().await.expect("call").text().await.expect("body"),
         );

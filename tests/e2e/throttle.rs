@@ -7,30 +7,26 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use mailgate::clock::{Clock, ManualClock};
 use mailgate::jira::adf_to_text;
-use mailgate::mailbox::MemoryMailbox;
-use mailgate_testkit::{TestApp, TestDb, mail};
+use mailgate_testkit::{TestApp, TestAppBuilder, TestDb, mail};
 
-fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().expect("time")))
+/// Spawn `builder` on a manual clock at 2026-11-23 09:00 UTC.
+async fn at_nine(builder: TestAppBuilder) -> (TestApp, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).single().expect("time")));
+    (builder.clock(clock.clone()).spawn().await, clock)
 }
 
 #[tokio::test]
 async fn comments_beyond_the_per_issue_limit_wait_and_keep_their_order() {
     for db in TestDb::all().await {
-        let clock = clock();
-        let app = TestApp::builder()
+        let builder = TestApp::builder()
             .db(db)
+            .jira_issue("HELP", "Busy issue")
             .set("inbound.max_updates_per_issue", 2)
             .set("inbound.issue_update_window_secs", 60)
-            .set("inbound.storm_max_per_hour", 100)
-            .clock(clock.clone())
-            .spawn()
-            .await;
-        let jira = &app.jira;
-        jira.seed_issue("HELP", "Busy issue");
-        let mailbox = MemoryMailbox::new();
+            .set("inbound.storm_max_per_hour", 100);
+        let (app, clock) = at_nine(builder).await;
         for n in 0..5 {
-            mailbox.append(&mail(
+            app.receive(mail(
                 &format!("t{n}@c.test"),
                 "a@c.test",
                 "help@corp.test",
@@ -40,7 +36,8 @@ async fn comments_beyond_the_per_issue_limit_wait_and_keep_their_order() {
             ));
         }
         let bodies = || {
-            jira.issue("HELP-1")
+            app.jira
+                .issue("HELP-1")
                 .expect("issue")
                 .comments
                 .iter()
@@ -48,35 +45,30 @@ async fn comments_beyond_the_per_issue_limit_wait_and_keep_their_order() {
                 .collect::<Vec<_>>()
         };
 
-        app.pass(&mailbox).await;
+        app.pass().await;
         assert_eq!(bodies(), vec!["reply 0", "reply 1"], "{}", app.label());
-        app.pass(&mailbox).await;
+        app.pass().await;
         assert_eq!(bodies().len(), 2, "still within the window");
         clock.advance(Duration::seconds(61));
-        app.pass(&mailbox).await;
+        app.pass().await;
         assert_eq!(bodies(), vec!["reply 0", "reply 1", "reply 2", "reply 3"]);
         clock.advance(Duration::seconds(61));
-        app.pass(&mailbox).await;
+        app.pass().await;
 
         assert_eq!(bodies(), vec!["reply 0", "reply 1", "reply 2", "reply 3", "reply 4"], "none lost, in order");
-        assert_eq!(mailbox.mails().iter().filter(|m| m.folder == "Processed").count(), 5);
+        assert_eq!(app.mailbox().mails().iter().filter(|m| m.folder == "Processed").count(), 5);
     }
 }
 
 #[tokio::test]
 async fn a_mail_storm_from_one_sender_is_stopped_with_one_warning() {
-    let clock = clock();
-    let app = TestApp::builder()
+    let builder = TestApp::builder()
         .set("inbound.storm_max_per_hour", 3)
         .smtp_nowhere() // warnings go out by mail (nothing is sent here)
-        .set_toml("admin.notify", r#"["ops@corp.test"]"#)
-        .clock(clock.clone())
-        .spawn()
-        .await;
-    let jira = &app.jira;
-    let mailbox = MemoryMailbox::new();
+        .set_toml("admin.notify", r#"["ops@corp.test"]"#);
+    let (app, clock) = at_nine(builder).await;
     for n in 0..6 {
-        mailbox.append(&mail(
+        app.receive(mail(
             &format!("s{n}@c.test"),
             "robot@loop.test",
             "help@corp.test",
@@ -85,18 +77,18 @@ async fn a_mail_storm_from_one_sender_is_stopped_with_one_warning() {
             "again",
         ));
     }
-    mailbox.append(&mail("other@c.test", "human@c.test", "help@corp.test", "Unrelated", "", "hi"));
+    app.receive(mail("other@c.test", "human@c.test", "help@corp.test", "Unrelated", "", "hi"));
 
-    app.pass(&mailbox).await;
+    app.pass().await;
 
-    let mut summaries: Vec<String> = jira.issues().into_iter().map(|i| i.summary).collect();
+    let mut summaries: Vec<String> = app.jira.issues().into_iter().map(|i| i.summary).collect();
     summaries.sort();
     assert_eq!(summaries, vec!["Loop 0", "Loop 1", "Loop 2", "Unrelated"]);
     let warnings = app.store().await.outgoing_of_kind("admin-warning").await.expect("outbox");
     assert_eq!(warnings.len(), 1, "one warning per sender and hour");
     assert!(warnings[0].subject.contains("robot@loop.test"));
     assert_eq!(
-        mailbox.mails().iter().filter(|m| m.folder == "Processed").count(),
+        app.mailbox().mails().iter().filter(|m| m.folder == "Processed").count(),
         7,
         "storm mails are kept and acknowledged"
     );

@@ -4,14 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn mailgate_cloud_client_requests_conform_to_the_cloud_and_jsm_specs() {
-    mailgate::telemetry::install_crypto_provider();
-    let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
-        .await
-        .expect("start the fake Jira");
-    let recorder = Recorder::start(fake.base_url()).await;
-    let jira = recorder.client(JiraFlavor::Cloud);
-    let alice = fake.add_user("alice@example.test", "Alice Liddell");
-    fake.add_group(GROUP);
+    let (fake, recorder, jira, alice) = recorded(JiraFlavor::Cloud).await;
     fake.add_service_desk("1", "HELP");
     fake.deny_permissions(&["CREATE_ISSUES"]);
 
@@ -80,14 +73,7 @@ async fn mailgate_cloud_client_requests_conform_to_the_cloud_and_jsm_specs() {
 
 #[tokio::test]
 async fn mailgate_data_center_client_requests_conform_to_the_dc_spec() {
-    mailgate::telemetry::install_crypto_provider();
-    let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
-        .await
-        .expect("start the fake Jira");
-    let recorder = Recorder::start(fake.base_url()).await;
-    let jira = recorder.client(JiraFlavor::Datacenter);
-    fake.add_user("alice@example.test", "Alice Liddell");
-    fake.add_group(GROUP);
+    let (fake, recorder, jira, _alice) = recorded(JiraFlavor::Datacenter).await;
 
     let found = jira.find_user_by_email("alice@example.test").await.expect("find alice");
     assert_eq!(found.and_then(|u| u.name), Some("alice@example.test".to_string()));
@@ -122,17 +108,27 @@ async fn mailgate_data_center_client_requests_conform_to_the_dc_spec() {
 /// Issues in HELP so that the catch-up search spans two pages of 100.
 pub const SEARCH_ISSUES: usize = 120;
 
+/// The catch-up's search over `SEARCH_ISSUES` issues (one commented), each
+/// hit held to `spec`'s schemas; returns the hits.
+async fn catch_up_search(jira: &HttpJira, fake: &FakeJira, key: &IssueKey, spec: &Spec) -> Vec<Value> {
+    jira.add_comment(key, "A comment the catch-up must see.", None).await.expect("comment");
+    for n in 1..SEARCH_ISSUES {
+        fake.seed_issue("HELP", &format!("Seeded issue {n}"));
+    }
+    let issues = jira.search_issues(&catch_up_jql(-1), CATCH_UP_FIELDS, 1000).await.expect("search");
+    assert_eq!(issues.len(), SEARCH_ISSUES);
+    let unique: BTreeSet<&str> = issues.iter().map(|i| str_field(i, "key")).collect();
+    assert_eq!(unique.len(), SEARCH_ISSUES, "an issue came back twice");
+    for issue in &issues {
+        assert_catch_up_fields(spec, issue);
+    }
+    issues
+}
+
 #[tokio::test]
 async fn mailgate_cloud_client_watchers_roles_and_catch_up_search_conform_to_the_cloud_spec() {
-    mailgate::telemetry::install_crypto_provider();
-    let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
-        .await
-        .expect("start the fake Jira");
-    let recorder = Recorder::start(fake.base_url()).await;
-    let jira = recorder.client(JiraFlavor::Cloud);
-    let alice = fake.add_user("alice@example.test", "Alice Liddell");
+    let (fake, recorder, jira, alice) = recorded(JiraFlavor::Cloud).await;
     let bob = fake.add_user("bob@example.test", "Bob Builder");
-    fake.add_group(GROUP);
 
     // JiraApi::watchers: getIssueWatchers; unknown issue -> NotFound.
     let key = IssueKey::parse(&fake.seed_issue("HELP", "Watch me")).expect("issue key");
@@ -155,17 +151,7 @@ async fn mailgate_cloud_client_watchers_roles_and_catch_up_search_conform_to_the
     assert!(matches!(jira.role_actors("NOPE", "Developers").await, Err(JiraError::NotFound(_))));
 
     // JiraApi::search_issues as the catch-up calls it, over two pages.
-    jira.add_comment(&key, "A comment the catch-up must see.", None).await.expect("comment");
-    for n in 1..SEARCH_ISSUES {
-        fake.seed_issue("HELP", &format!("Seeded issue {n}"));
-    }
-    let issues = jira.search_issues(&catch_up_jql(-1), CATCH_UP_FIELDS, 1000).await.expect("search");
-    assert_eq!(issues.len(), SEARCH_ISSUES);
-    let unique: BTreeSet<&str> = issues.iter().map(|i| str_field(i, "key")).collect();
-    assert_eq!(unique.len(), SEARCH_ISSUES, "an issue came back twice");
-    for issue in &issues {
-        assert_catch_up_fields(cloud_v3(), issue);
-    }
+    let issues = catch_up_search(&jira, &fake, &key, cloud_v3()).await;
     let commented = issues.iter().find(|i| i["key"] == key.to_string()).expect("the commented issue");
     assert_eq!(commented["fields"]["comment"]["total"], 1);
     assert_eq!(fake.count_calls("GET /rest/api/3/search/jql"), 2, "120 issues in pages of 100");
@@ -190,14 +176,7 @@ async fn mailgate_cloud_client_watchers_roles_and_catch_up_search_conform_to_the
 
 #[tokio::test]
 async fn mailgate_data_center_client_watchers_roles_and_catch_up_search_conform_to_the_dc_spec() {
-    mailgate::telemetry::install_crypto_provider();
-    let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
-        .await
-        .expect("start the fake Jira");
-    let recorder = Recorder::start(fake.base_url()).await;
-    let jira = recorder.client(JiraFlavor::Datacenter);
-    let alice = fake.add_user("alice@example.test", "Alice Liddell");
-    fake.add_group(GROUP);
+    let (fake, recorder, jira, alice) = recorded(JiraFlavor::Datacenter).await;
 
     let key = IssueKey::parse(&fake.seed_issue("HELP", "Watch me")).expect("issue key");
     fake.add_watcher(key.as_ref(), "alice@example.test");
@@ -215,17 +194,7 @@ async fn mailgate_data_center_client_watchers_roles_and_catch_up_search_conform_
     assert_eq!(groups, vec![GROUP.to_string()]);
     assert!(matches!(jira.role_actors("NOPE", "Developers").await, Err(JiraError::NotFound(_))));
 
-    jira.add_comment(&key, "A comment the catch-up must see.", None).await.expect("comment");
-    for n in 1..SEARCH_ISSUES {
-        fake.seed_issue("HELP", &format!("Seeded issue {n}"));
-    }
-    let issues = jira.search_issues(&catch_up_jql(-1), CATCH_UP_FIELDS, 1000).await.expect("search");
-    assert_eq!(issues.len(), SEARCH_ISSUES);
-    let unique: BTreeSet<&str> = issues.iter().map(|i| str_field(i, "key")).collect();
-    assert_eq!(unique.len(), SEARCH_ISSUES, "an issue came back twice");
-    for issue in &issues {
-        assert_catch_up_fields(data_center(), issue);
-    }
+    catch_up_search(&jira, &fake, &key, data_center()).await;
     assert_eq!(fake.count_calls("GET /rest/api/2/search"), 2, "120 issues in pages of 100");
 
     let covered = recorder.check_all();

@@ -127,3 +127,17 @@ impl Recorder {
         covered
     }
 }
+
+/// The fake Jira (HELP) with Alice and `GROUP`, the recorder in front of it,
+/// and mailgate's `flavor` client talking through the recorder; Alice's id last.
+pub async fn recorded(flavor: JiraFlavor) -> (FakeJira, Recorder, HttpJira, String) {
+    mailgate::telemetry::install_crypto_provider();
+    let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
+        .await
+        .expect("start the fake Jira");
+    let recorder = Recorder::start(fake.base_url()).await;
+    let jira = recorder.client(flavor);
+    let alice = fake.add_user("alice@example.test", "Alice Liddell");
+    fake.add_group(GROUP);
+    (fake, recorder, jira, alice)
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use fake_jira::{FakeAuth, FakeJira};
 use mailgate::clock::{Clock, SystemClock};
 use mailgate::config::Settings;
+use mailgate::mailbox::MemoryMailbox;
 
 use super::{TestApp, config};
 use crate::dovecot::Dovecot;
@@ -44,6 +45,7 @@ pub struct TestAppBuilder {
     edits: Vec<Edit>,
     files: Vec<(PathBuf, Vec<u8>)>,
     dirs: Vec<PathBuf>,
+    issues: Vec<(String, String)>,
     clock: Arc<dyn Clock>,
 }
 
@@ -58,6 +60,7 @@ impl Default for TestAppBuilder {
             edits: Vec::new(),
             files: Vec::new(),
             dirs: Vec::new(),
+            issues: Vec::new(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -87,6 +90,12 @@ impl TestAppBuilder {
     /// A bearer token the fake Jira accepts besides mailgate's own.
     pub fn jira_accepts_bearer(mut self, token: &str) -> Self {
         self.auth.push(FakeAuth::Bearer(token.into()));
+        self
+    }
+
+    /// An issue that exists in the fake Jira from the start (HELP-1, HELP-2, … in order).
+    pub fn jira_issue(mut self, project: &str, summary: &str) -> Self {
+        self.issues.push((project.to_string(), summary.to_string()));
         self
     }
 
@@ -206,6 +215,9 @@ impl TestAppBuilder {
         }
         let projects: Vec<&str> = self.projects.iter().map(String::as_str).collect();
         let jira = FakeJira::start(&projects, self.auth).await.expect("fake jira starts");
+        for (project, summary) in &self.issues {
+            jira.seed_issue(project, summary);
+        }
         let dovecot = matches!(self.mailbox, Mailbox::Dovecot).then(Dovecot::start);
         let sink = match &self.smtp {
             Smtp::Sink(args) => {
@@ -248,6 +260,7 @@ impl TestAppBuilder {
             settings,
             clock: std::sync::Mutex::new(self.clock),
             jira,
+            mailbox: MemoryMailbox::new(),
             dovecot,
             sink,
             db,

@@ -41,6 +41,7 @@ pub struct TestApp {
     settings: Settings,
     clock: std::sync::Mutex<Arc<dyn Clock>>,
     pub jira: FakeJira,
+    mailbox: MemoryMailbox,
     dovecot: Option<Dovecot>,
     sink: Option<Sink>,
     db: TestDb,
@@ -105,9 +106,32 @@ impl TestApp {
         Imap::connect(self.imap_port()).await
     }
 
+    /// A mail arrives in [`mailbox`](Self::mailbox).
+    pub fn receive(&self, raw: impl AsRef<[u8]>) {
+        self.mailbox.append(raw.as_ref());
+    }
+
+    /// Mails in `folder` of [`mailbox`](Self::mailbox) marked seen.
+    pub fn seen_in(&self, folder: &str) -> usize {
+        self.mailbox.mails().iter().filter(|m| m.folder == folder && m.seen).count()
+    }
+
+    /// Append `raw` to the INBOX of the test's Dovecot, through a session of its own.
+    pub async fn imap_append(&self, raw: &[u8]) {
+        let mut session = self.imap().await;
+        session.append(raw).await;
+        session.logout().await;
+    }
+
     /// (messages, unseen) in `folder`, through a session of its own.
     pub async fn imap_counts(&self, folder: &str) -> (u32, u32) {
         crate::imap::counts_once(self.imap_port(), folder).await
+    }
+
+    /// The in-memory mailbox "support" that [`pass`](Self::pass) reads
+    /// (Processed and Failed folders).
+    pub fn mailbox(&self) -> &MemoryMailbox {
+        &self.mailbox
     }
 
     pub fn sink(&self) -> &Sink {
@@ -186,17 +210,16 @@ impl TestApp {
         mailgate::app::Service::start(&self.settings).await.expect("service starts")
     }
 
-    /// One pass of the mailbox loop over an in-memory mailbox ("support",
-    /// with Processed and Failed folders).
-    pub async fn pass(&self, mailbox: &MemoryMailbox) -> CycleStats {
-        pass_on(self.pipeline().await.as_ref(), mailbox).await
+    /// One pass of the mailbox loop over [`mailbox`](Self::mailbox).
+    pub async fn pass(&self) -> CycleStats {
+        pass_on(self.pipeline().await.as_ref(), &self.mailbox).await
     }
 
     /// Passes until nothing is pending (bounded).
-    pub async fn drain(&self, mailbox: &MemoryMailbox) {
+    pub async fn drain(&self) {
         let pipeline = self.pipeline().await;
         for _ in 0..100 {
-            pass_on(&pipeline, mailbox).await;
+            pass_on(&pipeline, &self.mailbox).await;
             if pipeline.store.count_by_status(Status::Pending).await.expect("count") == 0 {
                 return;
             }
@@ -215,7 +238,7 @@ impl TestApp {
 }
 
 /// One pass of `pipeline` over an in-memory mailbox.
-pub async fn pass_on(pipeline: &Pipeline, mailbox: &MemoryMailbox) -> CycleStats {
+async fn pass_on(pipeline: &Pipeline, mailbox: &MemoryMailbox) -> CycleStats {
     let connector = MemoryConnector::new("support", mailbox.clone(), Some("Processed"), Some("Failed"));
     let mut source = connector.connect().await.expect("connect");
     ingest::cycle(pipeline, source.as_mut(), "support").await.expect("cycle")
