@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/dev/install-test-deps.sh
-cargo test --locked "$@"
+cargo test --locked --workspace "$@"

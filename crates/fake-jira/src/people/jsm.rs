@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::super::State;
 use super::super::model::{self, FakeComment};
 use super::super::wire::{jsm_error, json_response, query_map};
-use super::{FakeRequest, caller_dto, date_dto, find_user, new_user, parse_json, user_dto};
+use super::users::{FakeRequest, caller_dto, date_dto, find_user, new_user, parse_json, user_dto};
 
 /// Everything under `/rest/servicedeskapi`.
 pub fn servicedesk(st: &mut State, method: &str, rest: &[&str], uri: &Uri, body: &Bytes) -> Response {
