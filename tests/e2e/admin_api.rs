@@ -19,7 +19,7 @@ async fn admin_app() -> TestApp {
         .jira_projects(&["HELP", "VIP"])
         .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
         .master_key(&"cd".repeat(32))
-        .unset("app.jira.max_retries")
+        .unset("jira.max_retries")
         .unset("inbound")
         .unset("routing")
         .toml(

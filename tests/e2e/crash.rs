@@ -14,7 +14,7 @@ use mailgate_testkit::{TestApp, TestAppBuilder, fixture, mail, wait_until};
 fn crash_app() -> TestAppBuilder {
     TestApp::builder()
         .with_imap()
-        .unset("app.jira.max_retries")
+        .unset("jira.max_retries")
         .set("inbound.retry_base_ms", 100)
         .unset("routing.rules")
         .set_toml("routing.default", r#"{ project = "HELP" }"#)

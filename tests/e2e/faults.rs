@@ -14,7 +14,7 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
         let app = TestApp::builder()
             .db(db)
             .with_imap()
-            .set("app.jira.timeout_secs", 1)
+            .set("jira.timeout_secs", 1)
             .set("inbound.max_attempts", 100)
             .set("mailboxes.0.poll_interval_secs", 1)
             .jira_issue("HELP", "Long thread")

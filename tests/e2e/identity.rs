@@ -23,7 +23,7 @@ fn identity_app(db: TestDb, rules: &str) -> TestAppBuilder {
         .jira_projects(&["HELP", "SD"])
         .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
         .master_key(&"ab".repeat(32))
-        .set("app.jira.max_retries", 0)
+        .set("jira.max_retries", 0)
         .set("identity.cache_ttl_secs", 3600)
         .unset("routing")
         .toml(rules)

@@ -25,7 +25,7 @@ fn notify_app(scripts: &[(&str, &str)]) -> TestAppBuilder {
         .jira_projects(&["HELP"])
         .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
         .master_key(&"9a".repeat(32))
-        .unset("app.jira.max_retries")
+        .unset("jira.max_retries")
         .unset("inbound.retry_base_ms")
         .unset("routing")
         .toml(&format!(

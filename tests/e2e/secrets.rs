@@ -118,7 +118,7 @@ async fn rotating_the_master_key_re_encrypts_the_token() {
     let app = TestApp::builder()
         .mailgate_defaults()
         .unset("inbound")
-        .set("app.jira.base_url", "http://127.0.0.1:9")
+        .set("jira.base_url", "http://127.0.0.1:9")
         .spawn()
         .await;
     let mut child = mailgate(&app, KEY_HEX)
