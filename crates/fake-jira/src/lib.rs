@@ -9,6 +9,7 @@ mod jql;
 mod model;
 mod people;
 mod routes;
+mod search;
 mod wire;
 
 use std::net::SocketAddr;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::model::{self, FakeAttachment, FakeComment};
 use super::wire::{error_collection, error_for, json_response, query_map};
-use super::{FakeAuth, Fault, State, jql, people};
+use super::{FakeAuth, Fault, State, people, search};
 
 type Shared = Arc<Mutex<State>>;
 
@@ -139,8 +139,8 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
         ("POST", ["issue", key, "comment"]) => add_comment(st, api, key, body),
         ("GET", ["issue", key, "comment"]) => list_comments(st, api, key, uri),
         ("POST", ["issue", key, "attachments"]) => add_attachments(st, api, key, headers, body),
-        ("GET", ["search", "jql"]) if api == "3" => search_jql(st, api, uri),
-        ("GET", ["search"]) if api == "2" => search_paged(st, api, uri),
+        ("GET", ["search", "jql"]) if api == "3" => search::search_jql(st, api, uri),
+        ("GET", ["search"]) if api == "2" => search::search_paged(st, api, uri),
         ("GET", ["user", "search"]) => people::user_search(st, api, uri),
         ("POST", ["user"]) => people::create_user(st, api, body),
         ("POST", ["group", "user"]) => people::add_to_group(st, api, uri, body),
@@ -356,75 +356,4 @@ fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
         return None;
     }
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Indexes of the issues matching the `jql` query parameter, or the JQL
-/// error message (a 400 `ErrorCollection` for the caller).
-fn search_matches(st: &State, uri: &Uri) -> Result<Vec<usize>, String> {
-    let q = query_map(uri);
-    let jql_text = q.get("jql").cloned().unwrap_or_default();
-    let clauses = jql::parse(&jql_text)?;
-    Ok(st.issues.iter().enumerate().filter(|(_, i)| jql::matches(i, &clauses)).map(|(n, _)| n).collect())
-}
-
-fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
-    let q = query_map(uri);
-    let hits = match search_matches(st, uri) {
-        Ok(h) => h,
-        Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
-    };
-    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 5000);
-    let start: usize = match q.get("nextPageToken") {
-        Some(t) => match base64::engine::general_purpose::STANDARD
-            .decode(t)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix("offset:").and_then(|n| n.parse().ok()))
-        {
-            Some(n) => n,
-            None => {
-                return error_collection(StatusCode::BAD_REQUEST, &["Invalid nextPageToken."], &[]);
-            }
-        },
-        None => 0,
-    };
-    let page = page_of_hits(st, api, &hits, start, max, q.get("fields").map(String::as_str));
-    let next = start + page.len();
-    let mut v = json!({"issues": page, "isLast": next >= hits.len()});
-    if next < hits.len() {
-        v["nextPageToken"] = Value::String(base64::engine::general_purpose::STANDARD.encode(format!("offset:{next}")));
-    }
-    json_response(StatusCode::OK, v)
-}
-
-fn search_paged(st: &State, api: &str, uri: &Uri) -> Response {
-    let q = query_map(uri);
-    let hits = match search_matches(st, uri) {
-        Ok(h) => h,
-        Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
-    };
-    let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 1000);
-    let page = page_of_hits(st, api, &hits, start, max, q.get("fields").map(String::as_str));
-    json_response(StatusCode::OK, json!({"startAt": start, "maxResults": max, "total": hits.len(), "issues": page}))
-}
-
-/// One page of search hits.
-fn page_of_hits(st: &State, api: &str, hits: &[usize], start: usize, max: usize, fields: Option<&str>) -> Vec<Value> {
-    hits.iter().skip(start).take(max).map(|&n| search_hit(st, api, &st.issues[n], fields)).collect()
-}
-
-/// A search hit with the requested `fields` (comma list, `*all`; none: `summary`).
-fn search_hit(st: &State, api: &str, i: &super::FakeIssue, fields: Option<&str>) -> Value {
-    let full = model::issue_json(&st.base_url, api, i);
-    let wanted: Vec<&str> = fields.unwrap_or("summary").split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
-    let mut out = serde_json::Map::new();
-    if let Some(all) = full["fields"].as_object() {
-        for (k, v) in all {
-            if wanted.contains(&"*all") || wanted.contains(&k.as_str()) {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    json!({"id": i.id, "key": i.key, "self": format!("{}/rest/api/{api}/issue/{}", st.base_url, i.id), "fields": out})
 }
