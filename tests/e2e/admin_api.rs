@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use mailgate::http::AdminState;
+use mailgate_testkit::admin::AdminApi;
 use mailgate_testkit::fake_jira::FakeAuth;
 use mailgate_testkit::{JIRA_TOKEN, JIRA_USER, TestApp};
-use secrecy::SecretString;
 
 const ADMIN_USER: &str = "admin@example.test";
 const ADMIN_TOKEN: &str = "ATATT-admin-api-5e6f7a8b";
@@ -41,15 +40,8 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
     let app = admin_app().await;
     let store = mailgate::store::Store::connect(app.db_url()).await.expect("store");
     let tokens = app.token_service(store, Arc::new(mailgate::clock::SystemClock));
-    let state = AdminState {
-        tokens: Arc::new(tokens),
-        api_key: Arc::new(SecretString::from(API_KEY)),
-        notifier: None,
-        webhook_secret: None,
-    };
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    let (addr, _h) = mailgate::http::serve("127.0.0.1:0", state, rx).await.expect("serve");
-    let base = format!("http://{addr}");
+    let admin_api = AdminApi::serve(Arc::new(tokens), API_KEY).await;
+    let base = admin_api.base.clone();
     let http = reqwest::Client::new();
 
     let health: serde_json::Value =

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use mailgate::clock::{Clock, ManualClock};
 use mailgate::domain::EmailAddress;
-use mailgate::pipeline::RowOutcome;
 use mailgate_testkit::fake_jira::FakeAuth;
-use mailgate_testkit::{TestApp, TestAppBuilder, TestDb, mail};
+use mailgate_testkit::{RowOutcome, TestApp, TestAppBuilder, TestDb, mail};
 use secrecy::SecretString;
 
 const ADMIN_USER: &str = "admin@example.test";

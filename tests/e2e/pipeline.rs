@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use mailgate::pipeline::RowOutcome;
 use mailgate::store::Status;
 use mailgate_testkit::fake_jira::{FakeAuth, FakeJira, Fault};
-use mailgate_testkit::{JIRA_USER, TestApp, TestDb, fixture, mail};
+use mailgate_testkit::{JIRA_USER, RowOutcome, TestApp, TestDb, fixture, mail};
 
 /// Create-issue calls (not uploads or comments under /issue/…).
 fn creates(jira: &FakeJira) -> usize {

@@ -23,6 +23,8 @@ pub use app::{TestApp, TestAppBuilder};
 pub use db::TestDb;
 pub use fake_jira;
 pub use imap::Imap;
+/// What a pass did with each mail (`CycleStats::outcomes`).
+pub use mailgate::pipeline::RowOutcome;
 
 /// The account mailgate's configured Jira credentials belong to.
 pub const JIRA_USER: &str = "bot@example.test";

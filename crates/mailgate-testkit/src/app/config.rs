@@ -96,7 +96,7 @@ fn merge(into: &mut Table, from: Table) {
 pub fn set(table: &mut Table, path: &str, value: Option<Value>) {
     let (parents, last) = path.rsplit_once('.').unwrap_or(("", path));
     let mut at = table;
-    let mut segments = parents.split('.').filter(|s| !s.is_empty()).peekable();
+    let mut segments = parents.split('.').filter(|s| !s.is_empty());
     while let Some(key) = segments.next() {
         let entry = at.entry(key.to_string()).or_insert_with(|| Value::Table(Table::new()));
         at = match entry {
