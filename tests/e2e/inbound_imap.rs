@@ -45,25 +45,21 @@ async fn a_new_mail_creates_exactly_one_issue_with_its_attachments() {
     }
 }
 
+/// The customer of the reply test.
+const DANA: &str = "Dana <dana@customer.test>";
+
 #[tokio::test]
 async fn replies_by_subject_key_and_by_in_reply_to_become_comments() {
     for db in TestDb::all().await {
         let app = TestApp::builder().db(db).with_imap().spawn().await;
-        app.imap_append(&mail(
-            "orig@customer.test",
-            "Dana <dana@customer.test>",
-            "help@corp.test",
-            "Laptop broken",
-            "",
-            "Screen is black.",
-        ))
-        .await;
+        app.imap_append(&mail("orig@customer.test", DANA, "help@corp.test", "Laptop broken", "", "Screen is black."))
+            .await;
         app.pass_imap().await;
         assert_eq!(app.jira.issues().len(), 1);
 
         app.imap_append(&mail(
             "r1@customer.test",
-            "Dana <dana@customer.test>",
+            DANA,
             "help@corp.test",
             "AW: [HELP-1] Laptop broken",
             "",
@@ -73,7 +69,7 @@ async fn replies_by_subject_key_and_by_in_reply_to_become_comments() {
         // Reply by In-Reply-To only: the subject carries no key.
         app.imap_append(&mail(
             "r2@customer.test",
-            "Dana <dana@customer.test>",
+            DANA,
             "help@corp.test",
             "Re: Laptop broken",
             "In-Reply-To: <orig@customer.test>\r\n",

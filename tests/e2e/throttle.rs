@@ -15,6 +15,11 @@ async fn at_nine(builder: TestAppBuilder) -> (TestApp, Arc<ManualClock>) {
     (builder.clock(clock.clone()).spawn().await, clock)
 }
 
+/// Mail `n` of a series to help@corp.test (Message-ID `<{tag}{n}@c.test>`).
+fn series(tag: &str, n: usize, from: &str, subject: &str, body: &str) -> Vec<u8> {
+    mail(&format!("{tag}{n}@c.test"), from, "help@corp.test", subject, "", body)
+}
+
 #[tokio::test]
 async fn comments_beyond_the_per_issue_limit_wait_and_keep_their_order() {
     for db in TestDb::all().await {
@@ -26,14 +31,7 @@ async fn comments_beyond_the_per_issue_limit_wait_and_keep_their_order() {
             .set("inbound.storm_max_per_hour", 100);
         let (app, clock) = at_nine(builder).await;
         for n in 0..5 {
-            app.receive(mail(
-                &format!("t{n}@c.test"),
-                "a@c.test",
-                "help@corp.test",
-                "Re: [HELP-1] Busy issue",
-                "",
-                &format!("reply {n}"),
-            ));
+            app.receive(series("t", n, "a@c.test", "Re: [HELP-1] Busy issue", &format!("reply {n}")));
         }
         let bodies = || {
             app.jira
@@ -68,14 +66,7 @@ async fn a_mail_storm_from_one_sender_is_stopped_with_one_warning() {
         .set_toml("admin.notify", r#"["ops@corp.test"]"#);
     let (app, clock) = at_nine(builder).await;
     for n in 0..6 {
-        app.receive(mail(
-            &format!("s{n}@c.test"),
-            "robot@loop.test",
-            "help@corp.test",
-            &format!("Loop {n}"),
-            "",
-            "again",
-        ));
+        app.receive(series("s", n, "robot@loop.test", &format!("Loop {n}"), "again"));
     }
     app.receive(mail("other@c.test", "human@c.test", "help@corp.test", "Unrelated", "", "hi"));
 
