@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-run every benchmark that BENCHMARKS.md reports.
 #   bash scripts/bench.sh              # criterion (parse + classify) and the end-to-end bench, both databases
-#   bash scripts/bench.sh --mails 2000 # extra options go to the end-to-end bench (see benches/e2e.rs)
+#   bash scripts/bench.sh --mails 2000 # extra options go to the end-to-end bench (see benches/e2e/main.rs)
 # Needs Dovecot (scripts/dev/install-test-deps.sh installs it) and, for the
 # PostgreSQL half, a server on 127.0.0.1:5432 (MAILGATE_TEST_PG overrides).
 set -euo pipefail

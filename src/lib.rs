@@ -7,9 +7,9 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod crash;
+#[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod domain;
-pub mod fake_jira;
 pub mod http;
 pub mod identity;
 pub mod ingest;

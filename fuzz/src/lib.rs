@@ -1,6 +1,6 @@
 //! The code the `parse_classify` fuzz target runs on every input: MIME
 //! parsing plus the pure classification functions. Kept in one place so that
-//! `tests/fuzz_regressions.rs` (which includes this file with `#[path]`)
+//! `tests/parsing/fuzz_regressions.rs` (which includes this file with `#[path]`)
 //! replays crash inputs through exactly the same code.
 
 use std::collections::HashMap;

@@ -9,7 +9,12 @@ use crate::store::Store;
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        #[cfg(feature = "sandbox")]
         Command::Demo { db } => crate::demo::run(db).await,
+        #[cfg(not(feature = "sandbox"))]
+        Command::Demo { .. } => {
+            anyhow::bail!("this mailgate was built without the `sandbox` feature, which `demo` needs")
+        }
         Command::Token(cmd) => {
             let settings = Settings::load(&cli.config)?;
             token::run(&settings, cmd).await

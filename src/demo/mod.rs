@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use fake_jira::{FakeAuth, FakeJira};
+
 use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::fake_jira::{FakeAuth, FakeJira};
 use crate::ingest;
 use crate::jira::adf_to_text;
 use crate::mailbox::{MailConnector, MemoryConnector, MemoryMailbox};

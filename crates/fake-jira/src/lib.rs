@@ -1,0 +1,263 @@
+//! An in-process fake of Jira's REST API (Cloud v3 and v2 paths, Data Center
+//! v2) for tests and the sandbox. It keeps issues, comments and attachments in
+//! memory and answers with Atlassian's shapes: status codes, `ErrorCollection`
+//! bodies, `nextPageToken`/`startAt` pagination, `Retry-After` on 429. It can
+//! be told to fail the next calls.
+
+mod clock;
+mod jql;
+mod model;
+mod people;
+mod routes;
+mod search;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use model::{FakeAttachment, FakeComment, FakeIssue};
+pub use people::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser};
+
+/// A failure the fake injects into upcoming calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status (500, 503, …) before doing anything.
+    Status(u16),
+    /// 429 with `Retry-After: secs`, before doing anything.
+    RateLimit { retry_after_secs: u64 },
+    /// Do the work, then hold the answer this long (a client timeout after
+    /// the effect: the ambiguous case).
+    SlowAfterEffect(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingFault {
+    pub fault: Fault,
+    pub remaining: u32,
+    /// Only calls whose `METHOD path` contains this text.
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FakeAuth {
+    Basic { user: String, secret: String },
+    Bearer(String),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub auth: Vec<FakeAuth>,
+    pub projects: Vec<String>,
+    pub issues: Vec<FakeIssue>,
+    pub next_issue_id: u64,
+    pub next_comment_id: u64,
+    pub next_attachment_id: u64,
+    pub faults: Vec<PendingFault>,
+    pub calls: Vec<String>,
+    /// Authenticated calls with the credentials that were accepted.
+    pub calls_by: Vec<(String, Option<FakeAuth>)>,
+    pub base_url: String,
+    pub users: Vec<FakeUser>,
+    pub next_user_id: u64,
+    pub groups: Vec<String>,
+    pub service_desks: Vec<FakeServiceDesk>,
+    pub denied_permissions: Vec<String>,
+    pub roles: Vec<FakeRole>,
+    /// Fail this share of all calls (percent), cycling through the faults.
+    pub random_faults: Option<RandomFaults>,
+    /// Every call waits this long before it is answered (benchmarks).
+    pub latency: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RandomFaults {
+    pub percent: u64,
+    pub faults: Vec<Fault>,
+    pub rng: u64,
+    pub next: usize,
+}
+
+/// A running fake Jira. Dropping it stops the server.
+pub struct FakeJira {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FakeJira {
+    /// Start on a free loopback port. `projects` are the project keys that
+    /// exist; credentials in `auth` are accepted.
+    pub async fn start(projects: &[&str], auth: Vec<FakeAuth>) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State {
+            auth,
+            projects: projects.iter().map(|p| p.to_string()).collect(),
+            next_issue_id: 10000,
+            next_comment_id: 20000,
+            next_attachment_id: 30000,
+            base_url: format!("http://{addr}"),
+            ..Default::default()
+        }));
+        let app = routes::router(state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Self { addr, state, shutdown: Some(tx) })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fail the next `times` calls (optionally only those whose `METHOD /path`
+    /// contains `filter`, e.g. `"POST /rest/api/3/issue"`; a trailing `$`
+    /// asks for an exact match).
+    pub fn fail_next(&self, times: u32, fault: Fault, filter: Option<&str>) {
+        self.lock().faults.push(PendingFault { fault, remaining: times, filter: filter.map(String::from) });
+    }
+
+    /// Drop every pending injected fault (targeted and random).
+    pub fn clear_faults(&self) {
+        let mut st = self.lock();
+        st.faults.clear();
+        st.random_faults = None;
+    }
+
+    /// Fail about `percent` % of all calls, in a repeatable pseudo-random
+    /// pattern from `seed`, with the given faults in turn.
+    pub fn fail_share(&self, percent: u64, faults: Vec<Fault>, seed: u64) {
+        self.lock().random_faults = Some(RandomFaults { percent: percent.min(100), faults, rng: seed | 1, next: 0 });
+    }
+
+    /// Replace the accepted credentials (e.g. revoke a token).
+    /// Answer every call after this delay, like a Jira across a network.
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
+    }
+
+    pub fn set_auth(&self, auth: Vec<FakeAuth>) {
+        self.lock().auth = auth;
+    }
+
+    /// How many issues and comments exist (cheap: nothing is copied).
+    pub fn counts(&self) -> (usize, usize) {
+        let st = self.lock();
+        (st.issues.len(), st.issues.iter().map(|i| i.comments.len()).sum())
+    }
+
+    /// Each issue's summary and `created` timestamp (milliseconds).
+    pub fn created_times(&self) -> Vec<(String, Option<i64>)> {
+        self.lock().issues.iter().map(|i| (i.summary.clone(), model::parse_jira_time(&i.created))).collect()
+    }
+
+    pub fn issues(&self) -> Vec<FakeIssue> {
+        self.lock().issues.clone()
+    }
+
+    pub fn issue(&self, key: &str) -> Option<FakeIssue> {
+        self.lock().issues.iter().find(|i| i.key == key).cloned()
+    }
+
+    /// Every call received so far, as `METHOD /path`.
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+
+    /// Calls starting with `prefix` that authenticated as `auth`.
+    pub fn count_calls_by(&self, prefix: &str, auth: &FakeAuth) -> usize {
+        self.lock().calls_by.iter().filter(|(c, a)| c.starts_with(prefix) && a.as_ref() == Some(auth)).count()
+    }
+
+    /// Number of calls whose `METHOD /path` starts with `prefix`.
+    pub fn count_calls(&self, prefix: &str) -> usize {
+        self.lock().calls.iter().filter(|c| c.starts_with(prefix)).count()
+    }
+
+    /// Add an existing Jira user; returns its accountId.
+    pub fn add_user(&self, email: &str, display_name: &str) -> String {
+        people::new_user(&mut self.lock(), email, display_name, "atlassian").account_id
+    }
+
+    /// Add a group (empty).
+    pub fn add_group(&self, name: &str) {
+        let mut st = self.lock();
+        if !st.groups.iter().any(|g| g == name) {
+            st.groups.push(name.to_string());
+        }
+    }
+
+    /// Put a user in a group.
+    pub fn add_member(&self, group: &str, account_id: &str) {
+        let mut st = self.lock();
+        if let Some(u) = st.users.iter_mut().find(|u| u.account_id == account_id) {
+            u.groups.push(group.to_string());
+        }
+    }
+
+    /// Add a JSM service desk for a project.
+    pub fn add_service_desk(&self, id: &str, project: &str) {
+        self.lock().service_desks.push(FakeServiceDesk {
+            id: id.into(),
+            project: project.into(),
+            customers: Vec::new(),
+        });
+    }
+
+    /// Add a project role with user (account id) and group actors.
+    pub fn add_role(&self, project: &str, name: &str, users: &[&str], groups: &[&str]) {
+        let mut st = self.lock();
+        let id = (10_000 + st.roles.len() + 1).to_string();
+        st.roles.push(FakeRole {
+            project: project.into(),
+            id,
+            name: name.into(),
+            users: users.iter().map(|u| u.to_string()).collect(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        });
+    }
+
+    /// Make `mypermissions` answer `havePermission: false` for these keys.
+    pub fn deny_permissions(&self, keys: &[&str]) {
+        self.lock().denied_permissions = keys.iter().map(|k| k.to_string()).collect();
+    }
+
+    /// Make a user watch an issue.
+    pub fn add_watcher(&self, key: &str, account_id: &str) {
+        if let Some(i) = self.lock().issues.iter_mut().find(|i| i.key == key) {
+            i.watchers.push(account_id.to_string());
+        }
+    }
+
+    pub fn users(&self) -> Vec<FakeUser> {
+        self.lock().users.clone()
+    }
+
+    pub fn service_desks(&self) -> Vec<FakeServiceDesk> {
+        self.lock().service_desks.clone()
+    }
+
+    /// Create an issue directly (test set-up).
+    pub fn seed_issue(&self, project: &str, summary: &str) -> String {
+        let mut st = self.lock();
+        model::insert_issue(&mut st, project, summary, serde_json::Value::Null, "Task", Vec::new(), Default::default())
+    }
+}
+
+impl Drop for FakeJira {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Request dispatch for the fake: auth, injected faults, then the operation.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::model::{self, FakeAttachment, FakeComment};
+use super::wire::{error_collection, error_for, json_response, query_map};
+use super::{FakeAuth, Fault, State, people, search};
+
+type Shared = Arc<Mutex<State>>;
+
+/// Largest request body the fake takes: Jira Cloud accepts attachments far
+/// bigger than axum's 2 MB default.
+const MAX_BODY: usize = 256 * 1024 * 1024;
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let state = state.clone();
+            async move { handle(state, method, uri, headers, body).await }
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+}
+
+/// The accepted credentials this call carries, if any.
+fn principal(st: &State, headers: &HeaderMap) -> Option<FakeAuth> {
+    let value = headers.get("authorization").and_then(|v| v.to_str().ok())?;
+    st.auth
+        .iter()
+        .find(|a| match a {
+            FakeAuth::Bearer(t) => value == format!("Bearer {t}"),
+            FakeAuth::Basic { user, secret } => {
+                let enc = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+                value == format!("Basic {enc}")
+            }
+        })
+        .cloned()
+}
+
+/// Take the first injected fault that applies to this call.
+fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
+    if let Some(r) = st.random_faults.as_mut()
+        && !r.faults.is_empty()
+    {
+        // xorshift64: repeatable for a seed.
+        r.rng ^= r.rng << 13;
+        r.rng ^= r.rng >> 7;
+        r.rng ^= r.rng << 17;
+        if r.rng % 100 < r.percent {
+            let fault = r.faults[r.next % r.faults.len()].clone();
+            r.next += 1;
+            return Some(fault);
+        }
+    }
+    let idx = st.faults.iter().position(|f| {
+        f.remaining > 0
+            && f.filter.as_deref().is_none_or(|p| match p.strip_suffix('$') {
+                Some(exact) => call == exact,
+                None => call.contains(p),
+            })
+    })?;
+    let f = &mut st.faults[idx];
+    f.remaining -= 1;
+    let fault = f.fault.clone();
+    if f.remaining == 0 {
+        st.faults.remove(idx);
+    }
+    Some(fault)
+}
+
+async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let call = format!("{method} {}", uri.path());
+    let (fault, latency) = {
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        st.calls.push(call.clone());
+        (take_fault(&mut st, &call), st.latency)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match &fault {
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return error_for(&uri, status, "Internal server error");
+        }
+        Some(Fault::RateLimit { retry_after_secs }) => {
+            let mut resp = error_for(&uri, StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded.");
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                resp.headers_mut().insert("retry-after", v);
+            }
+            resp.headers_mut().insert("ratelimit-reason", HeaderValue::from_static("jira-burst-based"));
+            return resp;
+        }
+        _ => {}
+    }
+    let resp = {
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        let who = principal(&st, &headers);
+        st.calls_by.push((call.clone(), who.clone()));
+        if who.is_none() {
+            error_for(
+                &uri,
+                StatusCode::UNAUTHORIZED,
+                "You are not authenticated. Authentication required to perform this operation.",
+            )
+        } else {
+            dispatch(&mut st, &method, &uri, &headers, &body)
+        }
+    };
+    if let Some(Fault::SlowAfterEffect(d)) = fault {
+        tokio::time::sleep(d).await;
+    }
+    resp
+}
+
+fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
+    let path = uri.path().trim_end_matches('/');
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    let (api, rest) = match segs.as_slice() {
+        ["rest", "servicedeskapi", rest @ ..] => return people::servicedesk(st, method.as_str(), rest, uri, body),
+        ["rest", "api", v @ ("2" | "3"), rest @ ..] => (*v, rest),
+        _ => return error_collection(StatusCode::NOT_FOUND, &["null for uri"], &[]),
+    };
+    let base = st.base_url.clone();
+    match (method.as_str(), rest) {
+        ("GET", ["myself"]) => json_response(StatusCode::OK, model::user_json(&base)),
+        ("POST", ["issue"]) => create_issue(st, api, body),
+        ("GET", ["issue", key]) => match find(st, key) {
+            Some(i) => json_response(StatusCode::OK, model::issue_json(&base, api, &st.issues[i])),
+            None => issue_missing(),
+        },
+        ("POST", ["issue", key, "comment"]) => add_comment(st, api, key, body),
+        ("GET", ["issue", key, "comment"]) => list_comments(st, api, key, uri),
+        ("POST", ["issue", key, "attachments"]) => add_attachments(st, api, key, headers, body),
+        ("GET", ["search", "jql"]) if api == "3" => search::search_jql(st, api, uri),
+        ("GET", ["search"]) if api == "2" => search::search_paged(st, api, uri),
+        ("GET", ["user", "search"]) => people::user_search(st, api, uri),
+        ("POST", ["user"]) => people::create_user(st, api, body),
+        ("POST", ["group", "user"]) => people::add_to_group(st, api, uri, body),
+        ("GET", ["group", "member"]) => people::group_members(st, api, uri),
+        ("GET", ["mypermissions"]) => people::my_permissions(st, uri),
+        ("POST", ["issue", key, "watchers"]) => people::add_watcher(st, key, body),
+        ("GET", ["issue", key, "watchers"]) => people::list_watchers(st, api, key),
+        ("GET", ["project", project, "role"]) => people::project_roles(st, api, project),
+        ("GET", ["project", project, "role", id]) => people::project_role(st, api, project, id),
+        ("GET", ["user"]) => people::get_user(st, api, uri),
+        _ => error_collection(StatusCode::NOT_FOUND, &["null for uri"], &[]),
+    }
+}
+
+fn issue_missing() -> Response {
+    error_collection(StatusCode::NOT_FOUND, &["Issue does not exist or you do not have permission to see it."], &[])
+}
+
+fn find(st: &State, key_or_id: &str) -> Option<usize> {
+    st.issues.iter().position(|i| i.key == *key_or_id || i.id == *key_or_id)
+}
+
+fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return error_collection(StatusCode::BAD_REQUEST, &["Unexpected character in request body."], &[]);
+    };
+    let fields = &v["fields"];
+    let project = fields["project"]["key"].as_str().unwrap_or("");
+    if project.is_empty() || (!st.projects.is_empty() && !st.projects.iter().any(|p| p == project)) {
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("project", "valid project is required")]);
+    }
+    let summary = fields["summary"].as_str().unwrap_or("");
+    if summary.trim().is_empty() {
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &[],
+            &[("summary", "You must specify a summary of the issue.")],
+        );
+    }
+    if summary.contains('\n') || summary.chars().count() > 255 {
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &[],
+            &[("summary", "Summary must be less than 255 characters.")],
+        );
+    }
+    let description = fields["description"].clone();
+    if api == "3" && !(description.is_null() || description["type"] == "doc") {
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &[],
+            &[("description", "Operation value must be an Atlassian Document (see the Atlassian Document Format)")],
+        );
+    }
+    if api == "2" && !(description.is_null() || description.is_string()) {
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("description", "Operation value must be a string")]);
+    }
+    let issue_type = fields["issuetype"]["name"].as_str().unwrap_or("Task");
+    let labels = fields["labels"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|l| l.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    let mut properties = BTreeMap::new();
+    if let Some(props) = v["properties"].as_array() {
+        for p in props {
+            if let Some(k) = p["key"].as_str() {
+                properties.insert(k.to_string(), p["value"].clone());
+            }
+        }
+    }
+    let key = model::insert_issue(st, project, summary, description, issue_type, labels, properties);
+    if let Some(i) = find(st, &key) {
+        if !fields["reporter"].is_null() {
+            st.issues[i].reporter = Some(fields["reporter"].clone());
+        }
+        let id = st.issues[i].id.clone();
+        let base = st.base_url.clone();
+        return json_response(
+            StatusCode::CREATED,
+            json!({"id": id, "key": key, "self": format!("{base}/rest/api/{api}/issue/{id}")}),
+        );
+    }
+    issue_missing()
+}
+
+fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Response {
+    let Some(i) = find(st, key) else {
+        return issue_missing();
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return error_collection(StatusCode::BAD_REQUEST, &["Unexpected character in request body."], &[]);
+    };
+    let comment_body = v["body"].clone();
+    let ok = if api == "3" {
+        comment_body["type"] == "doc"
+    } else {
+        comment_body.as_str().is_some_and(|s| !s.trim().is_empty())
+    };
+    if !ok {
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("comment", "Comment body can not be empty!")]);
+    }
+    st.next_comment_id += 1;
+    let c = FakeComment {
+        id: st.next_comment_id.to_string(),
+        body: comment_body,
+        created: model::jira_time(st.next_comment_id),
+        public: None,
+        properties: v["properties"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| Some((p["key"].as_str()?.to_string(), p["value"].clone()))).collect())
+            .unwrap_or_default(),
+    };
+    st.issues[i].updated = c.created.clone();
+    st.issues[i].comments.push(c.clone());
+    let base = st.base_url.clone();
+    json_response(StatusCode::CREATED, model::comment_json(&base, api, &st.issues[i], &c))
+}
+
+fn list_comments(st: &State, api: &str, key: &str, uri: &Uri) -> Response {
+    let Some(i) = find(st, key) else {
+        return issue_missing();
+    };
+    let q = query_map(uri);
+    let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
+    // Default page size per spec: Cloud v3 getComments declares 100; the
+    // Cloud v2 spec (2024-02) declares 5000 for /rest/api/2.
+    let default_max = if api == "3" { 100 } else { 5000 };
+    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(default_max).min(5000);
+    let issue = &st.issues[i];
+    let with_properties = q.get("expand").is_some_and(|e| e.split(',').any(|x| x.trim() == "properties"));
+    let page: Vec<Value> = issue
+        .comments
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|c| {
+            let mut v = model::comment_json(&st.base_url, api, issue, c);
+            if with_properties {
+                v["properties"] =
+                    Value::Array(c.properties.iter().map(|(k, val)| json!({"key": k, "value": val})).collect());
+            }
+            v
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        json!({"startAt": start, "maxResults": max, "total": issue.comments.len(), "comments": page}),
+    )
+}
+
+fn add_attachments(st: &mut State, api: &str, key: &str, headers: &HeaderMap, body: &Bytes) -> Response {
+    if headers.get("x-atlassian-token").and_then(|v| v.to_str().ok()) != Some("no-check") {
+        return error_collection(StatusCode::FORBIDDEN, &["XSRF check failed"], &[]);
+    }
+    let Some(i) = find(st, key) else {
+        return issue_missing();
+    };
+    let ctype = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some(boundary) = ctype.split(';').find_map(|p| p.trim().strip_prefix("boundary=")) else {
+        return error_collection(StatusCode::UNSUPPORTED_MEDIA_TYPE, &["Unsupported Media Type"], &[]);
+    };
+    let files: Vec<(String, String, Vec<u8>)> = parse_multipart(body, boundary.trim_matches('"'));
+    if files.is_empty() {
+        return error_collection(StatusCode::BAD_REQUEST, &["No attachments were found in the request."], &[]);
+    }
+    let mut out = Vec::new();
+    for (filename, mime_type, data) in files {
+        st.next_attachment_id += 1;
+        let a = FakeAttachment { id: st.next_attachment_id.to_string(), filename, mime_type, data };
+        let created = model::jira_time(st.next_attachment_id);
+        out.push(model::attachment_json(&st.base_url, api, &a, &created));
+        st.issues[i].attachments.push(a);
+    }
+    // Atlassian answers 200 (not 201) with an array.
+    json_response(StatusCode::OK, Value::Array(out))
+}
+
+/// The `file` parts of a multipart/form-data body: (filename, content type, bytes).
+fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, String, Vec<u8>)> {
+    let delim = format!("--{boundary}");
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut starts = Vec::new();
+    while let Some(i) = find_bytes(&body[pos..], delim.as_bytes()) {
+        starts.push(pos + i);
+        pos += i + delim.len();
+    }
+    for w in starts.windows(2) {
+        let part = &body[w[0] + delim.len()..w[1]];
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        let Some(split) = find_bytes(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]).to_string();
+        let data = part[split + 4..].to_vec();
+        let lower = head.to_lowercase();
+        if !lower.contains("name=\"file\"") {
+            continue;
+        }
+        let filename = head.split("filename=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("file").to_string();
+        let mime = head
+            .lines()
+            .find_map(|l| l.to_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| "application/octet-stream".into());
+        out.push((filename, mime, data));
+    }
+    out
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}

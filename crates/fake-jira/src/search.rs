@@ -1,0 +1,81 @@
+//! Issue search: `GET /rest/api/3/search/jql` (Cloud, `nextPageToken`) and
+//! `GET /rest/api/2/search` (`startAt`), over the JQL forms `jql` knows.
+
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::wire::{error_collection, json_response, query_map};
+use super::{FakeIssue, State, jql, model};
+
+/// Indexes of the issues matching the `jql` query parameter, or the JQL
+/// error message (a 400 `ErrorCollection` for the caller).
+fn search_matches(st: &State, uri: &Uri) -> Result<Vec<usize>, String> {
+    let q = query_map(uri);
+    let jql_text = q.get("jql").cloned().unwrap_or_default();
+    let clauses = jql::parse(&jql_text)?;
+    Ok(st.issues.iter().enumerate().filter(|(_, i)| jql::matches(i, &clauses)).map(|(n, _)| n).collect())
+}
+
+pub fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
+    let q = query_map(uri);
+    let hits = match search_matches(st, uri) {
+        Ok(h) => h,
+        Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
+    };
+    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 5000);
+    let start: usize = match q.get("nextPageToken") {
+        Some(t) => match base64::engine::general_purpose::STANDARD
+            .decode(t)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("offset:").and_then(|n| n.parse().ok()))
+        {
+            Some(n) => n,
+            None => {
+                return error_collection(StatusCode::BAD_REQUEST, &["Invalid nextPageToken."], &[]);
+            }
+        },
+        None => 0,
+    };
+    let page = page_of_hits(st, api, &hits, start, max, q.get("fields").map(String::as_str));
+    let next = start + page.len();
+    let mut v = json!({"issues": page, "isLast": next >= hits.len()});
+    if next < hits.len() {
+        v["nextPageToken"] = Value::String(base64::engine::general_purpose::STANDARD.encode(format!("offset:{next}")));
+    }
+    json_response(StatusCode::OK, v)
+}
+
+pub fn search_paged(st: &State, api: &str, uri: &Uri) -> Response {
+    let q = query_map(uri);
+    let hits = match search_matches(st, uri) {
+        Ok(h) => h,
+        Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
+    };
+    let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 1000);
+    let page = page_of_hits(st, api, &hits, start, max, q.get("fields").map(String::as_str));
+    json_response(StatusCode::OK, json!({"startAt": start, "maxResults": max, "total": hits.len(), "issues": page}))
+}
+
+/// One page of search hits.
+fn page_of_hits(st: &State, api: &str, hits: &[usize], start: usize, max: usize, fields: Option<&str>) -> Vec<Value> {
+    hits.iter().skip(start).take(max).map(|&n| search_hit(st, api, &st.issues[n], fields)).collect()
+}
+
+/// A search hit with the requested `fields` (comma list, `*all`; none: `summary`).
+fn search_hit(st: &State, api: &str, i: &FakeIssue, fields: Option<&str>) -> Value {
+    let full = model::issue_json(&st.base_url, api, i);
+    let wanted: Vec<&str> = fields.unwrap_or("summary").split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+    let mut out = serde_json::Map::new();
+    if let Some(all) = full["fields"].as_object() {
+        for (k, v) in all {
+            if wanted.contains(&"*all") || wanted.contains(&k.as_str()) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    json!({"id": i.id, "key": i.key, "self": format!("{}/rest/api/{api}/issue/{}", st.base_url, i.id), "fields": out})
+}

@@ -1,0 +1,56 @@
+//! A test-side IMAP client (plain TCP on loopback) for the test's Dovecot.
+
+use futures_util::TryStreamExt;
+
+use crate::dovecot;
+
+pub struct Imap {
+    session: async_imap::Session<tokio::net::TcpStream>,
+}
+
+impl Imap {
+    pub async fn connect(port: u16) -> Self {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect imap");
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.expect("greeting").expect("greeting");
+        let session = client.login(dovecot::USER, dovecot::PASSWORD).await.map_err(|e| e.0).expect("login");
+        Self { session }
+    }
+
+    pub async fn append(&mut self, raw: &[u8]) {
+        self.session.append("INBOX", None, None, raw).await.expect("append");
+    }
+
+    /// (messages, unseen) in a folder.
+    pub async fn counts(&mut self, folder: &str) -> (u32, u32) {
+        self.session.select(folder).await.expect("select");
+        let all = self.session.uid_search("ALL").await.expect("search").len() as u32;
+        let unseen = self.session.uid_search("UNSEEN").await.expect("search").len() as u32;
+        (all, unseen)
+    }
+
+    pub async fn seen_in_inbox(&mut self) -> u32 {
+        self.session.select("INBOX").await.expect("select");
+        self.session.uid_search("SEEN").await.expect("search").len() as u32
+    }
+
+    pub async fn logout(mut self) {
+        let _ = self.session.logout().await;
+    }
+
+    pub async fn flags(&mut self, folder: &str) -> Vec<String> {
+        self.session.select(folder).await.expect("select");
+        let fetches: Vec<_> =
+            self.session.fetch("1:*", "FLAGS").await.expect("fetch").try_collect().await.expect("fetch");
+        fetches.iter().map(|f| format!("{:?}", f.flags().collect::<Vec<_>>())).collect()
+    }
+}
+
+/// (messages, unseen) in `folder`, through a session of its own (for polling
+/// while the service holds its connections).
+pub async fn counts_once(port: u16, folder: &str) -> (u32, u32) {
+    let mut probe = Imap::connect(port).await;
+    let counts = probe.counts(folder).await;
+    probe.logout().await;
+    counts
+}

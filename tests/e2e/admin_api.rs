@@ -1,0 +1,143 @@
+//! The admin HTTP API (token set/status/verify/clear behind a bearer key,
+//! health) and `mailgate doctor`.
+
+use std::sync::Arc;
+
+use mailgate_testkit::admin::AdminApi;
+use mailgate_testkit::fake_jira::FakeAuth;
+use mailgate_testkit::{JIRA_TOKEN, JIRA_USER, TestApp};
+
+const ADMIN_USER: &str = "admin@example.test";
+const ADMIN_TOKEN: &str = "ATATT-admin-api-5e6f7a8b";
+const API_KEY: &str = "admin-api-key-0123456789";
+
+/// Projects HELP and VIP, the workaround token accepted, a master key;
+/// VIP mail creates users, other mail gets the default reporter.
+async fn admin_app() -> TestApp {
+    TestApp::builder()
+        .jira_projects(&["HELP", "VIP"])
+        .jira_accepts(ADMIN_USER, ADMIN_TOKEN)
+        .master_key(&"cd".repeat(32))
+        .unset("jira.max_retries")
+        .unset("inbound")
+        .unset("routing")
+        .toml(
+            r#"
+[[routing.rules]]
+domain = "vip.test"
+project = "VIP"
+sender_policy = "create-user"
+[routing]
+default = { project = "HELP", sender_policy = "default-reporter" }
+"#,
+        )
+        .spawn()
+        .await
+}
+
+#[tokio::test]
+async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
+    let app = admin_app().await;
+    let store = mailgate::store::Store::connect(app.db_url()).await.expect("store");
+    let clock: Arc<dyn mailgate::clock::Clock> = Arc::new(mailgate::clock::SystemClock);
+    let tokens = app.token_service(store.clone(), clock.clone());
+    let admin_api = AdminApi::serve(Arc::new(tokens), store, clock, API_KEY).await;
+    let base = admin_api.base.clone();
+    let http = reqwest::Client::new();
+
+    let health: serde_json::Value =
+        http.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["token"]["state"], "missing");
+
+    let unauth = http.get(format!("{base}/api/token")).send().await.expect("call");
+    assert_eq!(unauth.status(), 401);
+    let wrong = http.get(format!("{base}/api/token")).bearer_auth("nope").send().await.expect("call");
+    assert_eq!(wrong.status(), 401);
+    let bad = http
+        .put(format!("{base}/api/token"))
+        .bearer_auth(API_KEY)
+        .json(&serde_json::json!({"user": "not an email", "token": ADMIN_TOKEN}))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(bad.status(), 400);
+
+    let set = http
+        .put(format!("{base}/api/token"))
+        .bearer_auth(API_KEY)
+        .json(&serde_json::json!({"user": ADMIN_USER, "token": ADMIN_TOKEN, "expires": "2027-09-30"}))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(set.status(), 200);
+    let body = set.text().await.expect("body");
+    assert!(!body.contains(ADMIN_TOKEN), "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["user"], ADMIN_USER);
+    assert_eq!(v["expires_on"], "2027-09-30");
+
+    let verify = http.post(format!("{base}/api/token/verify")).bearer_auth(API_KEY).send().await.expect("call");
+    assert_eq!(verify.status(), 200);
+    let status = http
+        .get(format!("{base}/api/token"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .expect("call")
+        .text()
+        .await
+        .expect("body");
+    assert!(!status.contains(ADMIN_TOKEN));
+    let status: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert!(status["last_verified"].is_string(), "{status}");
+
+    // Revoked in Jira: verify reports it, the token is marked failed, health degrades.
+    app.jira.set_auth(vec![FakeAuth::Basic { user: JIRA_USER.into(), secret: JIRA_TOKEN.into() }]);
+    let verify = http.post(format!("{base}/api/token/verify")).bearer_auth(API_KEY).send().await.expect("call");
+    assert_eq!(verify.status(), 502);
+    let health: serde_json::Value =
+        http.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["token"]["state"], "failed");
+
+    let cleared = http.delete(format!("{base}/api/token")).bearer_auth(API_KEY).send().await.expect("call");
+    assert_eq!(cleared.status(), 200);
+    let health: serde_json::Value =
+        http.get(format!("{base}/healthz")).send().await.expect("health").json().await.expect("json");
+    assert_eq!(health["token"]["state"], "missing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_prints_what_is_missing() {
+    let app = admin_app().await;
+    app.jira.deny_permissions(&["ADMINISTER", "MODIFY_REPORTER"]);
+    let mut set = app
+        .command(crate::MAILGATE)
+        .args(["token", "set", "--user", ADMIN_USER])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    set.stdin.take().expect("stdin").write_all(ADMIN_TOKEN.as_bytes()).expect("write");
+    assert!(set.wait().expect("wait").success());
+
+    let out = app.command(crate::MAILGATE).arg("doctor").output().expect("doctor");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "missing permissions fail the doctor: {text}");
+    let line =
+        |scope: &str, perm: &str| text.lines().find(|l| l.starts_with(scope) && l.contains(perm)).map(String::from);
+    assert!(line("global", "ADMINISTER").is_some_and(|l| l.contains("MISSING")), "{text}");
+    assert!(line("global", "USER_PICKER").is_some_and(|l| l.contains(" ok ")), "{text}");
+    for project in ["HELP", "VIP"] {
+        assert!(line(project, "CREATE_ISSUES").is_some_and(|l| l.contains(" ok ")), "{text}");
+        assert!(line(project, "MODIFY_REPORTER").is_some_and(|l| l.contains("MISSING")), "{text}");
+    }
+    assert!(text.contains("some permissions are missing"), "{text}");
+    assert!(!text.contains(ADMIN_TOKEN));
+
+    app.jira.deny_permissions(&[]);
+    let out = app.command(crate::MAILGATE).arg("doctor").output().expect("doctor");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -1,0 +1,78 @@
+//! Crash tests: `mailgate run` is aborted (no cleanup, like SIGKILL) at each
+//! pipeline step over a batch of mails, then restarted. Afterwards Jira
+//! holds exactly one issue or comment per mail and every mail is
+//! acknowledged in IMAP.
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use mailgate_testkit::process::{terminate, wait_exit};
+use mailgate_testkit::{TestApp, TestAppBuilder, fixture, mail, wait_until};
+
+/// Mail retried after 100 ms, the mailbox polled every second, Jira's
+/// defaults otherwise.
+fn crash_app() -> TestAppBuilder {
+    TestApp::builder()
+        .with_imap()
+        .unset("jira.max_retries")
+        .set("inbound.retry_base_ms", 100)
+        .unset("routing.rules")
+        .set_toml("routing.default", r#"{ project = "HELP" }"#)
+        .set("mailboxes.0.poll_interval_secs", 1)
+}
+
+fn start(app: &TestApp, crash_at: Option<&str>) -> Child {
+    let mut c = app.command(crate::MAILGATE);
+    c.arg("run").stdout(Stdio::null()).stderr(Stdio::null());
+    if let Some(point) = crash_at {
+        c.env("MAILGATE_TEST_CRASH_AT", point);
+    }
+    c.spawn().expect("mailgate run starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comment() {
+    for point in [
+        "after_fetch:2",
+        "after_store:2",
+        "after_jira_post:2",
+        "after_jira_post:4",
+        "before_imap_ack:1",
+        "after_imap_ack:1",
+    ] {
+        let app = crash_app().spawn().await;
+        let mut imap = app.imap().await;
+        imap.append(&mail("m1@c.test", "ann@c.test", "help@corp.test", "First problem", "", "one")).await;
+        imap.append(&fixture("with-attachments.eml")).await;
+        imap.append(&mail("m3@c.test", "bob@c.test", "help@corp.test", "Third problem", "", "three")).await;
+        imap.append(&mail("m4@c.test", "ann@c.test", "help@corp.test", "Re: [HELP-1] First problem", "", "a reply"))
+            .await;
+
+        let mut crashing = start(&app, Some(point));
+        let status = wait_exit(&mut crashing, Duration::from_secs(60)).expect("the run crashed at the crash point");
+        assert!(!status.success(), "{point}: aborted, not a clean exit");
+
+        let mut service = start(&app, None);
+        let done = wait_until(Duration::from_secs(60), || async {
+            app.imap_counts("Processed").await == (4, 0)
+                && app.jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 1)
+        })
+        .await;
+        terminate(&mut service, Duration::from_secs(20));
+
+        assert!(done, "{point}: all mails processed after the restart");
+        let mut summaries: Vec<String> = app.jira.issues().into_iter().map(|i| i.summary).collect();
+        summaries.sort();
+        assert_eq!(
+            summaries,
+            vec!["First problem", "Third problem", "VPN does not connect"],
+            "{point}: one issue per new mail"
+        );
+        assert_eq!(app.jira.issue("HELP-1").expect("HELP-1").comments.len(), 1, "{point}: one comment for the reply");
+        let vpn = app.jira.issues().into_iter().find(|i| i.summary == "VPN does not connect").expect("vpn");
+        assert_eq!(vpn.attachments.len(), 2, "{point}: attachments once");
+        assert_eq!(imap.counts("INBOX").await, (0, 0), "{point}: nothing left unacknowledged");
+        assert_eq!(imap.counts("Processed").await, (4, 0), "{point}");
+        imap.logout().await;
+    }
+}

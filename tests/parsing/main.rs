@@ -1,0 +1,5 @@
+//! Parsing without I/O: the shared real-world corpora (`../shared/corpora`)
+//! and the fuzz target's regression inputs. One test binary.
+
+mod corpus;
+mod fuzz_regressions;
