@@ -11,8 +11,7 @@ use crate::config::Settings;
 use crate::identity::TokenService;
 use crate::jira::limit::RateLimiter;
 use crate::jira::{HttpJira, JiraApi};
-use crate::pipeline::{Pipeline, Policy};
-use crate::queue::{InstanceId, RetryPolicy};
+use crate::queue::InstanceId;
 use crate::secrets::{SecretsError, TokenCipher};
 use crate::store::Store;
 
@@ -37,31 +36,6 @@ impl AppContext {
         let tokens = Arc::new(token_service(settings, store.clone(), clock.clone())?.with_limiter(limiter));
         let instance = InstanceId::new(clock.as_ref());
         Ok(Self { store, jira, clock, tokens, instance })
-    }
-
-    /// The inbound use case over this context.
-    pub fn pipeline(&self, settings: &Settings) -> Pipeline {
-        Pipeline::new(
-            self.store.clone(),
-            self.jira.clone(),
-            self.clock.clone(),
-            Some(self.tokens.clone()),
-            pipeline_policy(settings),
-        )
-    }
-}
-
-/// What the pipeline may do, from the settings.
-pub fn pipeline_policy(settings: &Settings) -> Policy {
-    let inbound = settings.inbound.clone();
-    Policy {
-        retry: RetryPolicy::new(inbound.retry_base_ms, i64::from(inbound.max_attempts)),
-        inbound,
-        routing: settings.routing.clone(),
-        reporter: settings.jira.default_reporter.clone(),
-        identity_ttl_secs: settings.identity.cache_ttl_secs,
-        notify_events: settings.smtp.is_some(),
-        admins: settings.admin.notify.clone(),
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::classify::{self, Decision};
 use crate::context::AppContext;
 use crate::mime;
-use crate::pipeline::{Pipeline, RowOutcome};
+use crate::pipeline::{Parsed, Pipeline, RowOutcome};
 use crate::store::{Action, NewInbound};
 
 /// What happened (or would happen) to a mail.
@@ -76,15 +76,20 @@ pub struct ReplayReport {
 
 /// Decide what a raw mail would do, without side effects.
 pub async fn dry_run(pipeline: &Pipeline, file: &str, raw: &[u8]) -> ReplayReport {
-    let msg = match mime::parse(raw) {
+    report_for(pipeline, file, &mime::parse(raw)).await
+}
+
+/// What a parsed mail would do.
+async fn report_for(pipeline: &Pipeline, file: &str, parsed: &Parsed) -> ReplayReport {
+    let msg = match parsed {
         Ok(m) => m,
         Err(e) => return error_report(file, format!("cannot parse mail: {e}")),
     };
-    let decision = match pipeline.decide(&msg).await {
+    let decision = match pipeline.decide(msg).await {
         Ok(d) => d,
         Err(e) => return error_report(file, e.to_string()),
     };
-    let plan = pipeline.plan(&msg, &decision);
+    let plan = pipeline.plan(msg, &decision);
     let (issue_key, reason, summary) = match &decision {
         Decision::Create(t) => {
             (None, Some(format!("new issue in {}", t.project)), Some(classify::summary(&msg.subject)))
@@ -140,8 +145,10 @@ pub async fn replay(ctx: &AppContext, pipeline: &Pipeline, file: &Path, raw: &[u
         .await?
         .ok_or_else(|| anyhow::anyhow!("replay row was not stored"))?;
     let row = ctx.store.inbound(id).await?.ok_or_else(|| anyhow::anyhow!("replay row vanished"))?;
-    let mut report = dry_run(pipeline, &name, raw).await;
-    let outcome = pipeline.process(&row, mime::parse(raw)).await?;
+    // Parsed once: the report and the processing share it.
+    let parsed = mime::parse(raw);
+    let mut report = report_for(pipeline, &name, &parsed).await;
+    let outcome = pipeline.process(&row, parsed).await?;
     match outcome {
         RowOutcome::Done { action, issue } => {
             report.action = action.into();

@@ -21,7 +21,7 @@ use crate::notify::script::{ScriptLimits, Scripts};
 use crate::notify::templates::Templates;
 use crate::notify::{Notifier, NotifyOutcome};
 use crate::outbound::{Mailer, run_outbox};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Policy};
 use crate::queue::{RetryPolicy, Step, every, run_worker};
 
 /// The wired application, not yet running.
@@ -38,7 +38,13 @@ impl Application {
 
     pub async fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let context = AppContext::build(settings, clock).await?;
-        let pipeline = Arc::new(context.pipeline(settings));
+        let pipeline = Arc::new(Pipeline::new(
+            context.store.clone(),
+            context.jira.clone(),
+            context.clock.clone(),
+            Some(context.tokens.clone()),
+            pipeline_policy(settings),
+        ));
         Ok(Self { settings: settings.clone(), context, pipeline })
     }
 
@@ -171,6 +177,20 @@ impl Running {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// What the pipeline may do, from the settings.
+pub fn pipeline_policy(settings: &Settings) -> Policy {
+    let inbound = settings.inbound.clone();
+    Policy {
+        retry: RetryPolicy::new(inbound.retry_base_ms, i64::from(inbound.max_attempts)),
+        inbound,
+        routing: settings.routing.clone(),
+        reporter: settings.jira.default_reporter.clone(),
+        identity_ttl_secs: settings.identity.cache_ttl_secs,
+        notify_events: settings.smtp.is_some(),
+        admins: settings.admin.notify.clone(),
     }
 }
 
