@@ -137,6 +137,29 @@ fn error_report(file: &str, reason: String) -> ReplayReport {
 
 /// Store the mail as a replay row and process it.
 pub async fn replay(ctx: &AppContext, pipeline: &Pipeline, file: &Path, raw: &[u8]) -> anyhow::Result<ReplayReport> {
+    replay_row(ctx, pipeline, file, raw, None).await
+}
+
+/// Replay dead letter `dead`: a new row that resumes where the dead mail
+/// stopped (its issue or comment is never made again; attachments are
+/// looked for before any upload).
+pub async fn replay_dead_letter(
+    ctx: &AppContext,
+    pipeline: &Pipeline,
+    dead: i64,
+    raw: &[u8],
+) -> anyhow::Result<ReplayReport> {
+    let file = format!("dead-letter:{dead}");
+    replay_row(ctx, pipeline, Path::new(&file), raw, Some(dead)).await
+}
+
+async fn replay_row(
+    ctx: &AppContext,
+    pipeline: &Pipeline,
+    file: &Path,
+    raw: &[u8],
+    dead: Option<i64>,
+) -> anyhow::Result<ReplayReport> {
     let name = file.display().to_string();
     let new = NewInbound { mailbox: "replay", uidvalidity: None, uid: None, source: Some(&name), raw };
     let id = ctx
@@ -144,6 +167,9 @@ pub async fn replay(ctx: &AppContext, pipeline: &Pipeline, file: &Path, raw: &[u
         .insert_inbound(&new, ctx.clock.now_ms())
         .await?
         .ok_or_else(|| anyhow::anyhow!("replay row was not stored"))?;
+    if let Some(dead) = dead {
+        ctx.store.resume_from(id, dead, ctx.clock.now_ms()).await?;
+    }
     let row = ctx.store.inbound(id).await?.ok_or_else(|| anyhow::anyhow!("replay row vanished"))?;
     // Parsed once: the report and the processing share it.
     let parsed = mime::parse(raw);

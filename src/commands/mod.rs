@@ -101,8 +101,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let (ctx, pipeline) = (app.context(), app.pipeline());
             let raw =
                 ctx.store.dead_letter_raw(id).await?.ok_or_else(|| anyhow::anyhow!("no dead letter with id {id}"))?;
-            let file = format!("dead-letter:{id}");
-            let report = crate::replay::replay(ctx, pipeline, std::path::Path::new(&file), &raw).await?;
+            let report = crate::replay::replay_dead_letter(ctx, pipeline, id, &raw).await?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string(&report)?),
                 Format::Text => println!(

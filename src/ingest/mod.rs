@@ -150,7 +150,10 @@ async fn store_new(
 
 /// What orders a mail against others: its thread's Message-IDs, the issues
 /// they (or its subject, or an earlier attempt) point at, and its sender.
-/// A mail that cannot be parsed has no keys (it fails on its own).
+/// A mail that cannot be parsed has no keys (it fails on its own). All keys
+/// order mails within a pass; all but the sender are also kept in the store
+/// and order mails across passes (a sender's poison mail, retried for hours,
+/// must not stall that sender's other conversations).
 async fn ordering_keys(ing: &Ingest, row: &InboundRow, parsed: &Parsed) -> Result<Vec<String>, StoreError> {
     let mut keys: Vec<String> = row.state.posted_issue().iter().map(|k| format!("issue:{k}")).collect();
     let Ok(msg) = parsed else { return Ok(keys) };
@@ -231,7 +234,12 @@ async fn process_claimed(
             }
         }
         for (id, outcome, released) in finished.drain(..) {
-            schedule.finish(id);
+            // A mail left pending (retry, hold) keeps what shares its keys
+            // waiting for the rest of the pass; the claim defers them after.
+            match &outcome {
+                Ok(RowOutcome::Retry(_)) => schedule.park(id),
+                _ => schedule.finish(id),
+            }
             if let Ok(mut c) = claimed.lock() {
                 c.remove(&id);
             }
@@ -254,7 +262,9 @@ async fn process_claimed(
         if running.is_empty() {
             // Nothing runs, so nothing is held either.
             let full = handled.len() >= MAX_PER_PASS;
-            if full || (exhausted && fetch_finished) {
+            // Only mails parked behind a pending one are left and no room to claim more.
+            let stuck = !exhausted && schedule.len() >= limit * 2;
+            if full || stuck || (exhausted && fetch_finished) {
                 return Ok((outcomes, full));
             }
             if exhausted {
@@ -273,8 +283,16 @@ async fn process_claimed(
 /// A claimed mail, parsed once, with its ordering keys.
 type ClaimedMail = (InboundRow, Parsed, Vec<String>);
 
+/// A mail that waits behind an earlier one not in this pass is looked at
+/// again this much later at the soonest (the earlier one may be running
+/// elsewhere: another mailbox, another instance).
+const BLOCKED_RETRY_MS: i64 = 1_000;
+
 /// Claim up to `want` due mails with their ordering keys. The flag is false
-/// when nothing more is due now.
+/// when nothing more is due now. A mail sharing a thread key with an earlier
+/// unfinished mail that this pass does not hold (it waits for a retry, is
+/// held, or runs elsewhere) is deferred behind it: a reply never overtakes
+/// its parent across passes.
 async fn claim(
     ing: &Ingest,
     name: &str,
@@ -292,11 +310,21 @@ async fn claim(
             ing.store.release_inbound(row.id, &ing.instance).await?;
             return Ok((rows, false));
         }
+        let parsed = crate::mime::parse(&row.raw);
+        let keys = ordering_keys(ing, &row, &parsed).await?;
+        let durable: Vec<String> = keys.iter().filter(|k| !k.starts_with("from:")).cloned().collect();
+        let blockers = ing.store.order_keys(row.id, &durable).await?;
+        let outside = blockers.iter().filter(|b| !handled.contains(&b.id)).map(|b| b.next_attempt_at).max();
+        if let Some(due) = outside {
+            let now = ing.clock.now_ms();
+            let until = due.max(now.saturating_add(BLOCKED_RETRY_MS));
+            tracing::info!(inbound_id = row.id, until, "an earlier mail of its conversation is unfinished; waiting");
+            ing.store.defer(row.id, until, &ing.instance, now).await?;
+            continue;
+        }
         if let Ok(mut c) = claimed.lock() {
             c.insert(row.id);
         }
-        let parsed = crate::mime::parse(&row.raw);
-        let keys = ordering_keys(ing, &row, &parsed).await?;
         rows.push((row, parsed, keys));
     }
     Ok((rows, true))

@@ -8,11 +8,14 @@ use std::collections::VecDeque;
 pub(crate) struct Schedule<T> {
     running: Vec<(i64, Vec<String>)>,
     held: VecDeque<(i64, Vec<String>, T)>,
+    /// Keys of mails that ended this pass still pending (a retry, a hold):
+    /// what shares them does not start in this pass.
+    parked: Vec<String>,
 }
 
 impl<T> Schedule<T> {
     pub(crate) fn new() -> Self {
-        Self { running: Vec::new(), held: VecDeque::new() }
+        Self { running: Vec::new(), held: VecDeque::new(), parked: Vec::new() }
     }
 
     /// Running and held items together.
@@ -33,7 +36,7 @@ impl<T> Schedule<T> {
     /// waits while a running item or an earlier held one shares a key.
     pub(crate) fn start(&mut self, room: usize) -> Vec<T> {
         let mut started = Vec::new();
-        let mut blocked: Vec<String> = Vec::new();
+        let mut blocked: Vec<String> = self.parked.clone();
         let mut i = 0;
         while i < self.held.len() && started.len() < room {
             let keys = &self.held[i].1;
@@ -55,6 +58,15 @@ impl<T> Schedule<T> {
     /// A running item is finished; what waited for it may start.
     pub(crate) fn finish(&mut self, id: i64) {
         self.running.retain(|(r, _)| *r != id);
+    }
+
+    /// A running item ended unfinished (it waits for a retry or is held):
+    /// items sharing its keys stay held for the rest of the pass.
+    pub(crate) fn park(&mut self, id: i64) {
+        if let Some(pos) = self.running.iter().position(|(r, _)| *r == id) {
+            let (_, keys) = self.running.remove(pos);
+            self.parked.extend(keys);
+        }
     }
 }
 
@@ -80,6 +92,19 @@ mod tests {
         s.finish(2);
         assert_eq!(s.start(10), vec![4]);
         assert_eq!(s.running(), 2);
+    }
+
+    #[test]
+    fn an_item_left_pending_keeps_what_shares_its_keys_waiting() {
+        let mut s = Schedule::new();
+        s.push(1, keys(&["mid:a", "from:x"]), 1);
+        s.push(2, keys(&["mid:b", "mid:a", "from:y"]), 2); // answers a
+        s.push(3, keys(&["mid:c", "from:z"]), 3);
+        assert_eq!(s.start(10), vec![1, 3]);
+        s.park(1);
+        s.finish(3);
+        assert_eq!(s.start(10), Vec::<i32>::new(), "the reply waits for its parent's retry");
+        assert_eq!(s.len(), 1);
     }
 
     #[test]

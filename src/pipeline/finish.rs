@@ -42,7 +42,9 @@ impl Pipeline {
     }
 
     /// The mail failed for good: the raw mail is kept, its Message-ID is
-    /// released so a replay may claim it.
+    /// released so a replay may claim it. An issue or comment Jira already
+    /// holds stays recorded (its thread link too), so a dead-letter replay
+    /// resumes it instead of creating another.
     pub(super) async fn fail(
         &self,
         row: &InboundRow,
@@ -52,11 +54,13 @@ impl Pipeline {
     ) -> Result<RowOutcome, StoreError> {
         tracing::error!(stage, error, "mail failed; raw message kept for replay");
         self.note(row, mid, "failed", &format!("{stage}: {error}"));
+        let posted = self.store.posted(row.id).await?;
+        let action = posted.as_ref().map(|(a, _)| *a).or(row.state.action());
         let f = Finish {
             status: Status::Failed,
-            action: row.state.action().map_or(LoggedAction::None, LoggedAction::Jira),
+            action: action.map_or(LoggedAction::None, LoggedAction::Jira),
             reason: Some(stage),
-            issue_key: None,
+            issue_key: posted.as_ref().map(|(_, k)| k),
             message_id: mid,
             error: Some(error),
             detail: None,

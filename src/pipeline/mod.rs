@@ -194,18 +194,22 @@ impl Pipeline {
         tracing::Span::current().record("issue_key", key.as_ref());
         crate::crash::point("after_jira_post");
         let notes = self.notes.take(row.id);
-        self.store.record_posted(row.id, posted.action(), &key, self.clock.now_ms(), &notes).await?;
+        self.store.record_posted(row.id, posted.action(), (&key, &mid), self.clock.now_ms(), &notes).await?;
 
         // Step 2: attachments, resuming after the last one uploaded.
         let (uploads, skipped) = plan::select_attachments(&msg.attachments, &self.policy.inbound);
-        if let Err(e) = self.upload_attachments(row, &mid, &key, &uploads).await? {
-            return self.jira_failed(row, &mid, &e).await;
-        }
+        let refused = match self.upload_attachments(row, &mid, &key, &uploads).await? {
+            Ok(refused) => refused,
+            Err(e) => return self.jira_failed(row, &mid, &e).await,
+        };
         if !skipped.is_empty() {
             let names: Vec<String> = skipped.iter().map(|s| format!("{} ({})", s.filename, s.reason)).collect();
             detail.push_str(&format!("; attachments skipped: {}", names.join(", ")));
         }
-        detail.push_str(&format!("; {} attachment(s) uploaded", uploads.len()));
+        if !refused.is_empty() {
+            detail.push_str(&format!("; attachments refused by Jira: {}", refused.join(", ")));
+        }
+        detail.push_str(&format!("; {} attachment(s) uploaded", uploads.len() - refused.len()));
         let action = posted.action();
         self.finish(row, Status::Done, LoggedAction::Jira(action), None, Some(&key), &mid, Some(&detail)).await?;
         if self.policy.notify_events {

@@ -17,7 +17,7 @@ pub use audit::{AuditEntry, AuditFilter, PendingNote};
 pub use events::{EventRow, EventStatus};
 pub use identities::{CachedIdentity, IdentityKind};
 pub use inbound::{
-    Action, Claim, Finish, HoldReason, InboundRow, InboundState, LoggedAction, NewInbound, Status, Unacked,
+    Action, Blocker, Claim, Finish, HoldReason, InboundRow, InboundState, LoggedAction, NewInbound, Status, Unacked,
 };
 pub use log::{DeadLetter, LogEntry, LogFilter, NewLogEntry};
 pub use outbox::{NewOutgoing, OutboxStatus, OutgoingRow};

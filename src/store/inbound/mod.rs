@@ -1,11 +1,13 @@
 //! Inbound mail rows: raw bytes first, then the outcome, then the IMAP ack.
 
 mod claims;
+mod keys;
 mod outcome;
 mod state;
 mod throttle;
 
 pub use claims::Unacked;
+pub use keys::Blocker;
 pub use outcome::Claim;
 
 pub use state::{Action, HoldReason, InboundState, LoggedAction, Status};
@@ -27,6 +29,8 @@ pub struct InboundRow {
     pub state: InboundState,
     pub attempts: i64,
     pub attachments_done: i64,
+    /// Attachments done once the announced upload lands (see migration 0012).
+    pub attachments_uploading: i64,
 }
 
 /// The row as the database holds it; [`InboundRow`] is its typed reading.
@@ -45,6 +49,7 @@ struct RawRow {
     issue_key: Option<String>,
     hold_reason: Option<String>,
     attachments_done: i64,
+    attachments_uploading: i64,
 }
 
 impl From<RawRow> for InboundRow {
@@ -66,6 +71,7 @@ impl From<RawRow> for InboundRow {
             state,
             attempts: r.attempts,
             attachments_done: r.attachments_done,
+            attachments_uploading: r.attachments_uploading,
         }
     }
 }
@@ -94,7 +100,7 @@ pub struct Finish<'a> {
 const RAW_PART_BYTES: usize = 1024 * 1024;
 
 const ROW_COLUMNS: &str = "id, mailbox, uidvalidity, uid, source, message_id, raw, status, attempts, action, \
-     issue_key, hold_reason, attachments_done";
+     issue_key, hold_reason, attachments_done, attachments_uploading";
 
 /// Inbound mail as a queue: claimed per mailbox, oldest first.
 pub(crate) const INBOUND: QueueTable = QueueTable { table: "inbound_messages", order: "id", columns: ROW_COLUMNS };
@@ -103,6 +109,11 @@ impl InboundRow {
     /// An earlier attempt may have reached Jira (its answer may be lost).
     pub fn resumed(&self) -> bool {
         self.attempts > 0 || matches!(self.state, InboundState::Posting(_))
+    }
+
+    /// An upload was announced and not recorded as done: it may have landed.
+    pub fn upload_outstanding(&self) -> bool {
+        self.attachments_uploading > self.attachments_done
     }
 }
 

@@ -52,17 +52,19 @@ impl Store {
         Ok(())
     }
 
-    /// Record that Jira holds the issue or comment, before attachments; the
-    /// attempt's audit notes so far go in the same commit.
+    /// Record that Jira holds the issue or comment, before attachments, and
+    /// link the mail's Message-ID to the issue's thread (a reply arriving
+    /// while attachments upload finds it); the attempt's audit notes so far
+    /// go in the same commit.
     pub async fn record_posted(
         &self,
         id: i64,
         action: Action,
-        key: &IssueKey,
+        posted: (&IssueKey, &MessageId),
         now_ms: i64,
         notes: &[PendingNote],
     ) -> Result<(), StoreError> {
-        self.advance(id, action, Some(key), now_ms, notes).await
+        self.advance(id, action, Some(posted), now_ms, notes).await
     }
 
     /// Posting (no key yet: only a row without an issue) or posted, with the notes.
@@ -70,12 +72,19 @@ impl Store {
         &self,
         id: i64,
         action: Action,
-        key: Option<&IssueKey>,
+        posted: Option<(&IssueKey, &MessageId)>,
         now_ms: i64,
         notes: &[PendingNote],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         self.write_notes(&mut tx, notes).await?;
+        let key = posted.map(|(k, _)| k);
+        if let Some((key, mid)) = posted {
+            let sql = self.sql(
+                "insert into message_threads (message_id, issue_key, created_at) values (?, ?, ?) on conflict do nothing",
+            );
+            sqlx::query(sql).bind(mid.as_ref()).bind(key.as_ref()).bind(now_ms).execute(&mut *tx).await?;
+        }
         let only_unposted = if key.is_none() { " and issue_key is null" } else { "" };
         let sql = self.sql(&format!(
             "update inbound_messages set action = ?, issue_key = coalesce(?, issue_key), hold_reason = null,
