@@ -37,6 +37,10 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
         "after_store:2",
         "after_jira_post:2",
         "after_jira_post:4",
+        "before_upload:1",
+        "before_upload:2",
+        "after_upload:1",
+        "after_upload:2",
         "before_imap_ack:1",
         "after_imap_ack:1",
     ] {
@@ -71,6 +75,8 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
         assert_eq!(app.jira.issue("HELP-1").expect("HELP-1").comments.len(), 1, "{point}: one comment for the reply");
         let vpn = app.jira.issues().into_iter().find(|i| i.summary == "VPN does not connect").expect("vpn");
         assert_eq!(vpn.attachments.len(), 2, "{point}: attachments once");
+        let uploads = app.jira.count_calls(&format!("POST /rest/api/3/issue/{}/attachments", vpn.key));
+        assert_eq!(uploads, 2, "{point}: exactly one upload per file");
         assert_eq!(imap.counts("INBOX").await, (0, 0), "{point}: nothing left unacknowledged");
         assert_eq!(imap.counts("Processed").await, (4, 0), "{point}");
         imap.logout().await;

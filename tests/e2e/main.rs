@@ -5,6 +5,7 @@
 mod admin_api;
 mod audit;
 mod cli;
+mod conversation;
 mod crash;
 mod faults;
 mod identity;
