@@ -98,3 +98,29 @@ async fn the_thread_link_is_written_with_the_issue_before_attachments() {
     let threads = store.threads_for(std::slice::from_ref(&mid)).await.expect("threads");
     assert_eq!(threads.get(&mid).map(|k| k.to_string()).as_deref(), Some("HELP-1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_replay_resumes_the_issue_it_already_has() {
+    let app = TestApp::builder().set("inbound.max_attempts", 2).spawn().await;
+    app.receive(fixture("with-attachments.eml"));
+    // The issue is created; every upload fails until the mail gives up.
+    app.jira.fail_next(100, Fault::Status(502), Some("/attachments"));
+    app.drain().await;
+    let dead = app.store().await.dead_letters(10).await.expect("dead letters");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(app.jira.issues().len(), 1);
+
+    app.jira.clear_faults();
+    app.restart().await;
+    let out = app
+        .command(crate::MAILGATE)
+        .args(["replay", "--from-dead-letter", &dead[0].id.to_string()])
+        .output()
+        .expect("replay runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("json");
+    assert_eq!(report["issue_key"], "HELP-1", "the same issue, resumed: {report}");
+    assert_eq!(app.jira.issues().len(), 1, "no second issue");
+    assert_eq!(app.jira.issues()[0].attachments.len(), 2, "the attachments went up once");
+}
