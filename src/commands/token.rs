@@ -9,7 +9,7 @@ use crate::cli::{Format, TokenCommand};
 use crate::clock::SystemClock;
 use crate::config::{SenderPolicy, Settings};
 use crate::context::token_service;
-use crate::domain::EmailAddress;
+use crate::domain::JiraLogin;
 use crate::identity::{TokenService, TokenStatus};
 use crate::secrets::TokenCipher;
 use crate::store::Store;
@@ -44,9 +44,7 @@ pub async fn run(settings: &Settings, cmd: TokenCommand) -> anyhow::Result<()> {
             Ok(())
         }
         TokenCommand::Set { user, expires } => {
-            let user = EmailAddress::parse(&user)
-                .or_else(|_| EmailAddress::parse(&format!("{user}@users.invalid")))
-                .map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+            let user = JiraLogin::parse(&user).map_err(|e| anyhow::anyhow!("--user: {e}"))?;
             let mut token = String::new();
             std::io::stdin().read_to_string(&mut token)?;
             let token = SecretString::from(token.trim().to_string());

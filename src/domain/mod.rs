@@ -4,9 +4,11 @@
 mod address;
 mod inbound;
 mod issue_key;
+mod login;
 mod message_id;
 
 pub use address::EmailAddress;
 pub use inbound::{Attachment, InboundMessage, Mailbox};
 pub use issue_key::{IssueKey, ProjectKey};
+pub use login::{InvalidLogin, JiraLogin};
 pub use message_id::MessageId;

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{AdminState, ApiError};
-use crate::domain::EmailAddress;
+use crate::domain::JiraLogin;
 use crate::identity::TokenStatus;
 
 /// The token arrives in the body, never in the URL. No `Debug`: it holds a secret.
@@ -25,7 +25,7 @@ async fn status(State(s): State<AdminState>) -> Result<axum::Json<TokenStatus>, 
 }
 
 async fn set(State(s): State<AdminState>, body: axum::Json<SetToken>) -> Result<axum::Json<TokenStatus>, ApiError> {
-    let user = EmailAddress::parse(&body.user).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let user = JiraLogin::parse(&body.user).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let status = s.tokens.set(&user, &body.token, body.expires).await.map_err(|e| match e {
         crate::identity::TokenError::Invalid(m) => ApiError::BadRequest(m),
         other => ApiError::from(other),

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::config::{JiraAuth, JiraSettings, TokenAuthKind};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, JiraLogin};
 use crate::jira::limit::RateLimiter;
 use crate::jira::{HttpJira, IdentityApi, JiraError};
 use crate::secrets::{SecretsError, TokenCipher};
@@ -129,14 +129,16 @@ impl TokenService {
 
     /// Encrypt and store a token. Expiry defaults to one year after today
     /// (Atlassian's maximum). Mail held for want of a token is released.
-    #[tracing::instrument(skip_all, fields(user = %user))]
+    #[tracing::instrument(skip_all, fields(user = tracing::field::Empty))]
     pub async fn set(
         &self,
-        user: &EmailAddress,
+        user: impl Into<JiraLogin>,
         token: &SecretString,
         expires: Option<NaiveDate>,
     ) -> Result<TokenStatus, TokenError> {
         use secrecy::ExposeSecret;
+        let user: JiraLogin = user.into();
+        tracing::Span::current().record("user", tracing::field::display(&user));
         if token.expose_secret().trim().is_empty() {
             return Err(TokenError::Invalid("the token is empty".into()));
         }

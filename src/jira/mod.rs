@@ -4,11 +4,13 @@
 mod adf;
 mod error;
 mod http;
+mod jql;
 pub mod limit;
 
 pub use adf::{adf_to_text, text_to_adf};
 pub use error::JiraError;
 pub use http::{HttpJira, error_message};
+pub use jql::jql_string;
 
 use async_trait::async_trait;
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::Notifier;
 use super::event::{CommentInfo, EventKind, Origin};
 use super::webhook::{event_from_issue, person};
-use crate::jira::{JiraError, adf_to_text};
+use crate::jira::{JiraError, adf_to_text, jql_string};
 
 const CURSOR: &str = "catchup.since_ms";
 /// Overlap with the previous search, for clock skew and slow indexing.
@@ -40,7 +40,7 @@ pub async fn catch_up(n: &Notifier, max_issues: usize) -> Result<usize, CatchUpE
     };
     // JQL has minute precision: search from the minute before, filter exactly below.
     let from = since - OVERLAP_MS;
-    let jql = format!("updated >= \"{}\" ORDER BY updated ASC", jql_time(from));
+    let jql = format!("updated >= {} ORDER BY updated ASC", jql_string(&jql_time(from)));
     let issues = n.jira.search_issues(&jql, FIELDS, max_issues).await?;
     let mut queued = 0;
     for issue in &issues {

@@ -107,7 +107,7 @@ impl Pipeline {
             Target::Create(target) => {
                 // An earlier attempt may have created the issue and lost the answer.
                 if row.resumed() {
-                    let jql = format!("issue.property[mailgate].messageId = \"{}\"", mid.as_ref().replace('"', "\\\""));
+                    let jql = format!("issue.property[mailgate].messageId = {}", crate::jira::jql_string(mid.as_ref()));
                     if let Some(found) = self.jira.search(&jql, 1).await?.into_iter().next() {
                         tracing::info!(issue = %found.key, "issue from an earlier attempt found; not creating again");
                         return Ok(Posted::Issue(found.key));

@@ -141,3 +141,23 @@ async fn doctor_prints_what_is_missing() {
     let out = app.command(crate::MAILGATE).arg("doctor").output().expect("doctor");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_center_username_is_stored_as_given_not_as_an_email() {
+    let app = admin_app().await;
+    let mut set = app
+        .command(crate::MAILGATE)
+        .args(["token", "set", "--user", "jdoe"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    set.stdin.take().expect("stdin").write_all(ADMIN_TOKEN.as_bytes()).expect("write");
+    assert!(set.wait().expect("wait").success());
+
+    let out = app.command(crate::MAILGATE).args(["token", "status", "--format", "json"]).output().expect("status");
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
+    assert_eq!(status["user"], "jdoe", "{status}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("users.invalid"));
+}

@@ -26,6 +26,7 @@
 mod answers;
 mod client;
 mod harness;
+mod hygiene;
 mod jsm;
 mod people;
 mod recorder;

@@ -42,7 +42,7 @@ pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
             .split_once('=')
             .ok_or_else(|| format!("Error in the JQL Query: Expecting operator but got '{part}'."))?;
         let lhs = lhs.trim();
-        let rhs = rhs.trim().trim_matches('"').replace("\\\"", "\"");
+        let rhs = unquote(rhs.trim());
         let lhs_lower = lhs.to_lowercase();
         if let Some(field) = lhs_lower.strip_suffix('>') {
             if field.trim() != "updated" {
@@ -63,6 +63,31 @@ pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
         }
     }
     Ok(out)
+}
+
+/// A JQL value: a quoted literal with its `\` escapes undone (`\\`,
+/// `\"`, `\n`, …: JQL reads a backslash inside quotes as an escape), or a
+/// bare word as it is.
+fn unquote(v: &str) -> String {
+    let Some(inner) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
+        return v.to_string();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 fn split_and(s: &str) -> Vec<&str> {
@@ -103,5 +128,6 @@ mod tests {
         let c = parse(r#"project = HELP AND issue.property[mailgate].messageId = "a@b" ORDER BY created"#).expect("ok");
         assert_eq!(c.len(), 2);
         assert!(parse("summary ~ x").is_err());
+        assert_eq!(unquote(r#""<a\\b\"c@d>""#), r#"<a\b"c@d>"#);
     }
 }

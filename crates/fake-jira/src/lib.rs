@@ -26,6 +26,9 @@ pub enum Fault {
     Status(u16),
     /// 429 with `Retry-After: secs`, before doing anything.
     RateLimit { retry_after_secs: u64 },
+    /// 429 with `Retry-After` as an HTTP date this many seconds ahead of
+    /// the answer's `Date` header (RFC 9110 §10.2.3 allows either form).
+    RateLimitDate { retry_after_secs: u64 },
     /// Do the work, then hold the answer this long (a client timeout after
     /// the effect: the ambiguous case).
     SlowAfterEffect(Duration),
@@ -68,6 +71,10 @@ pub(crate) struct State {
     pub random_faults: Option<RandomFaults>,
     /// Every call waits this long before it is answered (benchmarks).
     pub latency: Duration,
+    /// Misbehaving server: paged listings (group members, issue search)
+    /// answer the first page again whatever cursor is asked for, with
+    /// `isLast: false` forever.
+    pub pages_do_not_advance: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +151,14 @@ impl FakeJira {
     /// Answer every call after this delay, like a Jira across a network.
     pub fn set_latency(&self, latency: Duration) {
         self.lock().latency = latency;
+    }
+
+    /// Misbehave: every paged listing (group members, `search/jql`,
+    /// `search`) repeats its first page, never `isLast: true`. Not a
+    /// documented Jira behaviour; a broken server or proxy, on demand
+    /// (issue 11: 691 calls in 30 s against such a server).
+    pub fn pages_do_not_advance(&self, on: bool) {
+        self.lock().pages_do_not_advance = on;
     }
 
     pub fn set_auth(&self, auth: Vec<FakeAuth>) {

@@ -124,7 +124,8 @@ pub fn group_members(st: &State, api: &str, uri: &Uri) -> Response {
     if !st.groups.contains(&group) {
         return error_collection(StatusCode::NOT_FOUND, &["Specified group does not exist."], &[]);
     }
-    let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let stalled = st.pages_do_not_advance;
+    let start: usize = if stalled { 0 } else { q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0) };
     let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 50);
     let inactive = q.get("includeInactiveUsers").is_some_and(|v| v == "true");
     let members: Vec<&FakeUser> =
@@ -151,7 +152,7 @@ pub fn group_members(st: &State, api: &str, uri: &Uri) -> Response {
             v
         })
         .collect();
-    let is_last = start + values.len() >= members.len();
+    let is_last = !stalled && start + values.len() >= members.len();
     let group = encode_query_value(&group);
     let mut page = json!({
         "self": format!("{base}/rest/api/{api}/group/member?groupname={group}&startAt={start}&maxResults={max}"),

@@ -75,6 +75,35 @@ fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
     Some(fault)
 }
 
+/// A 429 as Jira Cloud sends it
+/// (<https://developer.atlassian.com/cloud/jira/platform/rate-limiting/>,
+/// jira-facts.md "Limits"): `Retry-After` (seconds, or with `as_date` an
+/// HTTP date, RFC 9110 §10.2.3), `X-RateLimit-Limit`, `X-RateLimit-Remaining`,
+/// `X-RateLimit-Reset` (ISO 8601), `X-RateLimit-NearLimit` and
+/// `RateLimit-Reason`.
+fn rate_limited(uri: &Uri, retry_after_secs: u64, as_date: bool) -> Response {
+    let mut resp = error_for(uri, StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded.");
+    let now = super::clock::now();
+    let reset = now + chrono::Duration::seconds(i64::try_from(retry_after_secs).unwrap_or(i64::MAX / 2_000));
+    let retry_after =
+        if as_date { reset.format("%a, %d %b %Y %H:%M:%S GMT").to_string() } else { retry_after_secs.to_string() };
+    let headers = [
+        ("retry-after", retry_after),
+        ("date", now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
+        ("x-ratelimit-limit", "100".to_string()),
+        ("x-ratelimit-remaining", "0".to_string()),
+        ("x-ratelimit-reset", reset.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        ("x-ratelimit-nearlimit", "true".to_string()),
+        ("ratelimit-reason", "jira-burst-based".to_string()),
+    ];
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+    resp
+}
+
 async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let call = format!("{method} {}", uri.path());
     let (fault, latency) = {
@@ -91,12 +120,10 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
             return error_for(&uri, status, "Internal server error");
         }
         Some(Fault::RateLimit { retry_after_secs }) => {
-            let mut resp = error_for(&uri, StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded.");
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                resp.headers_mut().insert("retry-after", v);
-            }
-            resp.headers_mut().insert("ratelimit-reason", HeaderValue::from_static("jira-burst-based"));
-            return resp;
+            return rate_limited(&uri, *retry_after_secs, false);
+        }
+        Some(Fault::RateLimitDate { retry_after_secs }) => {
+            return rate_limited(&uri, *retry_after_secs, true);
         }
         _ => {}
     }

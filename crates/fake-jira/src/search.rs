@@ -39,10 +39,12 @@ pub fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {
         },
         None => 0,
     };
+    let stalled = st.pages_do_not_advance;
+    let start = if stalled { 0 } else { start };
     let page = page_of_hits(st, api, &hits, start, max, q.get("fields").map(String::as_str));
-    let next = start + page.len();
-    let mut v = json!({"issues": page, "isLast": next >= hits.len()});
-    if next < hits.len() {
+    let next = if stalled { 0 } else { start + page.len() };
+    let mut v = json!({"issues": page, "isLast": !stalled && next >= hits.len()});
+    if stalled || next < hits.len() {
         v["nextPageToken"] = Value::String(base64::engine::general_purpose::STANDARD.encode(format!("offset:{next}")));
     }
     json_response(StatusCode::OK, v)
@@ -54,10 +56,13 @@ pub fn search_paged(st: &State, api: &str, uri: &Uri) -> Response {
         Ok(h) => h,
         Err(e) => return error_collection(StatusCode::BAD_REQUEST, &[e.as_str()], &[]),
     };
-    let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let stalled = st.pages_do_not_advance;
+    let start: usize = if stalled { 0 } else { q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0) };
     let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 1000);
     let page = page_of_hits(st, api, &hits, start, max, q.get("fields").map(String::as_str));
-    json_response(StatusCode::OK, json!({"startAt": start, "maxResults": max, "total": hits.len(), "issues": page}))
+    // Stalled: a total that is never reached.
+    let total = if stalled { hits.len() + 100_000 } else { hits.len() };
+    json_response(StatusCode::OK, json!({"startAt": start, "maxResults": max, "total": total, "issues": page}))
 }
 
 /// One page of search hits.

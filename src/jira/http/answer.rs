@@ -5,7 +5,29 @@ use std::time::Duration;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
+use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
 use crate::jira::JiraError;
+
+/// `Retry-After` (RFC 9110 §10.2.3): `delay-seconds` or an `HTTP-date`
+/// (IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`). A date in the past
+/// means "now". Jira Cloud sends seconds on 429
+/// (<https://developer.atlassian.com/cloud/jira/platform/rate-limiting/>),
+/// a proxy in front of Data Center may send a date.
+pub(super) fn retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = http_date(value)?;
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP-date; RFC 2822 parsing accepts IMF-fixdate (`GMT` zone).
+fn http_date(value: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(value.trim()).ok().map(|t| t.with_timezone(&Utc))
+}
 
 /// Map a response to success or a typed error.
 pub(super) async fn check(resp: Response) -> Result<Response, JiraError> {
@@ -13,12 +35,13 @@ pub(super) async fn check(resp: Response) -> Result<Response, JiraError> {
     if status.is_success() {
         return Ok(resp);
     }
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok());
+    let retry_after = header("retry-after").and_then(|v| {
+        // An HTTP date is measured against the server's own `Date` header
+        // when it sends one (no clock skew), else against ours.
+        let now = header("date").and_then(http_date).unwrap_or_else(|| crate::clock::SystemClock.now());
+        retry_after(v, now)
+    });
     let body = resp.text().await.unwrap_or_default();
     let message = error_message(&body);
     Err(match status {
@@ -56,7 +79,18 @@ pub(super) async fn json_body(resp: Response) -> Result<Value, JiraError> {
 
 #[cfg(test)]
 mod tests {
-    use super::error_message;
+    use super::{error_message, retry_after};
+    use chrono::TimeZone;
+    use std::time::Duration;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).single().expect("a time");
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("Tue, 01 Dec 2026 10:00:42 GMT", now), Some(Duration::from_secs(42)));
+        assert_eq!(retry_after("Tue, 01 Dec 2026 09:59:00 GMT", now), Some(Duration::ZERO), "past: now");
+        assert_eq!(retry_after("soon", now), None);
+    }
 
     #[test]
     fn atlassian_error_bodies_are_read() {

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::paging::Progress;
 use super::{HttpJira, json_body};
 use crate::config::JiraFlavor;
 use crate::domain::IssueKey;
@@ -13,6 +14,11 @@ use crate::jira::{CreatedIssue, IssueRef, JiraApi, JiraError, JiraUser, NewIssue
 pub(super) fn user_from(v: &Value) -> JiraUser {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
     JiraUser { account_id: s("accountId"), name: s("name"), display_name: s("displayName"), email: s("emailAddress") }
+}
+
+/// An item's `id` on a page (issues, comments), else the whole object.
+fn item_id(v: &Value) -> String {
+    v.get("id").and_then(Value::as_str).map_or_else(|| v.to_string(), String::from)
 }
 
 fn issue_ref(v: &Value) -> Option<IssueRef> {
@@ -89,6 +95,7 @@ impl JiraApi for HttpJira {
     async fn find_comment(&self, issue: &IssueKey, source_message_id: &str) -> Result<Option<String>, JiraError> {
         let url = format!("{}/issue/{}/comment", self.api(), issue);
         let mut start = 0usize;
+        let mut progress = Progress::default();
         loop {
             let q = [
                 ("startAt", start.to_string()),
@@ -105,9 +112,10 @@ impl JiraApi for HttpJira {
             if let Some(c) = found {
                 return Ok(c.get("id").and_then(Value::as_str).map(String::from));
             }
+            let advanced = progress.advanced(&start.to_string(), comments.iter().map(item_id));
             start += comments.len();
             let total = v.get("total").and_then(Value::as_u64).unwrap_or(0) as usize;
-            if comments.is_empty() || start >= total {
+            if !advanced || start >= total {
                 return Ok(None);
             }
         }
@@ -163,6 +171,7 @@ impl JiraApi for HttpJira {
             JiraFlavor::Cloud => {
                 let url = format!("{}/search/jql", self.api());
                 let mut token: Option<String> = None;
+                let mut progress = Progress::default();
                 loop {
                     let mut q: Vec<(&str, String)> =
                         vec![("jql", jql.to_string()), ("maxResults", "100".into()), ("fields", fields.clone())];
@@ -170,7 +179,11 @@ impl JiraApi for HttpJira {
                         q.push(("nextPageToken", t.clone()));
                     }
                     let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
-                    out.extend(v.get("issues").and_then(Value::as_array).cloned().unwrap_or_default());
+                    let issues = v.get("issues").and_then(Value::as_array).cloned().unwrap_or_default();
+                    if !progress.advanced(token.as_deref().unwrap_or(""), issues.iter().map(item_id)) {
+                        break;
+                    }
+                    out.extend(issues);
                     token = v.get("nextPageToken").and_then(Value::as_str).map(String::from);
                     let last = v.get("isLast").and_then(Value::as_bool).unwrap_or(token.is_none());
                     if last || token.is_none() || out.len() >= max {
@@ -181,6 +194,7 @@ impl JiraApi for HttpJira {
             JiraFlavor::Datacenter => {
                 let url = format!("{}/search", self.api());
                 let mut start = 0usize;
+                let mut progress = Progress::default();
                 loop {
                     let q = [
                         ("jql", jql.to_string()),
@@ -191,10 +205,13 @@ impl JiraApi for HttpJira {
                     let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
                     let issues = v.get("issues").and_then(Value::as_array).cloned().unwrap_or_default();
                     let n = issues.len();
+                    if !progress.advanced(&start.to_string(), issues.iter().map(item_id)) {
+                        break;
+                    }
                     out.extend(issues);
                     let total = v.get("total").and_then(Value::as_u64).unwrap_or(0) as usize;
                     start += n;
-                    if n == 0 || start >= total || out.len() >= max {
+                    if start >= total || out.len() >= max {
                         break;
                     }
                 }

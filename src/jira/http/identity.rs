@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::paging::Progress;
 use super::{HttpJira, json_body, user_from};
 use crate::config::JiraFlavor;
 use crate::jira::{IdentityApi, JiraApi, JiraError, JiraUser};
@@ -22,10 +23,12 @@ impl IdentityApi for HttpJira {
             JiraFlavor::Datacenter => "username",
         };
         let page = 50usize;
+        let mut progress = Progress::default();
         for n in 0..10usize {
             let q = [(param, email.to_string()), ("startAt", (n * page).to_string()), ("maxResults", page.to_string())];
             let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
             let users = v.as_array().cloned().unwrap_or_default();
+            let advanced = progress.advanced(&(n * page).to_string(), users.iter().map(user_key));
             let found = users.iter().find(|u| {
                 u.get("emailAddress").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(email))
                     && u.get("active").and_then(Value::as_bool).unwrap_or(true)
@@ -33,7 +36,7 @@ impl IdentityApi for HttpJira {
             if let Some(u) = found {
                 return Ok(Some(user_from(u)));
             }
-            if users.len() < page {
+            if users.len() < page || !advanced {
                 break;
             }
         }
@@ -163,6 +166,7 @@ impl IdentityApi for HttpJira {
         let url = format!("{}/group/member", self.api());
         let mut out = Vec::new();
         let mut start = 0usize;
+        let mut progress = Progress::default();
         loop {
             let q = [
                 ("groupname", group.to_string()),
@@ -172,13 +176,28 @@ impl IdentityApi for HttpJira {
             ];
             let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
             let values = v.get("values").and_then(Value::as_array).cloned().unwrap_or_default();
+            let cursor = v.get("startAt").and_then(Value::as_u64).map_or_else(|| start.to_string(), |s| s.to_string());
+            let advanced = progress.advanced(&cursor, values.iter().map(user_key));
+            if !advanced {
+                break;
+            }
             out.extend(values.iter().filter_map(|u| u.get("emailAddress").and_then(Value::as_str)).map(String::from));
             start += values.len();
+            let total = v.get("total").and_then(Value::as_u64).map(|t| t as usize);
             let last = v.get("isLast").and_then(Value::as_bool).unwrap_or(values.is_empty());
-            if last || values.is_empty() || start > 100_000 {
+            if last || total.is_some_and(|t| start >= t) {
                 break;
             }
         }
         Ok(out)
     }
+}
+
+/// What tells two users apart on a page: accountId (Cloud), else the DC
+/// name/key, else the whole object.
+fn user_key(u: &Value) -> String {
+    ["accountId", "key", "name"]
+        .iter()
+        .find_map(|k| u.get(*k).and_then(Value::as_str).map(String::from))
+        .unwrap_or_else(|| u.to_string())
 }

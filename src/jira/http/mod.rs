@@ -16,6 +16,7 @@ use crate::config::{JiraAuth, JiraFlavor, JiraSettings};
 mod answer;
 mod api;
 mod identity;
+mod paging;
 
 use answer::check;
 pub use answer::error_message;
