@@ -112,16 +112,7 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
 async fn doctor_prints_what_is_missing() {
     let app = admin_app().await;
     app.jira.deny_permissions(&["ADMINISTER", "MODIFY_REPORTER"]);
-    let mut set = app
-        .command(crate::MAILGATE)
-        .args(["token", "set", "--user", ADMIN_USER])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    use std::io::Write;
-    set.stdin.take().expect("stdin").write_all(ADMIN_TOKEN.as_bytes()).expect("write");
-    assert!(set.wait().expect("wait").success());
+    crate::cli_token_set(&app, ADMIN_USER, ADMIN_TOKEN);
 
     let out = app.command(crate::MAILGATE).arg("doctor").output().expect("doctor");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -145,16 +136,7 @@ async fn doctor_prints_what_is_missing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_center_username_is_stored_as_given_not_as_an_email() {
     let app = admin_app().await;
-    let mut set = app
-        .command(crate::MAILGATE)
-        .args(["token", "set", "--user", "jdoe"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    use std::io::Write;
-    set.stdin.take().expect("stdin").write_all(ADMIN_TOKEN.as_bytes()).expect("write");
-    assert!(set.wait().expect("wait").success());
+    crate::cli_token_set(&app, "jdoe", ADMIN_TOKEN);
 
     let out = app.command(crate::MAILGATE).args(["token", "status", "--format", "json"]).output().expect("status");
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");

@@ -112,14 +112,7 @@ async fn a_dead_letter_replay_resumes_the_issue_it_already_has() {
 
     app.jira.clear_faults();
     app.restart().await;
-    let out = app
-        .command(crate::MAILGATE)
-        .args(["replay", "--from-dead-letter", &dead[0].id.to_string()])
-        .output()
-        .expect("replay runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("json");
+    let report = crate::replay_dead_letter(&app, dead[0].id);
     assert_eq!(report["issue_key"], "HELP-1", "the same issue, resumed: {report}");
     assert_eq!(app.jira.issues().len(), 1, "no second issue");
     assert_eq!(app.jira.issues()[0].attachments.len(), 2, "the attachments went up once");

@@ -23,3 +23,26 @@ mod throttle;
 
 /// The binary under test (built with the `crash-points` feature in test builds).
 const MAILGATE: &str = env!("CARGO_BIN_EXE_mailgate");
+
+/// `mailgate replay --from-dead-letter ID` on the app's config: the JSON report.
+fn replay_dead_letter(app: &mailgate_testkit::TestApp, id: i64) -> serde_json::Value {
+    let out =
+        app.command(MAILGATE).args(["replay", "--from-dead-letter", &id.to_string()]).output().expect("replay runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.trim()).expect("json")
+}
+
+/// `mailgate token set --user USER` with the token on stdin, as an admin runs it.
+fn cli_token_set(app: &mailgate_testkit::TestApp, user: &str, token: &str) {
+    use std::io::Write;
+    let mut set = app
+        .command(MAILGATE)
+        .args(["token", "set", "--user", user])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    set.stdin.take().expect("stdin").write_all(token.as_bytes()).expect("write");
+    assert!(set.wait().expect("wait").success());
+}

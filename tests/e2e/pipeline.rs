@@ -200,14 +200,7 @@ async fn a_poison_mail_is_dead_lettered_without_blocking_others_and_can_be_repla
     // Jira is fine again: replay it from the dead-letter list with the CLI.
     app.jira.clear_faults();
     app.restart().await;
-    let out = app
-        .command(crate::MAILGATE)
-        .args(["replay", "--from-dead-letter", &dead[0].id.to_string()])
-        .output()
-        .expect("replay runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("json");
+    let report = crate::replay_dead_letter(&app, dead[0].id);
     assert_eq!(report["action"], "create");
     assert_eq!(report["issue_key"], "HELP-2");
     assert_eq!(app.jira.issues().len(), 2);
