@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::context::AppContext;
 use crate::mailbox::{MailConnector, MailSource, MailboxError};
 use crate::pipeline::{Parsed, Pipeline, RowOutcome};
-use crate::queue::{InstanceId, Lease};
+use crate::queue::{InstanceId, LEASE_MS, Lease};
 use crate::store::{InboundRow, NewInbound, Store, StoreError};
 use ack::acknowledge_finished;
 use claim::claim;
@@ -48,8 +48,7 @@ impl Ingest {
 
     /// A lease from now on.
     fn lease(&self) -> Lease<'_> {
-        let now = self.clock.now_ms();
-        Lease { owner: &self.instance, now_ms: now, until_ms: now + LEASE_MS }
+        Lease::from_now(&self.instance, self.clock.now_ms())
     }
 }
 
@@ -72,9 +71,6 @@ pub struct CycleStats {
     pub more: bool,
 }
 
-/// How long a claim lasts without renewal; a crashed process's claims
-/// (PostgreSQL, several instances) are taken over after this.
-const LEASE_MS: i64 = 60_000;
 /// Mails fetched and mails processed per pass at most, so acknowledgements
 /// and new mail are not starved.
 const MAX_PER_PASS: usize = 500;
@@ -169,7 +165,7 @@ async fn process_due(
                 let ids: Vec<i64> = claimed.lock().map(|c| c.iter().copied().collect()).unwrap_or_default();
                 for id in ids {
                     let now = clock.now_ms();
-                    let lease = Lease { owner: &owner, now_ms: now, until_ms: now + LEASE_MS };
+                    let lease = Lease::from_now(&owner, now);
                     let _ = store.extend_inbound_lease(id, lease).await;
                 }
             }

@@ -7,7 +7,7 @@ use crate::jira::JiraError;
 use crate::store::{Finish, HoldReason, InboundRow, LoggedAction, Status, StoreError};
 
 /// Held mail is looked at again after this long.
-const HOLD_MS: i64 = 60_000;
+pub(super) const HOLD_MS: i64 = 60_000;
 
 impl Pipeline {
     pub(super) async fn jira_failed(

@@ -166,7 +166,7 @@ impl Pipeline {
                     let now = self.clock.now_ms();
                     tracing::warn!(%reason, "mail held");
                     self.note(row, Some(&mid), "sender", &reason);
-                    self.store.hold(row.id, HoldReason::Token, &reason, now + 60_000, now).await?;
+                    self.store.hold(row.id, HoldReason::Token, &reason, now + finish::HOLD_MS, now).await?;
                     return Ok(RowOutcome::Retry(reason));
                 }
                 Err(ResolveError::Store(e)) => return Err(e),

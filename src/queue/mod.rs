@@ -6,6 +6,6 @@
 pub mod retry;
 pub mod worker;
 
-pub use crate::store::queue::{InstanceId, Lease, QueueTable};
-pub use retry::{Retry, RetryPolicy};
+pub use crate::store::queue::{InstanceId, LEASE_MS, Lease, QueueTable};
+pub use retry::RetryPolicy;
 pub use worker::{Step, every, run_worker};

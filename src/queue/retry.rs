@@ -10,15 +10,6 @@ pub struct RetryPolicy {
     pub max_attempts: i64,
 }
 
-/// What to do after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// Try again this many milliseconds from now.
-    After(i64),
-    /// Too many attempts: give the item up.
-    GiveUp,
-}
-
 /// Fifteen minutes: no queue waits longer between two attempts.
 pub const MAX_DELAY_MS: i64 = 15 * 60 * 1_000;
 
@@ -45,11 +36,6 @@ impl RetryPolicy {
     pub fn gives_up(&self, attempts_before: i64) -> bool {
         attempts_before.saturating_add(1) >= self.max_attempts
     }
-
-    /// The decision after a failed attempt.
-    pub fn after_failure(&self, attempts_before: i64) -> Retry {
-        if self.gives_up(attempts_before) { Retry::GiveUp } else { Retry::After(self.delay_ms(attempts_before)) }
-    }
 }
 
 #[cfg(test)]
@@ -68,8 +54,8 @@ mod tests {
     #[test]
     fn the_last_allowed_attempt_gives_up() {
         let p = RetryPolicy::new(10, 3);
-        assert_eq!(p.after_failure(0), Retry::After(10));
-        assert_eq!(p.after_failure(1), Retry::After(20));
-        assert_eq!(p.after_failure(2), Retry::GiveUp);
+        assert!(!p.gives_up(0));
+        assert!(!p.gives_up(1));
+        assert!(p.gives_up(2));
     }
 }

@@ -36,9 +36,6 @@ impl EventStatus {
 const EVENTS: QueueTable =
     QueueTable { table: "events", order: "created_at, id", columns: "id, kind, payload, attempts" };
 
-/// How long a claimed event is ours while its recipients are worked out.
-const LEASE_MS: i64 = 60_000;
-
 impl Store {
     /// Queue an event; false when an event with this id is known already.
     pub async fn insert_event(
@@ -69,7 +66,7 @@ impl Store {
 
     /// The oldest due event, claimed for this process.
     pub async fn next_event(&self, owner: &InstanceId, now_ms: i64) -> Result<Option<EventRow>, StoreError> {
-        self.claim_due(&EVENTS, None, Lease { owner, now_ms, until_ms: now_ms + LEASE_MS }).await
+        self.claim_due(&EVENTS, None, Lease::from_now(owner, now_ms)).await
     }
 
     /// The event's mails are queued; the claim ends.

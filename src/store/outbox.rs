@@ -103,9 +103,6 @@ const COLUMNS: &str =
 /// The outbox as a queue: oldest first.
 const OUTBOX: QueueTable = QueueTable { table: "outbox", order: "id", columns: COLUMNS };
 
-/// How long a claimed row is ours while it is sent.
-const LEASE_MS: i64 = 60_000;
-
 impl Store {
     /// Enqueue; returns false when a row with this dedupe key exists already.
     pub async fn enqueue(&self, m: &NewOutgoing<'_>, now_ms: i64) -> Result<bool, StoreError> {
@@ -135,8 +132,7 @@ impl Store {
     /// instances on PostgreSQL never send a row twice; on SQLite (one
     /// instance) a claim left by a crash does not delay the restart.
     pub async fn next_outgoing(&self, owner: &InstanceId, now_ms: i64) -> Result<Option<OutgoingRow>, StoreError> {
-        let lease = Lease { owner, now_ms, until_ms: now_ms + LEASE_MS };
-        Ok(self.claim_due::<RawOutgoing>(&OUTBOX, None, lease).await?.map(OutgoingRow::from))
+        Ok(self.claim_due::<RawOutgoing>(&OUTBOX, None, Lease::from_now(owner, now_ms)).await?.map(OutgoingRow::from))
     }
 
     /// Record an attempt and the row's new state (sent, failed, or pending

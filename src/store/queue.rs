@@ -45,12 +45,23 @@ pub struct QueueTable {
     pub columns: &'static str,
 }
 
+/// How long a claim lasts without renewal; a crashed process's claims are
+/// taken over after this (PostgreSQL, several instances).
+pub const LEASE_MS: i64 = 60_000;
+
 /// Who claims, and until when.
 #[derive(Debug, Clone, Copy)]
 pub struct Lease<'a> {
     pub owner: &'a InstanceId,
     pub now_ms: i64,
     pub until_ms: i64,
+}
+
+impl<'a> Lease<'a> {
+    /// The usual lease: [`LEASE_MS`] from `now_ms`.
+    pub fn from_now(owner: &'a InstanceId, now_ms: i64) -> Self {
+        Self { owner, now_ms, until_ms: now_ms + LEASE_MS }
+    }
 }
 
 /// The lease condition and how many times it binds (owner, now) values.
