@@ -45,6 +45,17 @@ impl IssueKey {
         self.0.rsplit_once('-').map(|(p, _)| p).unwrap_or("")
     }
 
+    /// The issue's number in its project (`42` for `HELP-42`).
+    pub fn number(&self) -> u64 {
+        self.0.rsplit_once('-').and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
+    }
+
+    /// The key numbered `number` in `project` (a valid project key and a
+    /// number from 1 give a valid key).
+    pub fn in_project(project: &str, number: u64) -> Result<Self, InvalidKey> {
+        Self::parse(&format!("{project}-{number}"))
+    }
+
     /// Every issue key in a subject, in order. Keys must stand alone
     /// (not inside a longer word) and are matched case-sensitively, as Jira
     /// writes them.

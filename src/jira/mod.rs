@@ -54,6 +54,13 @@ pub struct IssueRef {
     pub key: IssueKey,
 }
 
+/// An issue read by key, with the Message-ID its `mailgate` property holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbedIssue {
+    pub key: IssueKey,
+    pub message_id: Option<String>,
+}
+
 /// A Jira user or JSM customer: `account_id` on Cloud, `name` (username)
 /// on Data Center.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +104,19 @@ pub trait JiraApi: Send + Sync {
     ) -> Result<String, JiraError>;
     /// The comment an earlier attempt made for this Message-ID, if any.
     async fn find_comment(&self, issue: &IssueKey, source_message_id: &str) -> Result<Option<String>, JiraError>;
+    /// Read issues by key: consistent (never the search index); keys with
+    /// no issue are left out of the answer.
+    async fn read_issues(&self, keys: &[IssueKey]) -> Result<Vec<ProbedIssue>, JiraError>;
+    /// How many keys one [`read_issues`](Self::read_issues) call should ask for.
+    fn read_window(&self) -> usize {
+        100
+    }
+    /// The highest issue number in a project that search sees now: a lower
+    /// bound of the next key (search lags; keys are allocated in increasing order).
+    async fn highest_key_number(&self, project: &str) -> Result<Option<u64>, JiraError> {
+        let jql = format!("project = {} ORDER BY key DESC", jql_string(project));
+        Ok(self.search(&jql, 1).await?.first().map(|r| r.key.number()))
+    }
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError>;
     /// The issue's attachments as (file name, size).
     async fn attachments(&self, issue: &IssueKey) -> Result<Vec<(String, u64)>, JiraError>;

@@ -8,6 +8,7 @@ mod finish;
 mod notes;
 pub mod plan;
 mod post;
+mod resume;
 mod throttle;
 
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct Pipeline {
     identity: Option<Arc<TokenService>>,
     policy: Policy,
     notes: notes::NoteBuffer,
+    /// The highest issue numbers seen per project (the floors of creates).
+    floors: resume::KeyFloors,
 }
 
 /// What happened to a row in this attempt.
@@ -79,7 +82,7 @@ impl Pipeline {
         identity: Option<Arc<TokenService>>,
         policy: Policy,
     ) -> Self {
-        Self { store, jira, clock, identity, policy, notes: Default::default() }
+        Self { store, jira, clock, identity, policy, notes: Default::default(), floors: Default::default() }
     }
 
     pub fn policy(&self) -> &Policy {
@@ -144,7 +147,7 @@ impl Pipeline {
 
         // Who the issue is for (only for new issues; comments are posted as they are).
         let mut reporter: Option<JiraUser> = None;
-        if let (Target::Create(target), Some(from), None) = (&target, &msg.from, row.state.posted_issue()) {
+        if let (Target::Create { route: target, .. }, Some(from), None) = (&target, &msg.from, row.state.posted_issue()) {
             let (tokens, now, ttl) = (self.identity.as_deref(), self.clock.now_ms(), self.policy.identity_ttl_secs);
             match resolve_sender(tokens, &self.store, now, ttl, from, target).await {
                 Ok(Resolution::User { user, detail: d }) => {
@@ -182,8 +185,17 @@ impl Pipeline {
             InboundState::Posted { action: Action::Create, issue } => Posted::Issue(issue.clone()),
             _ => {
                 // From here an answer can be lost: the mark is committed first.
+                // A create's key floor goes with the mark (the first one stays).
+                let mut target = target;
+                let mut marked = None;
+                if let Target::Create { route, floor } = &mut target {
+                    if row.post_floor.is_none() {
+                        marked = Some(self.key_floor(route.project.as_ref()).await);
+                    }
+                    *floor = row.post_floor.or(marked);
+                }
                 let notes = self.notes.take(row.id);
-                self.store.mark_posting(row.id, target.action(), self.clock.now_ms(), &notes).await?;
+                self.store.mark_posting(row.id, target.action(), marked, self.clock.now_ms(), &notes).await?;
                 match self.post_once(row, &msg, &mid, target, reporter.as_ref(), &mut detail).await {
                     Ok(posted) => posted,
                     Err(e) => return self.jira_failed(row, &mid, &e).await,
@@ -239,8 +251,18 @@ impl Pipeline {
         let mut result = self.post(row, msg, mid, &target, reporter).await;
         if let (Target::Comment(issue), Err(JiraError::NotFound(_))) = (&target, &result) {
             *detail = format!("issue {issue} not found; created a new issue instead");
-            let create = Target::Create(classify::route(msg, &self.policy.routing).clone());
-            result = self.post(row, msg, mid, &create, reporter).await;
+            let route = classify::route(msg, &self.policy.routing).clone();
+            let floor = match row.post_floor {
+                Some(f) => f,
+                None => {
+                    let f = self.key_floor(route.project.as_ref()).await;
+                    if let Err(e) = self.store.set_post_floor(row.id, f, self.clock.now_ms()).await {
+                        tracing::warn!(error = %e, "could not keep the create's key floor");
+                    }
+                    f
+                }
+            };
+            result = self.post(row, msg, mid, &Target::Create { route, floor: Some(floor) }, reporter).await;
         }
         let posted = result?;
         let what = match &posted {

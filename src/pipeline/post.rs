@@ -39,7 +39,9 @@ impl Posted {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Target {
     Comment(IssueKey),
-    Create(RouteTarget),
+    /// A new issue, with the key floor committed before its first attempt
+    /// (see `resume`); `None` until the mark is written.
+    Create { route: RouteTarget, floor: Option<u64> },
 }
 
 impl Target {
@@ -47,7 +49,7 @@ impl Target {
     pub(super) fn of(decision: &Decision) -> Result<Self, &IgnoreReason> {
         match decision {
             Decision::Comment { issue, .. } => Ok(Self::Comment(issue.clone())),
-            Decision::Create(t) => Ok(Self::Create(t.clone())),
+            Decision::Create(t) => Ok(Self::Create { route: t.clone(), floor: None }),
             Decision::Ignore(reason) => Err(reason),
         }
     }
@@ -55,7 +57,7 @@ impl Target {
     pub(super) fn action(&self) -> Action {
         match self {
             Self::Comment(_) => Action::Comment,
-            Self::Create(_) => Action::Create,
+            Self::Create { .. } => Action::Create,
         }
     }
 }
@@ -92,7 +94,7 @@ impl Pipeline {
                 };
                 Ok(Posted::Comment { issue: issue.clone(), id: Some(id) })
             }
-            Target::Create(target) if target.service_desk.is_some() => {
+            Target::Create { route: target, .. } if target.service_desk.is_some() => {
                 let watchers = self.cc_users(msg, target).await;
                 let request = NewRequest {
                     service_desk: target.service_desk.clone().unwrap_or_default(),
@@ -104,17 +106,20 @@ impl Pipeline {
                 };
                 Ok(Posted::Issue(self.jira.create_request(&request).await?.key))
             }
-            Target::Create(target) => {
-                // An earlier attempt may have created the issue and lost the answer.
+            Target::Create { route: target, floor } => {
+                // An earlier attempt may have created the issue and lost the
+                // answer: read the keys above the floor (never search: it lags
+                // and cannot see entity properties).
                 if row.resumed() {
-                    let jql = format!("issue.property[mailgate].messageId = {}", crate::jira::jql_string(mid.as_ref()));
-                    if let Some(found) = self.jira.search(&jql, 1).await?.into_iter().next() {
-                        tracing::info!(issue = %found.key, "issue from an earlier attempt found; not creating again");
-                        return Ok(Posted::Issue(found.key));
+                    let project = target.project.as_ref();
+                    if let Some(found) = self.find_created(project, floor.unwrap_or(0), mid).await? {
+                        tracing::info!(issue = %found, "issue from an earlier attempt found; not creating again");
+                        return Ok(Posted::Issue(found));
                     }
                 }
                 let issue = self.new_issue(target, msg, summary, body, reporter);
                 let created = self.jira.create_issue(&issue).await?;
+                self.floors.saw(&created.key);
                 for user in self.cc_users(msg, target).await {
                     if let Some(id) = user.id()
                         && let Err(e) = self.jira.add_watcher(&created.key, id).await

@@ -1,5 +1,6 @@
 //! Faults on every side at once: the fake Jira fails a share of all calls
-//! (500, 503, 429 with Retry-After, and timeouts after the effect), and
+//! (500, 503, 429 with Retry-After, timeouts and 504s after the effect,
+//! with the strict fake's 3 s search lag), and
 //! Dovecot drops the IMAP connections while mail is processed. Every mail
 //! still ends in exactly one issue or comment, and is acknowledged.
 
@@ -44,6 +45,7 @@ async fn with_jira_and_imap_failing_every_mail_is_processed_exactly_once() {
                 Fault::RateLimit { retry_after_secs: 1 },
                 Fault::SlowAfterEffect(Duration::from_millis(1500)),
                 Fault::Status(503),
+                Fault::StatusAfterEffect(504),
             ],
             7,
         );

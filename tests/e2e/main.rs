@@ -14,6 +14,7 @@ mod multi_instance;
 mod notify;
 mod outbox_smtp;
 mod pipeline;
+mod resume;
 mod scripts;
 mod secrets;
 mod stats;

@@ -192,6 +192,7 @@ async fn broken_scripts_fall_back_to_reporter_and_watchers_and_the_service_goes_
 async fn missed_webhooks_are_caught_up_once() {
     let app = spawn(notify_app(&[]).smtp_nowhere()).await;
     let n = app.notifier().await;
+    app.jira.set_search_lag(std::time::Duration::from_millis(500));
     // HELP-1's creation came in by webhook; the first pass only sets the cursor.
     let mut created = event("created:HELP-1");
     created.kind = EventKind::IssueCreated;
@@ -202,6 +203,11 @@ async fn missed_webhooks_are_caught_up_once() {
     let key = mailgate::domain::IssueKey::parse("HELP-1").expect("key");
     app.jira_api().await.add_comment(&key, "A comment we missed", None).await.expect("comment");
 
+    // Search lags behind writes (search-and-reconcile); the next pass's
+    // overlap with the one before finds what the index had not seen yet.
+    let lagging = mailgate::notify::catchup::catch_up(&n, 100).await.expect("catch up");
+    assert_eq!(lagging, 0, "the index has not seen the writes yet");
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     let first = mailgate::notify::catchup::catch_up(&n, 100).await.expect("catch up");
     let second = mailgate::notify::catchup::catch_up(&n, 100).await.expect("catch up");
 

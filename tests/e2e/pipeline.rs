@@ -44,7 +44,7 @@ async fn a_lost_create_answer_does_not_create_a_second_issue() {
 
         assert_eq!(app.jira.issues().len(), 1, "{}", app.label());
         assert_eq!(creates(&app.jira), 1, "the retry found the issue by its property");
-        assert!(app.jira.count_calls("GET /rest/api/3/search/jql") >= 1);
+        assert!(app.jira.count_calls("POST /rest/api/3/issue/bulkfetch") >= 1, "read by key, not searched");
         assert_eq!(app.seen_in("Processed"), 1);
     }
 }

@@ -21,6 +21,9 @@ impl Run {
         let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
             .await
             .expect("start the fake Jira");
+        // Shape checks: search must see what the test just wrote. The lag
+        // itself is checked in strict.rs.
+        fake.set_search_lag(std::time::Duration::ZERO);
         Self { spec, fake, http: reqwest::Client::new(), checked: Vec::new() }
     }
 

@@ -31,6 +31,7 @@ mod jsm;
 mod people;
 mod recorder;
 mod self_checks;
+mod strict;
 mod watchers;
 
 use std::collections::BTreeSet;

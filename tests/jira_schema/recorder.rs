@@ -135,6 +135,8 @@ pub async fn recorded(flavor: JiraFlavor) -> (FakeJira, Recorder, HttpJira, Stri
     let fake = FakeJira::start(&["HELP"], vec![FakeAuth::Basic { user: USER.into(), secret: SECRET.into() }])
         .await
         .expect("start the fake Jira");
+    // Shape checks: search sees what the test just wrote (lag: strict.rs).
+    fake.set_search_lag(std::time::Duration::ZERO);
     let recorder = Recorder::start(fake.base_url()).await;
     let jira = recorder.client(flavor);
     let alice = fake.add_user("alice@example.test", "Alice Liddell");

@@ -101,11 +101,24 @@ fn split_and(s: &str) -> Vec<&str> {
     parts
 }
 
-pub fn matches(issue: &FakeIssue, clauses: &[Clause]) -> bool {
+/// `ORDER BY key [ASC|DESC]` at the end of a query: `Some(descending)`.
+pub fn order_by_key(jql: &str) -> Option<bool> {
+    let lower = jql.to_lowercase();
+    let tail = lower.rsplit_once("order by")?.1.trim();
+    let mut words = tail.split_whitespace();
+    match (words.next()?, words.next()) {
+        ("key" | "issuekey", Some("desc")) => Some(true),
+        ("key" | "issuekey", _) => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether an issue matches, with `updated` as the search index holds it.
+pub fn matches(issue: &FakeIssue, updated: &str, clauses: &[Clause]) -> bool {
     clauses.iter().all(|c| match c {
         Clause::Project(p) => issue.project.eq_ignore_ascii_case(p),
         Clause::Key(k) => issue.key.eq_ignore_ascii_case(k),
-        Clause::UpdatedSince(at) => super::model::parse_jira_time(&issue.updated).is_some_and(|u| u >= *at),
+        Clause::UpdatedSince(at) => super::model::parse_jira_time(updated).is_some_and(|u| u >= *at),
         Clause::Property { name, path, value } => issue
             .properties
             .iter()

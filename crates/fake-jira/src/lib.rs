@@ -5,11 +5,13 @@
 //! be told to fail the next calls.
 
 mod clock;
+mod entities;
 mod jql;
 mod model;
 mod people;
 mod routes;
 mod search;
+mod strict;
 mod wire;
 
 use std::net::SocketAddr;
@@ -18,6 +20,7 @@ use std::time::Duration;
 
 pub use model::{FakeAttachment, FakeComment, FakeIssue};
 pub use people::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser};
+pub use strict::Strictness;
 
 /// A failure the fake injects into upcoming calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +35,9 @@ pub enum Fault {
     /// Do the work, then hold the answer this long (a client timeout after
     /// the effect: the ambiguous case).
     SlowAfterEffect(Duration),
+    /// Do the work, then answer with this status (a 504 from a proxy, a
+    /// 500 after the commit): the answer is lost after the effect.
+    StatusAfterEffect(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +81,8 @@ pub(crate) struct State {
     /// answer the first page again whatever cursor is asked for, with
     /// `isLast: false` forever.
     pub pages_do_not_advance: bool,
+    /// Atlassian's documented limits (all on unless a test turns one off).
+    pub strict: Strictness,
 }
 
 #[derive(Debug, Clone)]
@@ -159,6 +167,16 @@ impl FakeJira {
     /// (issue 11: 691 calls in 30 s against such a server).
     pub fn pages_do_not_advance(&self, on: bool) {
         self.lock().pages_do_not_advance = on;
+    }
+
+    /// Change the strict behaviours (see [`Strictness`] for their sources).
+    pub fn set_strictness(&self, strict: Strictness) {
+        self.lock().strict = strict;
+    }
+
+    /// How long search takes to see a write (0: at once).
+    pub fn set_search_lag(&self, lag: Duration) {
+        self.lock().strict.search_lag = lag;
     }
 
     pub fn set_auth(&self, auth: Vec<FakeAuth>) {

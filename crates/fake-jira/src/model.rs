@@ -41,6 +41,16 @@ pub struct FakeIssue {
     pub request: Option<super::people::FakeRequest>,
     pub created: String,
     pub updated: String,
+    /// Each write's time and `updated` stamp, for the search index's lag.
+    pub writes: Vec<(std::time::Instant, String)>,
+}
+
+impl FakeIssue {
+    /// A write: `updated` moves on, and the search index sees it after its lag.
+    pub fn touch(&mut self, stamp: String) {
+        self.writes.push((std::time::Instant::now(), stamp.clone()));
+        self.updated = stamp;
+    }
 }
 
 /// Jira's timestamp format, e.g. `2026-11-23T10:00:00.000+0000`, for now
@@ -82,7 +92,8 @@ pub fn insert_issue(
         watchers: Vec::new(),
         request: None,
         created: now.clone(),
-        updated: now,
+        updated: now.clone(),
+        writes: vec![(std::time::Instant::now(), now)],
     });
     key
 }

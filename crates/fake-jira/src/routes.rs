@@ -10,8 +10,9 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::model::{self, FakeAttachment, FakeComment};
-use super::wire::{error_collection, error_for, json_response, query_map};
+use super::entities::{self, find, issue_missing};
+use super::model::{self, FakeAttachment};
+use super::wire::{error_collection, error_for, json_response};
 use super::{FakeAuth, Fault, State, people, search};
 
 type Shared = Arc<Mutex<State>>;
@@ -141,8 +142,13 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
             dispatch(&mut st, &method, &uri, &headers, &body)
         }
     };
-    if let Some(Fault::SlowAfterEffect(d)) = fault {
-        tokio::time::sleep(d).await;
+    match fault {
+        Some(Fault::SlowAfterEffect(d)) => tokio::time::sleep(d).await,
+        Some(Fault::StatusAfterEffect(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
+            return error_for(&uri, status, "The gateway timed out.");
+        }
+        _ => {}
     }
     resp
 }
@@ -159,12 +165,12 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
     match (method.as_str(), rest) {
         ("GET", ["myself"]) => json_response(StatusCode::OK, model::user_json(&base)),
         ("POST", ["issue"]) => create_issue(st, api, body),
-        ("GET", ["issue", key]) => match find(st, key) {
-            Some(i) => json_response(StatusCode::OK, model::issue_json(&base, api, &st.issues[i])),
-            None => issue_missing(),
-        },
-        ("POST", ["issue", key, "comment"]) => add_comment(st, api, key, body),
-        ("GET", ["issue", key, "comment"]) => list_comments(st, api, key, uri),
+        ("POST", ["issue", "bulkfetch"]) if api == "3" => entities::bulk_fetch(st, api, body),
+        ("GET", ["issue", key]) => entities::get_issue(st, api, key, uri),
+        ("GET", ["issue", key, "properties", property]) => entities::issue_property(st, key, property),
+        ("GET", ["comment", id, "properties", property]) => entities::comment_property(st, id, property),
+        ("POST", ["issue", key, "comment"]) => entities::add_comment(st, api, key, body),
+        ("GET", ["issue", key, "comment"]) => entities::list_comments(st, api, key, uri),
         ("POST", ["issue", key, "attachments"]) => add_attachments(st, api, key, headers, body),
         ("GET", ["search", "jql"]) if api == "3" => search::search_jql(st, api, uri),
         ("GET", ["search"]) if api == "2" => search::search_paged(st, api, uri),
@@ -180,14 +186,6 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
         ("GET", ["user"]) => people::get_user(st, api, uri),
         _ => error_collection(StatusCode::NOT_FOUND, &["null for uri"], &[]),
     }
-}
-
-fn issue_missing() -> Response {
-    error_collection(StatusCode::NOT_FOUND, &["Issue does not exist or you do not have permission to see it."], &[])
-}
-
-fn find(st: &State, key_or_id: &str) -> Option<usize> {
-    st.issues.iter().position(|i| i.key == *key_or_id || i.id == *key_or_id)
 }
 
 fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
@@ -225,6 +223,9 @@ fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
     if api == "2" && !(description.is_null() || description.is_string()) {
         return error_collection(StatusCode::BAD_REQUEST, &[], &[("description", "Operation value must be a string")]);
     }
+    if super::strict::too_long(&st.strict, &description) {
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("description", super::strict::TOO_LONG)]);
+    }
     let issue_type = fields["issuetype"]["name"].as_str().unwrap_or("Task");
     let labels = fields["labels"]
         .as_array()
@@ -251,71 +252,6 @@ fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
         );
     }
     issue_missing()
-}
-
-fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Response {
-    let Some(i) = find(st, key) else {
-        return issue_missing();
-    };
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return error_collection(StatusCode::BAD_REQUEST, &["Unexpected character in request body."], &[]);
-    };
-    let comment_body = v["body"].clone();
-    let ok = if api == "3" {
-        comment_body["type"] == "doc"
-    } else {
-        comment_body.as_str().is_some_and(|s| !s.trim().is_empty())
-    };
-    if !ok {
-        return error_collection(StatusCode::BAD_REQUEST, &[], &[("comment", "Comment body can not be empty!")]);
-    }
-    st.next_comment_id += 1;
-    let c = FakeComment {
-        id: st.next_comment_id.to_string(),
-        body: comment_body,
-        created: model::jira_time(st.next_comment_id),
-        public: None,
-        properties: v["properties"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|p| Some((p["key"].as_str()?.to_string(), p["value"].clone()))).collect())
-            .unwrap_or_default(),
-    };
-    st.issues[i].updated = c.created.clone();
-    st.issues[i].comments.push(c.clone());
-    let base = st.base_url.clone();
-    json_response(StatusCode::CREATED, model::comment_json(&base, api, &st.issues[i], &c))
-}
-
-fn list_comments(st: &State, api: &str, key: &str, uri: &Uri) -> Response {
-    let Some(i) = find(st, key) else {
-        return issue_missing();
-    };
-    let q = query_map(uri);
-    let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
-    // Default page size per spec: Cloud v3 getComments declares 100; the
-    // Cloud v2 spec (2024-02) declares 5000 for /rest/api/2.
-    let default_max = if api == "3" { 100 } else { 5000 };
-    let max: usize = q.get("maxResults").and_then(|s| s.parse().ok()).unwrap_or(default_max).min(5000);
-    let issue = &st.issues[i];
-    let with_properties = q.get("expand").is_some_and(|e| e.split(',').any(|x| x.trim() == "properties"));
-    let page: Vec<Value> = issue
-        .comments
-        .iter()
-        .skip(start)
-        .take(max)
-        .map(|c| {
-            let mut v = model::comment_json(&st.base_url, api, issue, c);
-            if with_properties {
-                v["properties"] =
-                    Value::Array(c.properties.iter().map(|(k, val)| json!({"key": k, "value": val})).collect());
-            }
-            v
-        })
-        .collect();
-    json_response(
-        StatusCode::OK,
-        json!({"startAt": start, "maxResults": max, "total": issue.comments.len(), "comments": page}),
-    )
 }
 
 fn add_attachments(st: &mut State, api: &str, key: &str, headers: &HeaderMap, body: &Bytes) -> Response {

@@ -7,15 +7,60 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::wire::{error_collection, json_response, query_map};
-use super::{FakeIssue, State, jql, model};
+use super::{FakeIssue, State, jql, model, strict};
 
-/// Indexes of the issues matching the `jql` query parameter, or the JQL
+/// Indexes of the issues matching the `jql` query parameter as the search
+/// index sees them now (late by the search lag, except for the issues in
+/// `reconcileIssues`), in the query's `ORDER BY key` order; or the JQL
 /// error message (a 400 `ErrorCollection` for the caller).
 fn search_matches(st: &State, uri: &Uri) -> Result<Vec<usize>, String> {
     let q = query_map(uri);
     let jql_text = q.get("jql").cloned().unwrap_or_default();
     let clauses = jql::parse(&jql_text)?;
-    Ok(st.issues.iter().enumerate().filter(|(_, i)| jql::matches(i, &clauses)).map(|(n, _)| n).collect())
+    if !st.strict.properties_searchable
+        && let Some(jql::Clause::Property { name, path, .. }) =
+            clauses.iter().find(|c| matches!(c, jql::Clause::Property { .. }))
+    {
+        // Not indexed for a REST client: Jira's answer for an unknown field.
+        return Err(format!(
+            "Field 'issue.property[{name}].{path}' does not exist or you do not have permission to view it."
+        ));
+    }
+    let reconcile = reconcile_ids(uri);
+    let now = std::time::Instant::now();
+    let mut hits: Vec<usize> = st
+        .issues
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| {
+            strict::indexed_updated(&st.strict, i, now, &reconcile)
+                .is_some_and(|updated| jql::matches(i, updated, &clauses))
+        })
+        .map(|(n, _)| n)
+        .collect();
+    if let Some(desc) = jql::order_by_key(&jql_text) {
+        hits.sort_by_key(|&n| key_number(&st.issues[n].key));
+        if desc {
+            hits.reverse();
+        }
+    }
+    Ok(hits)
+}
+
+fn key_number(key: &str) -> u64 {
+    key.rsplit_once('-').and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
+}
+
+/// `reconcileIssues` ids, repeated or comma-separated (at most 50 count).
+fn reconcile_ids(uri: &Uri) -> Vec<String> {
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.strip_prefix("reconcileIssues="))
+        .flat_map(|v| v.split("%2C").flat_map(|x| x.split(',')))
+        .map(String::from)
+        .take(50)
+        .collect()
 }
 
 pub fn search_jql(st: &State, api: &str, uri: &Uri) -> Response {

@@ -9,7 +9,7 @@ use super::paging::Progress;
 use super::{HttpJira, json_body};
 use crate::config::JiraFlavor;
 use crate::domain::IssueKey;
-use crate::jira::{CreatedIssue, IssueRef, JiraApi, JiraError, JiraUser, NewIssue, NewRequest, Upload};
+use crate::jira::{CreatedIssue, IssueRef, JiraApi, JiraError, JiraUser, NewIssue, NewRequest, ProbedIssue, Upload};
 
 pub(super) fn user_from(v: &Value) -> JiraUser {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
@@ -93,31 +93,18 @@ impl JiraApi for HttpJira {
 
     #[tracing::instrument(skip_all, fields(issue = %issue))]
     async fn find_comment(&self, issue: &IssueKey, source_message_id: &str) -> Result<Option<String>, JiraError> {
-        let url = format!("{}/issue/{}/comment", self.api(), issue);
-        let mut start = 0usize;
-        let mut progress = Progress::default();
-        loop {
-            let q = [
-                ("startAt", start.to_string()),
-                ("maxResults", "100".to_string()),
-                ("expand", "properties".to_string()),
-            ];
-            let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
-            let comments = v.get("comments").and_then(Value::as_array).cloned().unwrap_or_default();
-            let found = comments.iter().find(|c| {
-                c.get("properties").and_then(Value::as_array).is_some_and(|props| {
-                    props.iter().any(|p| p["key"] == "mailgate" && p["value"]["messageId"] == source_message_id)
-                })
-            });
-            if let Some(c) = found {
-                return Ok(c.get("id").and_then(Value::as_str).map(String::from));
-            }
-            let advanced = progress.advanced(&start.to_string(), comments.iter().map(item_id));
-            start += comments.len();
-            let total = v.get("total").and_then(Value::as_u64).unwrap_or(0) as usize;
-            if !advanced || start >= total {
-                return Ok(None);
-            }
+        self.comment_for(issue, source_message_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(keys = keys.len()))]
+    async fn read_issues(&self, keys: &[IssueKey]) -> Result<Vec<ProbedIssue>, JiraError> {
+        self.read_issues(keys).await
+    }
+
+    fn read_window(&self) -> usize {
+        match self.flavor {
+            JiraFlavor::Cloud => 100,
+            JiraFlavor::Datacenter => 10,
         }
     }
 

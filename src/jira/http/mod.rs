@@ -17,6 +17,7 @@ mod answer;
 mod api;
 mod identity;
 mod paging;
+mod resume;
 
 use answer::check;
 pub use answer::error_message;

@@ -31,6 +31,9 @@ pub struct InboundRow {
     pub attachments_done: i64,
     /// Attachments done once the announced upload lands (see migration 0012).
     pub attachments_uploading: i64,
+    /// The highest issue number known in the project when a create was
+    /// first attempted (see migration 0013).
+    pub post_floor: Option<u64>,
 }
 
 /// The row as the database holds it; [`InboundRow`] is its typed reading.
@@ -50,6 +53,7 @@ struct RawRow {
     hold_reason: Option<String>,
     attachments_done: i64,
     attachments_uploading: i64,
+    post_floor: Option<i64>,
 }
 
 impl From<RawRow> for InboundRow {
@@ -72,6 +76,7 @@ impl From<RawRow> for InboundRow {
             attempts: r.attempts,
             attachments_done: r.attachments_done,
             attachments_uploading: r.attachments_uploading,
+            post_floor: r.post_floor.and_then(|f| u64::try_from(f).ok()),
         }
     }
 }
@@ -100,7 +105,7 @@ pub struct Finish<'a> {
 const RAW_PART_BYTES: usize = 1024 * 1024;
 
 const ROW_COLUMNS: &str = "id, mailbox, uidvalidity, uid, source, message_id, raw, status, attempts, action, \
-     issue_key, hold_reason, attachments_done, attachments_uploading";
+     issue_key, hold_reason, attachments_done, attachments_uploading, post_floor";
 
 /// Inbound mail as a queue: claimed per mailbox, oldest first.
 pub(crate) const INBOUND: QueueTable = QueueTable { table: "inbound_messages", order: "id", columns: ROW_COLUMNS };

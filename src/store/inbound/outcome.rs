@@ -7,6 +7,11 @@ use super::{Action, Finish, HoldReason, InboundRow, Status};
 use crate::domain::{IssueKey, MessageId};
 use crate::store::{PendingNote, Store, StoreError};
 
+/// A key floor as the database holds it (bigint).
+fn floor_value(floor: u64) -> i64 {
+    i64::try_from(floor).unwrap_or(i64::MAX)
+}
+
 /// Whose a Message-ID is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
@@ -18,15 +23,40 @@ pub enum Claim {
 
 impl Store {
     /// Note that the Jira call for this mail is about to be made; the
-    /// attempt's audit notes so far go in the same commit.
+    /// attempt's audit notes so far go in the same commit. A create's key
+    /// floor is kept from its first attempt (a later floor could be above
+    /// the issue a lost answer made).
     pub async fn mark_posting(
         &self,
         id: i64,
         action: Action,
+        floor: Option<u64>,
         now_ms: i64,
         notes: &[PendingNote],
     ) -> Result<(), StoreError> {
-        self.advance(id, action, None, now_ms, notes).await
+        self.advance(id, action, None, floor, now_ms, notes).await
+    }
+
+    /// Keep a create's key floor when the create was not the first plan (a
+    /// reply whose issue is gone); the first floor stays.
+    pub async fn set_post_floor(&self, id: i64, floor: u64, now_ms: i64) -> Result<(), StoreError> {
+        let sql =
+            self.sql("update inbound_messages set post_floor = coalesce(post_floor, ?), updated_at = ? where id = ?");
+        sqlx::query(sql).bind(floor_value(floor)).bind(now_ms).bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// The highest issue number this store has recorded in `project`, over
+    /// its latest mails (a lower bound of any key Jira allocates after now).
+    pub async fn highest_issue_number(&self, project: &str) -> Result<Option<u64>, StoreError> {
+        let sql = self.sql("select issue_key from inbound_messages where issue_key like ? order by id desc limit 200");
+        let keys: Vec<(String,)> = sqlx::query_as(sql).bind(format!("{project}-%")).fetch_all(self.pool()).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|(k,)| IssueKey::parse(k).ok())
+            .filter(|k| k.project() == project)
+            .map(|k| k.number())
+            .max())
     }
 
     /// Claim a Message-ID for an inbound row.
@@ -64,7 +94,7 @@ impl Store {
         now_ms: i64,
         notes: &[PendingNote],
     ) -> Result<(), StoreError> {
-        self.advance(id, action, Some(posted), now_ms, notes).await
+        self.advance(id, action, Some(posted), None, now_ms, notes).await
     }
 
     /// Posting (no key yet: only a row without an issue) or posted, with the notes.
@@ -73,6 +103,7 @@ impl Store {
         id: i64,
         action: Action,
         posted: Option<(&IssueKey, &MessageId)>,
+        floor: Option<u64>,
         now_ms: i64,
         notes: &[PendingNote],
     ) -> Result<(), StoreError> {
@@ -88,11 +119,12 @@ impl Store {
         let only_unposted = if key.is_none() { " and issue_key is null" } else { "" };
         let sql = self.sql(&format!(
             "update inbound_messages set action = ?, issue_key = coalesce(?, issue_key), hold_reason = null,
-                    updated_at = ?
+                    post_floor = coalesce(post_floor, ?), updated_at = ?
              where id = ?{only_unposted}"
         ));
         let key = key.map(|k| k.to_string());
-        sqlx::query(sql).bind(action.as_str()).bind(key).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        let floor = floor.map(floor_value);
+        sqlx::query(sql).bind(action.as_str()).bind(key).bind(floor).bind(now_ms).bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }

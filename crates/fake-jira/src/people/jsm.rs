@@ -78,6 +78,9 @@ fn create_request(st: &mut State, body: &Bytes) -> Response {
         return jsm_error(StatusCode::BAD_REQUEST, "Summary: You must specify a summary of the issue.");
     }
     let description = v["requestFieldValues"]["description"].clone();
+    if crate::strict::too_long(&st.strict, &description) {
+        return jsm_error(StatusCode::BAD_REQUEST, &format!("Description: {}", crate::strict::TOO_LONG));
+    }
     let on_behalf_of = v["raiseOnBehalfOf"].as_str().map(String::from);
     if let Some(who) = &on_behalf_of
         && find_user(st, who).is_none()
@@ -146,6 +149,9 @@ fn request_comment(st: &mut State, key: &str, body: &Bytes) -> Response {
     let Some(public) = v["public"].as_bool() else {
         return jsm_error(StatusCode::BAD_REQUEST, "The 'public' field is required.");
     };
+    if crate::strict::too_long(&st.strict, &v["body"]) {
+        return jsm_error(StatusCode::BAD_REQUEST, crate::strict::TOO_LONG);
+    }
     st.next_comment_id += 1;
     let c = FakeComment {
         id: st.next_comment_id.to_string(),
@@ -154,6 +160,7 @@ fn request_comment(st: &mut State, key: &str, body: &Bytes) -> Response {
         public: Some(public),
         properties: Vec::new(),
     };
+    st.issues[i].touch(c.created.clone());
     st.issues[i].comments.push(c.clone());
     let base = st.base_url.clone();
     json_response(
