@@ -117,6 +117,11 @@ pub trait JiraApi: Send + Sync {
         let jql = format!("project = {} ORDER BY key DESC", jql_string(project));
         Ok(self.search(&jql, 1).await?.first().map(|r| r.key.number()))
     }
+    /// The length Jira holds a text field to when `text` is sent as a
+    /// description or comment (characters; Cloud: the ADF document's JSON).
+    fn text_length(&self, text: &str) -> usize {
+        text.chars().count()
+    }
     async fn add_attachment(&self, issue: &IssueKey, upload: &Upload) -> Result<(), JiraError>;
     /// The issue's attachments as (file name, size).
     async fn attachments(&self, issue: &IssueKey) -> Result<Vec<(String, u64)>, JiraError>;

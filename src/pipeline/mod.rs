@@ -4,6 +4,7 @@
 //! from the store after a restart; the mail's state says where it stands.
 
 mod attachments;
+mod cut;
 mod finish;
 mod notes;
 pub mod plan;
@@ -147,7 +148,8 @@ impl Pipeline {
 
         // Who the issue is for (only for new issues; comments are posted as they are).
         let mut reporter: Option<JiraUser> = None;
-        if let (Target::Create { route: target, .. }, Some(from), None) = (&target, &msg.from, row.state.posted_issue()) {
+        if let (Target::Create { route: target, .. }, Some(from), None) = (&target, &msg.from, row.state.posted_issue())
+        {
             let (tokens, now, ttl) = (self.identity.as_deref(), self.clock.now_ms(), self.policy.identity_ttl_secs);
             match resolve_sender(tokens, &self.store, now, ttl, from, target).await {
                 Ok(Resolution::User { user, detail: d }) => {
@@ -209,7 +211,18 @@ impl Pipeline {
         self.store.record_posted(row.id, posted.action(), (&key, &mid), self.clock.now_ms(), &notes).await?;
 
         // Step 2: attachments, resuming after the last one uploaded.
-        let (uploads, skipped) = plan::select_attachments(&msg.attachments, &self.policy.inbound);
+        let (mut uploads, skipped) = plan::select_attachments(&msg.attachments, &self.policy.inbound);
+        // A body cut to Jira's limit goes in full as the last file.
+        let reply = matches!(posted, Posted::Comment { .. });
+        let full_body = self.jira_body(&msg, reply, key.project()).full.map(|text| crate::domain::Attachment {
+            filename: cut::BODY_FILE.to_string(),
+            content_type: "text/plain; charset=utf-8".to_string(),
+            data: text.into_bytes().into(),
+        });
+        if let Some(full) = &full_body {
+            detail.push_str(&format!("; text cut to Jira's limit, in full as {}", cut::BODY_FILE));
+            uploads.push(full);
+        }
         let refused = match self.upload_attachments(row, &mid, &key, &uploads).await? {
             Ok(refused) => refused,
             Err(e) => return self.jira_failed(row, &mid, &e).await,

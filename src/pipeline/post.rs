@@ -1,7 +1,7 @@
 //! The idempotent post: create the issue (or JSM request) or add the
 //! comment; a resumed attempt first looks for what an earlier one made.
 
-use super::{Pipeline, plan};
+use super::{Pipeline, cut, plan};
 use crate::classify::{self, Decision, IgnoreReason};
 use crate::config::RouteTarget;
 use crate::domain::{InboundMessage, IssueKey, MessageId};
@@ -41,7 +41,10 @@ pub(super) enum Target {
     Comment(IssueKey),
     /// A new issue, with the key floor committed before its first attempt
     /// (see `resume`); `None` until the mark is written.
-    Create { route: RouteTarget, floor: Option<u64> },
+    Create {
+        route: RouteTarget,
+        floor: Option<u64>,
+    },
 }
 
 impl Target {
@@ -72,10 +75,10 @@ impl Pipeline {
         to: &Target,
         reporter: Option<&JiraUser>,
     ) -> Result<Posted, JiraError> {
-        let inbound = &self.policy.inbound;
-        let (_, skipped) = plan::select_attachments(&msg.attachments, inbound);
-        let reply = matches!(to, Target::Comment(_));
-        let body = plan::body_for(msg, reply, &skipped, inbound.reply_marker.as_deref());
+        let body = match to {
+            Target::Comment(issue) => self.jira_body(msg, true, issue.project()).text,
+            Target::Create { route, .. } => self.jira_body(msg, false, route.project.as_ref()).text,
+        };
         let summary = classify::summary(&msg.subject);
         match to {
             Target::Comment(issue) => {
@@ -129,6 +132,19 @@ impl Pipeline {
                 }
                 Ok(Posted::Issue(created.key))
             }
+        }
+    }
+
+    /// The description or comment text for `project`, cut to Jira's limit
+    /// (JSM takes plain text; the platform's measure is the client's).
+    pub(super) fn jira_body(&self, msg: &InboundMessage, reply: bool, project: &str) -> cut::Fitted {
+        let inbound = &self.policy.inbound;
+        let (_, skipped) = plan::select_attachments(&msg.attachments, inbound);
+        let body = plan::body_for(msg, reply, &skipped, inbound.reply_marker.as_deref());
+        if self.is_service_desk_project(project) {
+            cut::fit(body, cut::TEXT_LIMIT, |s| s.chars().count())
+        } else {
+            cut::fit(body, cut::TEXT_LIMIT, |s| self.jira.text_length(s))
         }
     }
 

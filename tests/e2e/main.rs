@@ -10,6 +10,7 @@ mod crash;
 mod faults;
 mod identity;
 mod inbound_imap;
+mod limits;
 mod multi_instance;
 mod notify;
 mod outbox_smtp;

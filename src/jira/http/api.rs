@@ -101,6 +101,11 @@ impl JiraApi for HttpJira {
         self.read_issues(keys).await
     }
 
+    fn text_length(&self, text: &str) -> usize {
+        // The stricter reading of Jira's 32,767 limit for ADF: its JSON.
+        self.body(text).to_string().chars().count()
+    }
+
     fn read_window(&self) -> usize {
         match self.flavor {
             JiraFlavor::Cloud => 100,
