@@ -106,7 +106,20 @@ pub async fn resolve_sender(
         }
         match policy {
             SenderPolicy::CreateUser => {
-                let user = client.create_user(email, &display).await?;
+                // Search may not find an account whose email is hidden; Jira
+                // then answers the create with that account (201), or with a
+                // 400 when the email belongs to an account without Jira
+                // access: never a second account, never a failed mail.
+                let user = match client.create_user(email, &display).await {
+                    Ok(user) => user,
+                    Err(JiraError::Rejected { status: 400, message }) => {
+                        store.cache_identity(&cache_row(email, None, IdentityKind::None, now)).await?;
+                        return Ok(Resolution::DefaultReporter(format!(
+                            "Jira would not create a user for {email} ({message}); default reporter"
+                        )));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 for group in &target.groups {
                     client.add_user_to_group(&user, group).await?;
                 }

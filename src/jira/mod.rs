@@ -59,6 +59,7 @@ pub struct IssueRef {
 pub struct ProbedIssue {
     pub key: IssueKey,
     pub message_id: Option<String>,
+    pub summary: String,
 }
 
 /// A Jira user or JSM customer: `account_id` on Cloud, `name` (username)
@@ -107,6 +108,8 @@ pub trait JiraApi: Send + Sync {
     /// Read issues by key: consistent (never the search index); keys with
     /// no issue are left out of the answer.
     async fn read_issues(&self, keys: &[IssueKey]) -> Result<Vec<ProbedIssue>, JiraError>;
+    /// Set the issue's `mailgate` property (`{"messageId": …}`).
+    async fn set_issue_property(&self, issue: &IssueKey, source_message_id: &str) -> Result<(), JiraError>;
     /// How many keys one [`read_issues`](Self::read_issues) call should ask for.
     fn read_window(&self) -> usize {
         100

@@ -1,6 +1,10 @@
 //! Webhooks are missed while mailgate is down. At start and every few
 //! minutes a bounded JQL search (`updated >= cursor`) raises the events not
 //! seen yet; event ids match the webhook's, so nothing is notified twice.
+//! The cursor goes into JQL as a relative date (`-15m`): Jira reads a date
+//! without a zone in the API user's time zone (`timeZone` of `/myself`), so
+//! a UTC date would miss events for every user west of UTC; a relative
+//! date means the same in every zone.
 
 use serde_json::Value;
 
@@ -22,8 +26,10 @@ pub enum CatchUpError {
     Store(#[from] crate::store::StoreError),
 }
 
-fn jql_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y/%m/%d %H:%M").to_string()).unwrap_or_default()
+/// `since` as a JQL relative date from `now`, rounded up to whole minutes.
+fn jql_since(now: i64, since: i64) -> String {
+    let minutes = (now - since).max(0) / 60_000 + 1;
+    format!("-{minutes}m")
 }
 
 fn millis(s: &str) -> Option<i64> {
@@ -40,7 +46,7 @@ pub async fn catch_up(n: &Notifier, max_issues: usize) -> Result<usize, CatchUpE
     };
     // JQL has minute precision: search from the minute before, filter exactly below.
     let from = since - OVERLAP_MS;
-    let jql = format!("updated >= {} ORDER BY updated ASC", jql_string(&jql_time(from)));
+    let jql = format!("updated >= {} ORDER BY updated ASC", jql_string(&jql_since(now, from)));
     let issues = n.jira.search_issues(&jql, FIELDS, max_issues).await?;
     let mut queued = 0;
     for issue in &issues {

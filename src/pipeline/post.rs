@@ -6,7 +6,7 @@ use crate::classify::{self, Decision, IgnoreReason};
 use crate::config::RouteTarget;
 use crate::domain::{InboundMessage, IssueKey, MessageId};
 use crate::identity::known_users;
-use crate::jira::{JiraError, JiraUser, NewIssue, NewRequest};
+use crate::jira::{JiraError, JiraUser, NewIssue, NewRequest, ProbedIssue};
 use crate::store::{Action, InboundRow};
 
 /// What Jira holds for a mail after its post.
@@ -82,22 +82,37 @@ impl Pipeline {
         let summary = classify::summary(&msg.subject);
         match to {
             Target::Comment(issue) => {
-                let id = if self.is_service_desk_project(issue.project()) {
-                    self.jira.add_request_comment(issue, &body, true).await?
-                } else {
-                    // An earlier attempt may have added the comment and lost the answer.
-                    let earlier = if row.resumed() { self.jira.find_comment(issue, mid.as_ref()).await? } else { None };
-                    match earlier {
-                        Some(id) => {
-                            tracing::info!(issue = %issue, "comment from an earlier attempt found; not adding again");
-                            id
-                        }
-                        None => self.jira.add_comment(issue, &body, Some(mid.as_ref())).await?,
+                // Platform comments on JSM requests too: they are public by
+                // default (P3 `Comment.jsdPublic`: "Defaults to true when
+                // comments are created in the Jira Cloud Platform") and, unlike
+                // JSM's createRequestComment, carry the property a resume reads.
+                // An earlier attempt may have added the comment and lost the answer.
+                let earlier = if row.resumed() { self.jira.find_comment(issue, mid.as_ref()).await? } else { None };
+                let id = match earlier {
+                    Some(id) => {
+                        tracing::info!(issue = %issue, "comment from an earlier attempt found; not adding again");
+                        id
                     }
+                    None => self.jira.add_comment(issue, &body, Some(mid.as_ref())).await?,
                 };
                 Ok(Posted::Comment { issue: issue.clone(), id: Some(id) })
             }
-            Target::Create { route: target, .. } if target.service_desk.is_some() => {
+            Target::Create { route: target, floor } if target.service_desk.is_some() => {
+                // A request cannot carry a property when it is created: a lost
+                // answer is found above the floor by its summary among the
+                // requests without one (each created request gets it at once).
+                if row.resumed() {
+                    let project = target.project.as_ref();
+                    let ours = |p: &ProbedIssue| {
+                        p.message_id.as_deref() == Some(mid.as_ref())
+                            || (p.message_id.is_none() && p.summary == summary)
+                    };
+                    if let Some(found) = self.find_created(project, floor.unwrap_or(0), ours).await? {
+                        tracing::info!(issue = %found, "request from an earlier attempt found; not creating again");
+                        self.mark_created(&found, mid).await;
+                        return Ok(Posted::Issue(found));
+                    }
+                }
                 let watchers = self.cc_users(msg, target).await;
                 let request = NewRequest {
                     service_desk: target.service_desk.clone().unwrap_or_default(),
@@ -107,7 +122,10 @@ impl Pipeline {
                     on_behalf_of: reporter.and_then(JiraUser::id).map(String::from),
                     participants: watchers.iter().filter_map(|u| u.id().map(String::from)).collect(),
                 };
-                Ok(Posted::Issue(self.jira.create_request(&request).await?.key))
+                let created = self.jira.create_request(&request).await?;
+                self.floors.saw(&created.key);
+                self.mark_created(&created.key, mid).await;
+                Ok(Posted::Issue(created.key))
             }
             Target::Create { route: target, floor } => {
                 // An earlier attempt may have created the issue and lost the
@@ -115,7 +133,8 @@ impl Pipeline {
                 // and cannot see entity properties).
                 if row.resumed() {
                     let project = target.project.as_ref();
-                    if let Some(found) = self.find_created(project, floor.unwrap_or(0), mid).await? {
+                    let ours = |p: &ProbedIssue| p.message_id.as_deref() == Some(mid.as_ref());
+                    if let Some(found) = self.find_created(project, floor.unwrap_or(0), ours).await? {
                         tracing::info!(issue = %found, "issue from an earlier attempt found; not creating again");
                         return Ok(Posted::Issue(found));
                     }
@@ -135,13 +154,22 @@ impl Pipeline {
         }
     }
 
+    /// Give a JSM request the property an issue gets when it is created, so
+    /// that no later resume takes it for another mail's (best effort).
+    async fn mark_created(&self, key: &IssueKey, mid: &MessageId) {
+        if let Err(e) = self.jira.set_issue_property(key, mid.as_ref()).await {
+            tracing::warn!(issue = %key, error = %e, "could not set the request's mailgate property");
+        }
+    }
+
     /// The description or comment text for `project`, cut to Jira's limit
     /// (JSM takes plain text; the platform's measure is the client's).
     pub(super) fn jira_body(&self, msg: &InboundMessage, reply: bool, project: &str) -> cut::Fitted {
         let inbound = &self.policy.inbound;
         let (_, skipped) = plan::select_attachments(&msg.attachments, inbound);
         let body = plan::body_for(msg, reply, &skipped, inbound.reply_marker.as_deref());
-        if self.is_service_desk_project(project) {
+        // JSM takes a request's description as plain text; comments are the platform's.
+        if !reply && self.is_service_desk_project(project) {
             cut::fit(body, cut::TEXT_LIMIT, |s| s.chars().count())
         } else {
             cut::fit(body, cut::TEXT_LIMIT, |s| self.jira.text_length(s))

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::Pipeline;
-use crate::domain::{IssueKey, MessageId};
+use crate::domain::IssueKey;
 use crate::jira::{JiraError, ProbedIssue};
 
 /// At most this many windows are read (Cloud: 5,000 keys above the floor).
@@ -29,8 +29,14 @@ pub(super) enum Scan {
 }
 
 /// Judge one window `from .. from + width` of a project's keys.
-pub(super) fn scan(window: &[ProbedIssue], project: &str, from: u64, width: u64, mid: &MessageId) -> Scan {
-    if let Some(hit) = window.iter().find(|p| p.message_id.as_deref() == Some(mid.as_ref())) {
+pub(super) fn scan(
+    window: &[ProbedIssue],
+    project: &str,
+    from: u64,
+    width: u64,
+    ours: impl Fn(&ProbedIssue) -> bool,
+) -> Scan {
+    if let Some(hit) = window.iter().find(|p| ours(p)) {
         return Scan::Found(hit.key.clone());
     }
     let last = from + width - 1;
@@ -95,13 +101,13 @@ impl Pipeline {
         floor
     }
 
-    /// The issue an earlier attempt created for this mail, read key by key
-    /// above the floor.
+    /// The issue an earlier attempt created for this mail (`ours`), read key
+    /// by key above the floor.
     pub(super) async fn find_created(
         &self,
         project: &str,
         floor: u64,
-        mid: &MessageId,
+        ours: impl Fn(&ProbedIssue) -> bool,
     ) -> Result<Option<IssueKey>, JiraError> {
         let width = self.jira.read_window().max(1) as u64;
         let mut from = floor + 1;
@@ -112,7 +118,7 @@ impl Pipeline {
             for seen in &window {
                 self.floors.saw(&seen.key);
             }
-            match scan(&window, project, from, width, mid) {
+            match scan(&window, project, from, width, &ours) {
                 Scan::Found(key) => return Ok(Some(key)),
                 Scan::NotCreated => return Ok(None),
                 Scan::Next => from += width,
@@ -128,22 +134,22 @@ mod tests {
     use super::*;
 
     fn probed(key: &str, mid: Option<&str>) -> ProbedIssue {
-        ProbedIssue { key: IssueKey::parse(key).expect("key"), message_id: mid.map(String::from) }
+        ProbedIssue { key: IssueKey::parse(key).expect("key"), message_id: mid.map(String::from), summary: "s".into() }
     }
 
     #[test]
     fn a_window_finds_the_mail_or_says_whether_keys_go_on() {
-        let mid = MessageId::parse("<a@b>").expect("mid");
+        let mid = |p: &ProbedIssue| p.message_id.as_deref() == Some("a@b");
         let found = [probed("HELP-11", None), probed("HELP-12", Some("a@b"))];
-        assert_eq!(scan(&found, "HELP", 11, 10, &mid), Scan::Found(IssueKey::parse("HELP-12").expect("key")));
+        assert_eq!(scan(&found, "HELP", 11, 10, mid), Scan::Found(IssueKey::parse("HELP-12").expect("key")));
         // Keys up to the window's end exist: the next window may hold it.
         let full = [probed("HELP-11", None), probed("HELP-20", Some("other@b"))];
-        assert_eq!(scan(&full, "HELP", 11, 10, &mid), Scan::Next);
+        assert_eq!(scan(&full, "HELP", 11, 10, mid), Scan::Next);
         // The keys stop inside the window (a gap of deleted issues before is fine).
         let ends = [probed("HELP-13", None), probed("HELP-15", None)];
-        assert_eq!(scan(&ends, "HELP", 11, 10, &mid), Scan::NotCreated);
-        assert_eq!(scan(&[], "HELP", 11, 10, &mid), Scan::NotCreated);
+        assert_eq!(scan(&ends, "HELP", 11, 10, mid), Scan::NotCreated);
+        assert_eq!(scan(&[], "HELP", 11, 10, mid), Scan::NotCreated);
         // A moved issue answers with its new key: it does not extend the window.
-        assert_eq!(scan(&[probed("OTHER-20", None)], "HELP", 11, 10, &mid), Scan::NotCreated);
+        assert_eq!(scan(&[probed("OTHER-20", None)], "HELP", 11, 10, mid), Scan::NotCreated);
     }
 }

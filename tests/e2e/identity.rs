@@ -325,3 +325,35 @@ async fn data_center_resolution_uses_usernames_and_a_bearer_token() {
     let issue = app.jira.issue("HELP-1").expect("issue");
     assert_eq!(issue.reporter.as_ref().and_then(|r| r["name"].as_str()), Some(sam.name.as_str()));
 }
+
+#[tokio::test]
+async fn a_sender_whose_email_is_hidden_gets_one_account_never_a_second() {
+    use mailgate_testkit::fake_jira::{HiddenEmailSearch, Strictness};
+    for mode in [HiddenEmailSearch::MatchesButOmits, HiddenEmailSearch::FindsNothing] {
+        let app = spawn(identity_app(TestDb::sqlite(), CREATE_USER_RULES)).await;
+        app.jira.set_strictness(Strictness { hidden_email_search: mode, ..Strictness::default() });
+        set_token(&app, ADMIN_TOKEN).await;
+        let hidden = app.jira.add_user("hugo@private.test", "Hugo Hidden");
+        app.jira.hide_email(&hidden);
+        let portal = app.jira.add_customer("paula@portal.test", "Paula Portal");
+        app.jira.hide_email(&portal);
+        app.receive(mail("h1@c.test", "hugo@private.test", "help@corp.test", "Hidden", "", "x"));
+        app.receive(mail("h2@c.test", "paula@portal.test", "help@corp.test", "Portal only", "", "x"));
+
+        app.drain().await;
+
+        assert_eq!(app.seen_in("Processed"), 2, "{mode:?}: no failed mail");
+        let users = app.jira.users();
+        assert_eq!(users.iter().filter(|u| u.email == "hugo@private.test").count(), 1, "{mode:?}: no second account");
+        assert_eq!(users.iter().filter(|u| u.email == "paula@portal.test").count(), 1, "{mode:?}");
+        let by_summary = |s: &str| app.jira.issues().into_iter().find(|i| i.summary == s).expect("issue");
+        let reporter = by_summary("Hidden").reporter.and_then(|r| r["accountId"].as_str().map(String::from));
+        assert_eq!(reporter.as_deref(), Some(hidden.as_str()), "{mode:?}: the hidden account reports");
+        // The portal customer has no Jira access: Jira's 400, then the default reporter.
+        let reporter = by_summary("Portal only").reporter.and_then(|r| r["accountId"].as_str().map(String::from));
+        assert_ne!(reporter.as_deref(), Some(portal.as_str()), "{mode:?}");
+        // Both modes: the portal customer is asked for (400); FindsNothing also Hugo (201, his account).
+        let creates = app.jira.count_calls("POST /rest/api/3/user");
+        assert_eq!(creates, 1 + usize::from(mode == HiddenEmailSearch::FindsNothing), "{mode:?}");
+    }
+}

@@ -193,6 +193,9 @@ async fn missed_webhooks_are_caught_up_once() {
     let app = spawn(notify_app(&[]).smtp_nowhere()).await;
     let n = app.notifier().await;
     app.jira.set_search_lag(std::time::Duration::from_millis(500));
+    // The API user is west of UTC: JQL dates without a zone are read in
+    // their zone, so the catch-up must not write UTC times.
+    app.jira.set_user_time_zone("America/Los_Angeles", -8 * 60);
     // HELP-1's creation came in by webhook; the first pass only sets the cursor.
     let mut created = event("created:HELP-1");
     created.kind = EventKind::IssueCreated;

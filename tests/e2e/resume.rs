@@ -63,3 +63,37 @@ async fn a_comment_answer_lost_after_the_effect_is_found_by_its_property() {
         assert_eq!(app.seen_in("Processed"), 1);
     }
 }
+
+#[tokio::test]
+async fn a_jsm_request_or_its_comment_whose_answer_was_lost_is_not_doubled() {
+    for db in TestDb::all().await {
+        let app = TestApp::builder()
+            .db(db)
+            .jira_projects(&["HELP", "SD"])
+            .unset("routing")
+            .toml("[routing]\ndefault = { project = \"SD\", service_desk = \"7\", request_type = \"25\" }\n")
+            .spawn()
+            .await;
+        app.jira.add_service_desk("7", "SD");
+        app.jira.seed_issue("SD", "Someone else's request");
+        app.receive(mail("r1@c.test", "pia@c.test", "support@corp.test", "Need access", "", "Please."));
+        app.jira.fail_next(1, Fault::StatusAfterEffect(504), Some("POST /rest/servicedeskapi/request$"));
+
+        app.drain().await;
+
+        let requests: Vec<_> = app.jira.issues().into_iter().filter(|i| i.summary == "Need access").collect();
+        assert_eq!(requests.len(), 1, "{}: one request", app.label());
+        assert_eq!(app.jira.count_calls("POST /rest/servicedeskapi/request"), 1, "{}", app.label());
+        assert!(requests[0].request.is_some(), "a customer request");
+
+        app.receive(mail("r2@c.test", "pia@c.test", "support@corp.test", "Re: [SD-2] Need access", "", "Thanks!"));
+        app.jira.fail_next(1, Fault::StatusAfterEffect(504), Some("POST /rest/api/3/issue/SD-2/comment"));
+
+        app.drain().await;
+
+        let issue = app.jira.issue("SD-2").expect("request");
+        assert_eq!(issue.comments.len(), 1, "{}: one comment", app.label());
+        assert_eq!(issue.comments[0].public, Some(true), "public on the portal");
+        assert_eq!(app.seen_in("Processed"), 2);
+    }
+}

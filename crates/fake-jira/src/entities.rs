@@ -99,6 +99,26 @@ pub fn issue_property(st: &State, key: &str, property: &str) -> Response {
     }
 }
 
+/// `PUT /issue/{key}/properties/{property}` (P3 setIssueProperty): 201
+/// when the property is new, 200 when it is replaced; the value must be a
+/// JSON object of at most 32 KB (jira-facts.md "Search and properties").
+pub fn set_issue_property(st: &mut State, key: &str, property: &str, body: &Bytes) -> Response {
+    let Some(i) = find(st, key) else { return issue_missing() };
+    let value = match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) if body.len() <= 32 * 1024 => v,
+        _ => {
+            return error_collection(
+                StatusCode::BAD_REQUEST,
+                &["The property value must be a JSON object of at most 32768 bytes."],
+                &[],
+            );
+        }
+    };
+    let new = st.issues[i].properties.insert(property.to_string(), value).is_none();
+    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    json_response(status, json!({}))
+}
+
 /// `GET /comment/{id}/properties/{property}` (P3 getCommentProperty).
 pub fn comment_property(st: &State, id: &str, property: &str) -> Response {
     let comment = st.issues.iter().flat_map(|i| i.comments.iter()).find(|c| c.id == id);
@@ -135,7 +155,9 @@ pub fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Respon
         id: st.next_comment_id.to_string(),
         body: comment_body,
         created: model::jira_time(st.next_comment_id),
-        public: None,
+        // P3 `Comment.jsdPublic`: "Defaults to true when comments are
+        // created in the Jira Cloud Platform".
+        public: st.issues[i].request.is_some().then_some(true),
         properties: v["properties"]
             .as_array()
             .map(|a| a.iter().filter_map(|p| Some((p["key"].as_str()?.to_string(), p["value"].clone()))).collect())

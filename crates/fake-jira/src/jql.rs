@@ -17,15 +17,33 @@ pub enum Clause {
     UpdatedSince(i64),
 }
 
-fn jql_date(s: &str) -> Option<i64> {
-    let s = s.trim().replace('/', "-");
+/// A JQL date in ms: relative to now (`-15m`, `-2h`, `-1d`, `-1w`), or
+/// `yyyy/MM/dd HH:mm` / `yyyy-MM-dd [HH:mm]` read in the searching user's
+/// time zone (`offset_min` east of UTC), as Jira reads a date without a
+/// zone (jira-facts.md "Search and properties": `timeZone` of `/myself`).
+fn jql_date(s: &str, offset_min: i32) -> Option<i64> {
+    let s = s.trim();
+    if let Some(rel) = s.strip_prefix('-') {
+        let unit = rel.chars().last()?;
+        let n: i64 = rel[..rel.len() - unit.len_utf8()].trim().parse().ok()?;
+        let ms = match unit {
+            'm' => 60_000,
+            'h' => 3_600_000,
+            'd' => 86_400_000,
+            'w' => 7 * 86_400_000,
+            _ => return None,
+        };
+        return Some(super::clock::now().timestamp_millis() - n * ms);
+    }
+    let s = s.replace('/', "-");
     chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M")
         .ok()
         .or_else(|| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
-        .map(|t| t.and_utc().timestamp_millis())
+        .map(|t| t.and_utc().timestamp_millis() - i64::from(offset_min) * 60_000)
 }
 
-pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
+/// The clauses of a query; dates in the user's time zone (`offset_min`).
+pub fn parse(jql: &str, offset_min: i32) -> Result<Vec<Clause>, String> {
     let lower = jql.to_lowercase();
     let body = match lower.find(" order by ") {
         Some(i) => &jql[..i],
@@ -48,7 +66,8 @@ pub fn parse(jql: &str) -> Result<Vec<Clause>, String> {
             if field.trim() != "updated" {
                 return Err(format!("Field '{}' does not support '>=' in this fake.", field.trim()));
             }
-            let at = jql_date(&rhs).ok_or_else(|| format!("Date value '{rhs}' for field 'updated' is invalid."))?;
+            let at = jql_date(&rhs, offset_min)
+                .ok_or_else(|| format!("Date value '{rhs}' for field 'updated' is invalid."))?;
             out.push(Clause::UpdatedSince(at));
         } else if lhs_lower == "project" {
             out.push(Clause::Project(rhs));
@@ -138,9 +157,10 @@ mod tests {
 
     #[test]
     fn property_and_project_clauses_parse() {
-        let c = parse(r#"project = HELP AND issue.property[mailgate].messageId = "a@b" ORDER BY created"#).expect("ok");
+        let c =
+            parse(r#"project = HELP AND issue.property[mailgate].messageId = "a@b" ORDER BY created"#, 0).expect("ok");
         assert_eq!(c.len(), 2);
-        assert!(parse("summary ~ x").is_err());
+        assert!(parse("summary ~ x", 0).is_err());
         assert_eq!(unquote(r#""<a\\b\"c@d>""#), r#"<a\b"c@d>"#);
     }
 }

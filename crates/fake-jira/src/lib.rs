@@ -20,7 +20,7 @@ use std::time::Duration;
 
 pub use model::{FakeAttachment, FakeComment, FakeIssue};
 pub use people::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser};
-pub use strict::Strictness;
+pub use strict::{HiddenEmailSearch, Strictness};
 
 /// A failure the fake injects into upcoming calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +83,9 @@ pub(crate) struct State {
     pub pages_do_not_advance: bool,
     /// Atlassian's documented limits (all on unless a test turns one off).
     pub strict: Strictness,
+    /// The API user's `timeZone` and its offset east of UTC in minutes:
+    /// JQL dates without a zone are read in it.
+    pub time_zone: (String, i32),
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +116,7 @@ impl FakeJira {
             next_comment_id: 20000,
             next_attachment_id: 30000,
             base_url: format!("http://{addr}"),
+            time_zone: ("Etc/UTC".into(), 0),
             ..Default::default()
         }));
         let app = routes::router(state.clone());
@@ -174,6 +178,12 @@ impl FakeJira {
         self.lock().strict = strict;
     }
 
+    /// The API user's time zone (`timeZone` of `/myself`) and its offset
+    /// east of UTC in minutes (fixed: the fake knows no daylight saving).
+    pub fn set_user_time_zone(&self, name: &str, offset_min: i32) {
+        self.lock().time_zone = (name.to_string(), offset_min);
+    }
+
     /// How long search takes to see a write (0: at once).
     pub fn set_search_lag(&self, lag: Duration) {
         self.lock().strict.search_lag = lag;
@@ -228,6 +238,18 @@ impl FakeJira {
         if !st.groups.iter().any(|g| g == name) {
             st.groups.push(name.to_string());
         }
+    }
+
+    /// Hide a user's email (profile visibility): no user object carries it.
+    pub fn hide_email(&self, account_id: &str) {
+        if let Some(u) = self.lock().users.iter_mut().find(|u| u.account_id == account_id) {
+            u.email_hidden = true;
+        }
+    }
+
+    /// Add a JSM portal customer (no Jira access); returns its accountId.
+    pub fn add_customer(&self, email: &str, display_name: &str) -> String {
+        people::new_user(&mut self.lock(), email, display_name, "customer").account_id
     }
 
     /// Put a user in a group.

@@ -30,7 +30,13 @@ pub fn user_search(st: &State, api: &str, uri: &Uri) -> Response {
         .users
         .iter()
         .filter(|u| u.active)
-        .filter(|u| u.email.to_lowercase().starts_with(&needle) || u.display_name.to_lowercase().starts_with(&needle))
+        .filter(|u| {
+            // A hidden email still matches unless the site finds nothing by it.
+            let by_email =
+                !(u.email_hidden && st.strict.hidden_email_search == crate::strict::HiddenEmailSearch::FindsNothing);
+            (by_email && u.email.to_lowercase().starts_with(&needle))
+                || u.display_name.to_lowercase().starts_with(&needle)
+        })
         .skip(start)
         .take(max)
         .map(|u| user_json(&st.base_url, api, u))
@@ -52,6 +58,15 @@ pub fn create_user(st: &mut State, api: &str, body: &Bytes) -> Response {
     };
     if api == "3" && !v["products"].is_array() {
         return error_collection(StatusCode::BAD_REQUEST, &[], &[("products", "products is required")]);
+    }
+    // P3 createUser: 201 with the existing account when it has Jira access,
+    // 400 when the email belongs to an account without (a portal customer).
+    if api == "3" && st.users.iter().any(|u| u.email.eq_ignore_ascii_case(email) && u.account_type != "atlassian") {
+        return error_collection(
+            StatusCode::BAD_REQUEST,
+            &["A user with this email address already exists but has no access to Jira."],
+            &[],
+        );
     }
     if let Some(existing) =
         st.users.iter().find(|u| u.email.eq_ignore_ascii_case(email) && u.account_type == "atlassian")

@@ -163,11 +163,16 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
     };
     let base = st.base_url.clone();
     match (method.as_str(), rest) {
-        ("GET", ["myself"]) => json_response(StatusCode::OK, model::user_json(&base)),
+        ("GET", ["myself"]) => {
+            let mut me = model::user_json(&base);
+            me["timeZone"] = Value::String(st.time_zone.0.clone());
+            json_response(StatusCode::OK, me)
+        }
         ("POST", ["issue"]) => create_issue(st, api, body),
         ("POST", ["issue", "bulkfetch"]) if api == "3" => entities::bulk_fetch(st, api, body),
         ("GET", ["issue", key]) => entities::get_issue(st, api, key, uri),
         ("GET", ["issue", key, "properties", property]) => entities::issue_property(st, key, property),
+        ("PUT", ["issue", key, "properties", property]) => entities::set_issue_property(st, key, property, body),
         ("GET", ["comment", id, "properties", property]) => entities::comment_property(st, id, property),
         ("POST", ["issue", key, "comment"]) => entities::add_comment(st, api, key, body),
         ("GET", ["issue", key, "comment"]) => entities::list_comments(st, api, key, uri),

@@ -16,7 +16,7 @@ use super::{FakeIssue, State, jql, model, strict};
 fn search_matches(st: &State, uri: &Uri) -> Result<Vec<usize>, String> {
     let q = query_map(uri);
     let jql_text = q.get("jql").cloned().unwrap_or_default();
-    let clauses = jql::parse(&jql_text)?;
+    let clauses = jql::parse(&jql_text, st.time_zone.1)?;
     if !st.strict.properties_searchable
         && let Some(jql::Clause::Property { name, path, .. }) =
             clauses.iter().find(|c| matches!(c, jql::Clause::Property { .. }))

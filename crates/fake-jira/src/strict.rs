@@ -34,6 +34,19 @@ pub struct Strictness {
     /// summary 255 (jira-facts.md "Limits"). An ADF document is counted as
     /// its JSON, the stricter of the two readings.
     pub field_limits: bool,
+    /// What `user/search?query=<email>` does for a user whose email is
+    /// hidden: "privacy controls apply to what is returned" (jira-facts.md
+    /// "People and privacy"); sites differ, so both are modelled.
+    pub hidden_email_search: HiddenEmailSearch,
+}
+
+/// How user search treats a hidden email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HiddenEmailSearch {
+    /// The email matches, but the answer leaves it out.
+    MatchesButOmits,
+    /// The email does not match at all (only the display name does).
+    FindsNothing,
 }
 
 impl Default for Strictness {
@@ -43,6 +56,7 @@ impl Default for Strictness {
             search_lag: Duration::from_secs(3),
             comment_expand_properties: false,
             field_limits: true,
+            hidden_email_search: HiddenEmailSearch::MatchesButOmits,
         }
     }
 }

@@ -101,6 +101,11 @@ impl JiraApi for HttpJira {
         self.read_issues(keys).await
     }
 
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn set_issue_property(&self, issue: &IssueKey, source_message_id: &str) -> Result<(), JiraError> {
+        self.put_property(issue, source_message_id).await
+    }
+
     fn text_length(&self, text: &str) -> usize {
         // The stricter reading of Jira's 32,767 limit for ADF: its JSON.
         self.body(text).to_string().chars().count()

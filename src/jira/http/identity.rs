@@ -36,6 +36,14 @@ impl IdentityApi for HttpJira {
             if let Some(u) = found {
                 return Ok(Some(user_from(u)));
             }
+            // Profile visibility can hide the email: search still matched it
+            // (nothing else prefix-matches a whole address), but the answer
+            // leaves it out. One such active account, and no other: that one.
+            if n == 0 && users.len() == 1 && hidden_match(&users[0]) {
+                let mut user = user_from(&users[0]);
+                user.email = Some(email.to_string());
+                return Ok(Some(user));
+            }
             if users.len() < page || !advanced {
                 break;
             }
@@ -51,7 +59,11 @@ impl IdentityApi for HttpJira {
             JiraFlavor::Datacenter => json!({"name": email, "emailAddress": email, "displayName": display_name}),
         };
         let v = json_body(self.send(|| self.request(Method::POST, &url).json(&body), false).await?).await?;
-        Ok(user_from(&v))
+        // 201 also answers an existing account with Jira access, whose
+        // email may be hidden: the pair learned from the mail is kept.
+        let mut user = user_from(&v);
+        user.email.get_or_insert_with(|| email.to_string());
+        Ok(user)
     }
 
     #[tracing::instrument(skip_all, fields(group))]
@@ -200,4 +212,13 @@ fn user_key(u: &Value) -> String {
         .iter()
         .find_map(|k| u.get(*k).and_then(Value::as_str).map(String::from))
         .unwrap_or_else(|| u.to_string())
+}
+
+/// A user object from an email search that may be the searched account
+/// with its email hidden: active, a Jira account (not a portal customer),
+/// and no `emailAddress` at all.
+fn hidden_match(u: &Value) -> bool {
+    u.get("emailAddress").is_none()
+        && u.get("active").and_then(Value::as_bool).unwrap_or(true)
+        && u.get("accountType").and_then(Value::as_str).is_none_or(|t| t == "atlassian")
 }

@@ -54,6 +54,14 @@ impl HttpJira {
         }
     }
 
+    /// `PUT /issue/{key}/properties/mailgate` (P3 setIssueProperty: 200 or 201).
+    pub(super) async fn put_property(&self, issue: &IssueKey, message_id: &str) -> Result<(), JiraError> {
+        let url = format!("{}/issue/{}/properties/{PROPERTY}", self.api(), issue);
+        let value = json!({"messageId": message_id});
+        self.send(|| self.request(Method::PUT, &url).json(&value), true).await?;
+        Ok(())
+    }
+
     /// The comment an earlier attempt added for this Message-ID: the issue's
     /// newest comments (`orderBy=-created`, read from the issue, not the
     /// index), each one's `mailgate` property read with
@@ -90,5 +98,6 @@ impl HttpJira {
 fn probed(v: &Value) -> Option<ProbedIssue> {
     let key = IssueKey::parse(v.get("key")?.as_str()?).ok()?;
     let message_id = v.get("properties").and_then(|p| p.get(PROPERTY)).and_then(message_id_of);
-    Some(ProbedIssue { key, message_id })
+    let summary = v.pointer("/fields/summary").and_then(Value::as_str).unwrap_or_default().to_string();
+    Some(ProbedIssue { key, message_id, summary })
 }

@@ -19,6 +19,11 @@ pub struct FakeUser {
     /// `atlassian` or `customer`.
     pub account_type: String,
     pub groups: Vec<String>,
+    /// Profile visibility hides the email: no `emailAddress` in any user
+    /// object ("if the user has chosen to hide fields in their profile,
+    /// your apps will not be able to retrieve those fields via the API",
+    /// developer.atlassian.com/cloud/jira/platform/profile-visibility/).
+    pub email_hidden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +66,11 @@ pub fn user_json(base: &str, api: &str, u: &FakeUser) -> Value {
             "32x32": format!("{base}/avatar/32"), "48x48": format!("{base}/avatar/48")
         }
     });
+    if u.email_hidden
+        && let Some(o) = v.as_object_mut()
+    {
+        o.remove("emailAddress");
+    }
     if api == "2" {
         v["name"] = json!(u.name);
         v["key"] = json!(u.name);
@@ -74,7 +84,7 @@ pub fn user_json(base: &str, api: &str, u: &FakeUser) -> Value {
 }
 
 pub fn user_dto(base: &str, u: &FakeUser) -> Value {
-    json!({
+    let mut v = json!({
         "accountId": u.account_id,
         "emailAddress": u.email,
         "displayName": u.display_name,
@@ -85,7 +95,13 @@ pub fn user_dto(base: &str, u: &FakeUser) -> Value {
             "avatarUrls": {"16x16": format!("{base}/avatar/16"), "24x24": format!("{base}/avatar/24"), "32x32": format!("{base}/avatar/32"), "48x48": format!("{base}/avatar/48")},
             "self": format!("{base}/rest/api/2/user?accountId={}", u.account_id)
         }
-    })
+    });
+    if u.email_hidden
+        && let Some(o) = v.as_object_mut()
+    {
+        o.remove("emailAddress");
+    }
+    v
 }
 
 /// The authenticated caller (`model::user_json`) as a JSM `UserDTO`: JSM
@@ -101,6 +117,7 @@ pub fn caller_dto(base: &str) -> Value {
         active: me["active"].as_bool().unwrap_or(true),
         account_type: s("accountType"),
         groups: Vec::new(),
+        email_hidden: false,
     };
     user_dto(base, &caller)
 }
@@ -125,6 +142,7 @@ pub fn new_user(st: &mut State, email: &str, display: &str, account_type: &str) 
         active: true,
         account_type: account_type.to_string(),
         groups: Vec::new(),
+        email_hidden: false,
     };
     st.users.push(u.clone());
     u
