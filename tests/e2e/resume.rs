@@ -97,3 +97,51 @@ async fn a_jsm_request_or_its_comment_whose_answer_was_lost_is_not_doubled() {
         assert_eq!(app.seen_in("Processed"), 2);
     }
 }
+
+/// The fault matrix for the platform's posts: each step (create, each
+/// upload, comment) × each way of losing an answer after the effect (a 504,
+/// a 500, a client timeout), on SQLite and PostgreSQL, search lag on. Kills
+/// before and after each call are `crash.rs`'s.
+#[tokio::test]
+async fn every_post_whose_answer_is_lost_after_the_effect_lands_exactly_once() {
+    let steps = ["POST /rest/api/3/issue$", "/attachments", "POST /rest/api/3/issue/HELP-1/comment"];
+    let faults = [
+        Fault::StatusAfterEffect(504),
+        Fault::StatusAfterEffect(500),
+        Fault::SlowAfterEffect(std::time::Duration::from_millis(1500)),
+    ];
+    for db in TestDb::all().await {
+        let app = TestApp::builder().db(db).set("jira.timeout_secs", 1).set("inbound.max_attempts", 50).spawn().await;
+        for step in steps {
+            for (n, fault) in faults.iter().enumerate() {
+                let case = format!("{} {step} {fault:?}", app.label());
+                let before = app.jira.issues().len();
+                let parent = app.jira.seed_issue("HELP", "Existing");
+                let raw = String::from_utf8(mailgate_testkit::fixture("with-attachments.eml")).expect("utf-8");
+                let raw = raw.replace("Message-ID: <", &format!("Message-ID: <m{n}-{}-", step.len()));
+                app.receive(raw);
+                let subject = format!("Re: [{parent}] Existing");
+                app.receive(mail(
+                    &format!("re{n}-{}@c.test", step.len()),
+                    "a@c.test",
+                    "help@corp.test",
+                    &subject,
+                    "",
+                    "r",
+                ));
+                let filter = step.replace("HELP-1", &parent);
+                app.jira.fail_next(1, fault.clone(), Some(&filter));
+
+                app.drain().await;
+
+                let issues = app.jira.issues();
+                assert_eq!(issues.len(), before + 2, "{case}: the parent and one new issue");
+                let vpn = issues.last().expect("the mail's issue");
+                assert_eq!(vpn.summary, "VPN does not connect", "{case}");
+                assert_eq!(vpn.attachments.len(), 2, "{case}: each attachment once");
+                let parent = app.jira.issue(&parent).expect("parent");
+                assert_eq!(parent.comments.len(), 1, "{case}: one comment");
+            }
+        }
+    }
+}
