@@ -71,13 +71,23 @@ pub async fn resolve_sender(
     };
     let email = sender.address.as_ref();
     if let Some(c) = store.cached_identity(email, now - ttl_secs * 1000).await? {
-        return Ok(match c.kind {
+        let resolution = match c.kind {
             IdentityKind::None if policy == SenderPolicy::Reject => {
                 Resolution::Reject(format!("{email} has no Jira account (cached)"))
             }
             IdentityKind::None => Resolution::DefaultReporter(format!("{email} has no Jira account (cached)")),
             _ => Resolution::User { user: to_user(&c), detail: format!("sender {email} resolved from cache") },
-        });
+        };
+        // The cache knows the person, not the desks: this rule's desk may be
+        // new to them (addCustomers answers 204 for an existing customer too).
+        if let (Resolution::User { user, .. }, SenderPolicy::CreateCustomer, Some(sd)) =
+            (&resolution, policy, &target.service_desk)
+            && let Ok((client, _)) = tokens.client().await
+            && let Err(e) = client.add_customer_to_service_desk(sd, user).await
+        {
+            tracing::warn!(error = %e, service_desk = %sd, "could not add the cached customer to the service desk");
+        }
+        return Ok(resolution);
     }
     let (client, token_id) = match tokens.client().await {
         Ok(c) => c,

@@ -357,3 +357,36 @@ async fn a_sender_whose_email_is_hidden_gets_one_account_never_a_second() {
         assert_eq!(creates, 1 + usize::from(mode == HiddenEmailSearch::FindsNothing), "{mode:?}");
     }
 }
+
+#[tokio::test]
+async fn a_cached_customer_is_still_added_to_the_rules_service_desk() {
+    let rules = r#"
+[[routing.rules]]
+recipient = "support@corp.test"
+project = "SD"
+service_desk = "7"
+request_type = "25"
+sender_policy = "create-customer"
+[[routing.rules]]
+recipient = "billing@corp.test"
+project = "SD"
+service_desk = "8"
+request_type = "25"
+sender_policy = "create-customer"
+[routing]
+default = { project = "HELP" }
+"#;
+    let app = spawn(identity_app(TestDb::sqlite(), rules)).await;
+    app.jira.add_service_desk("8", "SD");
+    set_token(&app, ADMIN_TOKEN).await;
+    app.receive(mail("d1@c.test", "pia@outside.test", "support@corp.test", "Access", "", "x"));
+    app.pass().await;
+    app.receive(mail("d2@c.test", "pia@outside.test", "billing@corp.test", "Invoice", "", "x"));
+    app.pass().await;
+
+    let pia = app.jira.users().into_iter().find(|u| u.email == "pia@outside.test").expect("customer");
+    for desk in app.jira.service_desks() {
+        assert_eq!(desk.customers, vec![pia.account_id.clone()], "desk {}", desk.id);
+    }
+    assert_eq!(app.jira.count_calls("POST /rest/servicedeskapi/customer"), 1, "created once, then cached");
+}
