@@ -29,6 +29,10 @@ pub use plan::{Plan, Skipped};
 pub use post::Posted;
 use post::Target;
 
+/// A mail whose processing began this many times without an attempt being
+/// recorded (the process died each time) is dead-lettered at the next start.
+const MAX_UNFINISHED_STARTS: i64 = 2;
+
 /// What processing may do, from the settings.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -123,7 +127,12 @@ impl Pipeline {
             return self.fail(row, None, "parse", "no Message-ID").await;
         };
         tracing::Span::current().record("message_id", mid.as_ref());
-        self.store.set_message_id(row.id, &mid).await?;
+        let starts = self.store.start_processing(row.id, &mid).await?;
+        if starts > MAX_UNFINISHED_STARTS {
+            let why = format!("processing stopped the process {MAX_UNFINISHED_STARTS} times (out of memory or killed)");
+            tracing::error!(starts, "mail dead-lettered: {why}");
+            return self.fail(row, Some(&mid), "crash", &why).await;
+        }
         if let Claim::DuplicateOf(_) = self.store.claim_message_id(&mid, row.id, self.clock.now_ms()).await? {
             let reason = IgnoreReason::Duplicate.to_string();
             self.finish(row, Status::Ignored, LoggedAction::Ignore, Some(&reason), None, &mid, None).await?;
@@ -198,6 +207,7 @@ impl Pipeline {
                 }
                 let notes = self.notes.take(row.id);
                 self.store.mark_posting(row.id, target.action(), marked, self.clock.now_ms(), &notes).await?;
+                crate::crash::point("before_jira_post");
                 match self.post_once(row, &msg, &mid, target, reporter.as_ref(), &mut detail).await {
                     Ok(posted) => posted,
                     Err(e) => return self.jira_failed(row, &mid, &e).await,

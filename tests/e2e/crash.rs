@@ -35,6 +35,7 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
     for point in [
         "after_fetch:2",
         "after_store:2",
+        "before_jira_post:2",
         "after_jira_post:2",
         "after_jira_post:4",
         "before_upload:1",
@@ -81,4 +82,31 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
         assert_eq!(imap.counts("Processed").await, (4, 0), "{point}");
         imap.logout().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_that_stops_the_process_twice_is_dead_lettered_and_replays_once() {
+    let app = crash_app().spawn().await;
+    let mut imap = app.imap().await;
+    imap.append(&mail("poison@c.test", "ann@c.test", "help@corp.test", "Kills the process", "", "boom")).await;
+    // Each start dies on this mail (as an out-of-memory kill would).
+    for run in 1..=2 {
+        let mut crashing = start(&app, Some("before_jira_post:1"));
+        let status = wait_exit(&mut crashing, Duration::from_secs(60)).expect("crashed");
+        assert!(!status.success(), "run {run} aborted");
+    }
+    // The third start does not work on it again: dead letter, failed folder.
+    let mut service = start(&app, Some("before_jira_post:1"));
+    let failed = wait_until(Duration::from_secs(60), || async { app.imap_counts("Failed").await.0 == 1 }).await;
+    terminate(&mut service, Duration::from_secs(20));
+    assert!(failed, "dead-lettered after two crashes");
+    assert!(app.jira.issues().is_empty());
+    let dead = app.store().await.dead_letters(10).await.expect("dead letters");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+
+    // Once the cause is gone, a replay files it exactly once.
+    let report = crate::replay_dead_letter(&app, dead[0].id);
+    assert_eq!(report["issue_key"], "HELP-1", "{report}");
+    assert_eq!(app.jira.issues().len(), 1);
+    imap.logout().await;
 }

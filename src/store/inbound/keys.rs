@@ -83,7 +83,8 @@ impl Store {
 
     /// A replay of dead letter `dead` (stored as row `id`) resumes where
     /// the dead mail stopped: its issue or comment, its attachments (looked
-    /// at before any upload). Returns whether there was progress to take over.
+    /// at before any upload), or a create whose answer was lost (its key
+    /// floor: the replay reads the keys above it before creating). Returns whether there was progress to take over.
     pub async fn resume_from(&self, id: i64, dead: i64, now_ms: i64) -> Result<bool, StoreError> {
         let sql = self.sql(
             "update inbound_messages set
@@ -91,13 +92,15 @@ impl Store {
                  issue_key = (select d.issue_key from inbound_messages d where d.id = ?),
                  attachments_done = (select d.attachments_done from inbound_messages d where d.id = ?),
                  attachments_uploading = (select d.attachments_done + 1 from inbound_messages d where d.id = ?),
+                 post_floor = (select d.post_floor from inbound_messages d where d.id = ?),
                  updated_at = ?
              where id = ? and exists (select 1 from inbound_messages d
-                                      where d.id = ? and d.status = 'failed' and d.issue_key is not null
+                                      where d.id = ? and d.status = 'failed'
+                                        and (d.issue_key is not null or d.post_floor is not null)
                                         and d.action in ('create', 'comment'))",
         );
         let mut q = sqlx::query(sql);
-        for _ in 0..4 {
+        for _ in 0..5 {
             q = q.bind(dead);
         }
         let done = q.bind(now_ms).bind(id).bind(dead).execute(self.pool()).await?;

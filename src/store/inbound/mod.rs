@@ -220,10 +220,14 @@ impl Store {
         }
     }
 
-    pub async fn set_message_id(&self, id: i64, message_id: &MessageId) -> Result<(), StoreError> {
-        let sql = self.sql("update inbound_messages set message_id = ? where id = ?");
-        sqlx::query(sql).bind(message_id.as_ref()).bind(id).execute(self.pool()).await?;
-        Ok(())
+    /// Processing of a mail begins: its Message-ID is recorded and the
+    /// start counted (before any work, so a crash counts). Returns the
+    /// starts since the last recorded attempt, this one included.
+    pub async fn start_processing(&self, id: i64, message_id: &MessageId) -> Result<i64, StoreError> {
+        let sql =
+            self.sql("update inbound_messages set message_id = ?, starts = starts + 1 where id = ? returning starts");
+        let (starts,): (i64,) = sqlx::query_as(sql).bind(message_id.as_ref()).bind(id).fetch_one(self.pool()).await?;
+        Ok(starts)
     }
 
     /// Count rows by status (for tests, `mailgate log` and the demo).
