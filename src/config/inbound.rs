@@ -85,6 +85,11 @@ pub struct InboundSettings {
     /// the other, in arrival order.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// How long a claim on a mail lasts without renewal (renewed every
+    /// third of it while the mail is worked on): after a crash, another
+    /// instance takes the mail over this long after the last renewal.
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: u64,
 }
 
 impl Default for InboundSettings {
@@ -101,6 +106,7 @@ impl Default for InboundSettings {
             issue_update_window_secs: default_issue_window(),
             storm_max_per_hour: default_storm(),
             concurrency: default_concurrency(),
+            lease_secs: default_lease_secs(),
         }
     }
 }
@@ -125,6 +131,9 @@ fn default_issue_window() -> i64 {
 }
 fn default_concurrency() -> usize {
     8
+}
+fn default_lease_secs() -> u64 {
+    60
 }
 fn default_storm() -> i64 {
     30

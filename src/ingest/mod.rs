@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::context::AppContext;
 use crate::mailbox::{MailConnector, MailSource, MailboxError};
 use crate::pipeline::{Parsed, Pipeline, RowOutcome};
-use crate::queue::{InstanceId, LEASE_MS, Lease};
+use crate::queue::{InstanceId, Lease};
 use crate::store::{InboundRow, NewInbound, Store, StoreError};
 use ack::acknowledge_finished;
 use claim::claim;
@@ -32,23 +32,27 @@ pub struct Ingest {
     instance: InstanceId,
     /// Mails of a mailbox worked on at once.
     concurrency: usize,
+    /// How long a claim lasts without renewal.
+    lease_ms: i64,
 }
 
 impl Ingest {
     pub fn new(ctx: &AppContext, pipeline: Arc<Pipeline>) -> Self {
         let concurrency = pipeline.policy().inbound.concurrency.max(1);
+        let lease_ms = i64::try_from(pipeline.policy().inbound.lease_secs.max(1)).unwrap_or(i64::MAX / 2_000) * 1000;
         Self {
             pipeline,
             store: ctx.store.clone(),
             clock: ctx.clock.clone(),
             instance: ctx.instance.clone(),
             concurrency,
+            lease_ms,
         }
     }
 
     /// A lease from now on.
     fn lease(&self) -> Lease<'_> {
-        Lease::from_now(&self.instance, self.clock.now_ms())
+        Lease::lasting(&self.instance, self.clock.now_ms(), self.lease_ms)
     }
 }
 
@@ -157,15 +161,15 @@ async fn process_due(
     let claimed: Arc<Mutex<HashSet<i64>>> = Default::default();
     // Renew every claim while mails are worked on (big attachments, slow Jira).
     let renew = {
-        let (store, owner, clock, claimed) =
-            (ing.store.clone(), ing.instance.clone(), ing.clock.clone(), claimed.clone());
+        let (store, owner, clock, claimed, lease_ms) =
+            (ing.store.clone(), ing.instance.clone(), ing.clock.clone(), claimed.clone(), ing.lease_ms);
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_millis((LEASE_MS / 3) as u64)).await;
+                tokio::time::sleep(Duration::from_millis((lease_ms / 3).max(1) as u64)).await;
                 let ids: Vec<i64> = claimed.lock().map(|c| c.iter().copied().collect()).unwrap_or_default();
                 for id in ids {
                     let now = clock.now_ms();
-                    let lease = Lease::from_now(&owner, now);
+                    let lease = Lease::lasting(&owner, now, lease_ms);
                     let _ = store.extend_inbound_lease(id, lease).await;
                 }
             }

@@ -60,7 +60,12 @@ pub struct Lease<'a> {
 impl<'a> Lease<'a> {
     /// The usual lease: [`LEASE_MS`] from `now_ms`.
     pub fn from_now(owner: &'a InstanceId, now_ms: i64) -> Self {
-        Self { owner, now_ms, until_ms: now_ms + LEASE_MS }
+        Self::lasting(owner, now_ms, LEASE_MS)
+    }
+
+    /// A lease of `ms` from `now_ms`.
+    pub fn lasting(owner: &'a InstanceId, now_ms: i64, ms: i64) -> Self {
+        Self { owner, now_ms, until_ms: now_ms.saturating_add(ms) }
     }
 }
 

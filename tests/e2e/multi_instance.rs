@@ -9,9 +9,17 @@ use mailgate_testkit::process::terminate;
 use mailgate_testkit::{TestApp, TestDb, mail, wait_until};
 
 fn start(app: &TestApp, log: &std::path::Path) -> Child {
+    start_with(app, log, None)
+}
+
+/// `mailgate run`, optionally aborting at a crash point (`MAILGATE_TEST_CRASH_AT`).
+fn start_with(app: &TestApp, log: &std::path::Path, crash_at: Option<&str>) -> Child {
     let log = std::fs::File::create(log).expect("log file");
-    app.command(crate::MAILGATE)
-        .arg("run")
+    let mut c = app.command(crate::MAILGATE);
+    if let Some(point) = crash_at {
+        c.env("MAILGATE_TEST_CRASH_AT", point);
+    }
+    c.arg("run")
         .env("MAILGATE_LOG", "info,sqlx=warn")
         .stdout(Stdio::null())
         .stderr(log)
@@ -98,6 +106,54 @@ async fn two_instances_on_postgres_process_each_mail_once() {
     );
     assert_eq!(imap.counts("INBOX").await, (0, 0));
     assert_eq!(imap.counts("Processed").await, (24, 0));
+    imap.logout().await;
+}
+
+/// Instance A is killed (abort, like kill -9) in the middle of a mail, after
+/// its issue exists and before its first upload; instance B, running on the
+/// same database, cannot claim the mail while A's lease lasts, then takes it
+/// over and finishes it: one issue, each attachment uploaded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_whose_instance_is_killed_midway_is_finished_once_by_the_other() {
+    use mailgate_testkit::process::wait_exit;
+    let Some(db) = TestDb::postgres().await else { return };
+    let app = TestApp::builder()
+        .db(db)
+        .with_imap()
+        .unset("jira.max_retries")
+        .set("inbound.lease_secs", 3)
+        .unset("routing.rules")
+        .set_toml("routing.default", r#"{ project = "HELP" }"#)
+        .set("mailboxes.0.poll_interval_secs", 1)
+        .spawn()
+        .await;
+    let mut imap = app.imap().await;
+    imap.append(&mailgate_testkit::fixture("with-attachments.eml")).await;
+
+    let (log_a, log_b) = (app.dir().join("a.log"), app.dir().join("b.log"));
+    // The issue is created, then A aborts before the first upload.
+    let mut a = start_with(&app, &log_a, Some("before_upload:1"));
+    // B starts once A holds the mail (its issue exists); A dies meanwhile.
+    let started = wait_until(Duration::from_secs(30), || async { !app.jira.issues().is_empty() }).await;
+    assert!(started, "A created the issue");
+    let mut b = start(&app, &log_b);
+    let crashed = wait_exit(&mut a, Duration::from_secs(30));
+    let done = wait_until(Duration::from_secs(60), || async { app.imap_counts("Processed").await.0 == 1 }).await;
+    terminate(&mut b, Duration::from_secs(10));
+    let logs = format!(
+        "--- a ---\n{}\n--- b ---\n{}",
+        std::fs::read_to_string(&log_a).unwrap_or_default(),
+        std::fs::read_to_string(&log_b).unwrap_or_default()
+    );
+    assert!(crashed.is_some_and(|s| !s.success()), "A was aborted at its crash point\n{logs}");
+    assert!(done, "B finished the mail\n{logs}");
+    let issues = app.jira.issues();
+    assert_eq!(issues.len(), 1, "one issue");
+    assert_eq!(issues[0].attachments.len(), 2, "each attachment once");
+    let uploads = app.jira.count_calls(&format!("POST /rest/api/3/issue/{}/attachments", issues[0].key));
+    assert_eq!(uploads, 2, "no upload repeated");
+    assert_eq!(app.jira.calls().iter().filter(|c| *c == "POST /rest/api/3/issue").count(), 1, "one create");
+    assert_eq!(imap.counts("INBOX").await, (0, 0));
     imap.logout().await;
 }
 
