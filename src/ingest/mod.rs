@@ -202,6 +202,10 @@ async fn process_claimed(
     let mut finished: Vec<Finished> = Vec::new();
     let mut handled = HashSet::new();
     let mut outcomes = Vec::new();
+    // Mails that were being worked on when a process stopped: each runs
+    // alone, so a mail that stops the process is told from the ones that
+    // happened to run beside it.
+    let mut suspects: HashSet<i64> = HashSet::new();
     // Nothing more to claim for now (re-armed when new mail is stored).
     let mut exhausted = false;
     loop {
@@ -215,6 +219,9 @@ async fn process_claimed(
                 drive(claim(ing, name, want, &mut handled, claimed), &mut running, &mut finished).await?;
             exhausted = !more;
             for (row, parsed, keys) in rows {
+                if row.starts > 0 {
+                    suspects.insert(row.id);
+                }
                 schedule.push(row.id, keys, (row, parsed));
             }
         }
@@ -225,16 +232,29 @@ async fn process_claimed(
                 Ok(RowOutcome::Retry(_)) => schedule.park(id),
                 _ => schedule.finish(id),
             }
+            suspects.remove(&id);
             if let Ok(mut c) = claimed.lock() {
                 c.remove(&id);
             }
             released?;
             outcomes.push(outcome?);
         }
-        let room = limit.saturating_sub(schedule.running());
+        let room = match (suspects.is_empty(), schedule.running()) {
+            (true, n) => limit.saturating_sub(n),
+            // One at a time while suspects wait: whichever starts runs alone.
+            (false, 0) => 1,
+            (false, _) => 0,
+        };
         for (row, parsed) in schedule.start(room) {
+            let alone = suspects.contains(&row.id);
             running.push(async move {
-                let outcome = ing.pipeline.process(&row, parsed).await;
+                let outcome = match alone {
+                    true => match ing.store.start_alone(row.id).await {
+                        Ok(()) => ing.pipeline.process(&row, parsed).await,
+                        Err(e) => Err(e),
+                    },
+                    false => ing.pipeline.process(&row, parsed).await,
+                };
                 // A finished mail's claim ends with its outcome (same write);
                 // one left pending (retry, hold) is given back here.
                 let released = match &outcome {

@@ -29,9 +29,12 @@ pub use plan::{Plan, Skipped};
 pub use post::Posted;
 use post::Target;
 
-/// A mail whose processing began this many times without an attempt being
-/// recorded (the process died each time) is dead-lettered at the next start.
-const MAX_UNFINISHED_STARTS: i64 = 2;
+/// A mail that was being worked on when the process stopped runs alone
+/// next time (see `ingest`); one that stops the process this many times
+/// while running alone, with no attempt recorded in between, is
+/// dead-lettered at its next start. Three, not one: a stop from outside
+/// (a deploy, kill -9, the host) can also land while a suspect runs alone.
+const MAX_CRASHES_ALONE: i64 = 3;
 
 /// What processing may do, from the settings.
 #[derive(Debug, Clone)]
@@ -127,10 +130,10 @@ impl Pipeline {
             return self.fail(row, None, "parse", "no Message-ID").await;
         };
         tracing::Span::current().record("message_id", mid.as_ref());
-        let starts = self.store.start_processing(row.id, &mid).await?;
-        if starts > MAX_UNFINISHED_STARTS {
-            let why = format!("processing stopped the process {MAX_UNFINISHED_STARTS} times (out of memory or killed)");
-            tracing::error!(starts, "mail dead-lettered: {why}");
+        let (_, alone) = self.store.start_processing(row.id, &mid).await?;
+        if alone > MAX_CRASHES_ALONE {
+            let why = format!("the process stopped {MAX_CRASHES_ALONE} times while this mail was worked on alone");
+            tracing::error!(alone, "mail dead-lettered: {why}");
             return self.fail(row, Some(&mid), "crash", &why).await;
         }
         if let Claim::DuplicateOf(_) = self.store.claim_message_id(&mid, row.id, self.clock.now_ms()).await? {

@@ -18,6 +18,7 @@ mod pipeline;
 mod resume;
 mod scripts;
 mod secrets;
+mod soak;
 mod stats;
 mod store_raw;
 mod store_retry;

@@ -34,6 +34,9 @@ pub struct InboundRow {
     /// The highest issue number known in the project when a create was
     /// first attempted (see migration 0013).
     pub post_floor: Option<u64>,
+    /// Starts without a recorded attempt since (see migration 0014): more
+    /// than 0 means the process stopped while this mail was worked on.
+    pub starts: i64,
 }
 
 /// The row as the database holds it; [`InboundRow`] is its typed reading.
@@ -54,6 +57,7 @@ struct RawRow {
     attachments_done: i64,
     attachments_uploading: i64,
     post_floor: Option<i64>,
+    starts: i64,
 }
 
 impl From<RawRow> for InboundRow {
@@ -77,6 +81,7 @@ impl From<RawRow> for InboundRow {
             attachments_done: r.attachments_done,
             attachments_uploading: r.attachments_uploading,
             post_floor: r.post_floor.and_then(|f| u64::try_from(f).ok()),
+            starts: r.starts,
         }
     }
 }
@@ -105,7 +110,7 @@ pub struct Finish<'a> {
 const RAW_PART_BYTES: usize = 1024 * 1024;
 
 const ROW_COLUMNS: &str = "id, mailbox, uidvalidity, uid, source, message_id, raw, status, attempts, action, \
-     issue_key, hold_reason, attachments_done, attachments_uploading, post_floor";
+     issue_key, hold_reason, attachments_done, attachments_uploading, post_floor, starts";
 
 /// Inbound mail as a queue: claimed per mailbox, oldest first.
 pub(crate) const INBOUND: QueueTable = QueueTable { table: "inbound_messages", order: "id", columns: ROW_COLUMNS };
@@ -222,12 +227,21 @@ impl Store {
 
     /// Processing of a mail begins: its Message-ID is recorded and the
     /// start counted (before any work, so a crash counts). Returns the
-    /// starts since the last recorded attempt, this one included.
-    pub async fn start_processing(&self, id: i64, message_id: &MessageId) -> Result<i64, StoreError> {
-        let sql =
-            self.sql("update inbound_messages set message_id = ?, starts = starts + 1 where id = ? returning starts");
-        let (starts,): (i64,) = sqlx::query_as(sql).bind(message_id.as_ref()).bind(id).fetch_one(self.pool()).await?;
-        Ok(starts)
+    /// starts and the starts alone since the last recorded attempt, this
+    /// one included.
+    pub async fn start_processing(&self, id: i64, message_id: &MessageId) -> Result<(i64, i64), StoreError> {
+        let sql = self.sql(
+            "update inbound_messages set message_id = ?, starts = starts + 1 where id = ? returning starts, solo_starts",
+        );
+        let counts: (i64, i64) = sqlx::query_as(sql).bind(message_id.as_ref()).bind(id).fetch_one(self.pool()).await?;
+        Ok(counts)
+    }
+
+    /// A suspect mail (worked on when the process stopped) starts alone.
+    pub async fn start_alone(&self, id: i64) -> Result<(), StoreError> {
+        let sql = self.sql("update inbound_messages set solo_starts = solo_starts + 1 where id = ?");
+        sqlx::query(sql).bind(id).execute(self.pool()).await?;
+        Ok(())
     }
 
     /// Count rows by status (for tests, `mailgate log` and the demo).

@@ -140,7 +140,7 @@ impl Store {
     pub async fn retry_later(&self, id: i64, error: &str, next_at_ms: i64, now_ms: i64) -> Result<i64, StoreError> {
         let sql = self.sql(
             "update inbound_messages set attempts = attempts + 1, last_error = ?, next_attempt_at = ?, hold_reason = null,
-                    starts = 0, updated_at = ?
+                    starts = 0, solo_starts = 0, updated_at = ?
              where id = ? returning attempts",
         );
         let (attempts,): (i64,) =
@@ -158,7 +158,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let sql = self.sql(
-            "update inbound_messages set hold_reason = ?, last_error = ?, next_attempt_at = ?, starts = 0, updated_at = ?
+            "update inbound_messages set hold_reason = ?, last_error = ?, next_attempt_at = ?, starts = 0, solo_starts = 0, updated_at = ?
              where id = ?",
         );
         sqlx::query(sql)
