@@ -65,15 +65,23 @@ fn skip_reason(a: &Attachment, policy: &InboundSettings) -> Option<String> {
 /// Text of a new issue's description or a comment: who wrote, what they
 /// wrote (a reply without the quoted part), and what was not uploaded.
 pub fn body_for(msg: &InboundMessage, reply: bool, skipped: &[Skipped], reply_marker: Option<&str>) -> String {
-    let text = if reply { classify::strip_quoted(&msg.text, reply_marker) } else { msg.text.trim().to_string() };
-    let mut out = String::new();
+    // A new issue's text is borrowed, not copied: a long mail's body is the
+    // biggest thing in memory.
+    let stripped;
+    let text: &str = if reply {
+        stripped = classify::strip_quoted(&msg.text, reply_marker);
+        &stripped
+    } else {
+        msg.text.trim()
+    };
+    let mut out = String::with_capacity(text.len() + 128);
     if let Some(from) = &msg.from {
         match &from.name {
             Some(name) => out.push_str(&format!("From: {name} <{}>\n\n", from.address)),
             None => out.push_str(&format!("From: {}\n\n", from.address)),
         }
     }
-    out.push_str(if text.is_empty() { "(no text)" } else { &text });
+    out.push_str(if text.is_empty() { "(no text)" } else { text });
     if !skipped.is_empty() {
         out.push_str("\n\nAttachments not uploaded:");
         for s in skipped {
