@@ -96,3 +96,32 @@ async fn text_over_32767_characters_is_refused_naming_the_field() {
     assert!(err["errors"]["comment"].as_str().is_some_and(|m| m.contains("32,767")), "{err}");
     run.report();
 }
+
+#[tokio::test]
+async fn a_hidden_email_is_in_no_user_object() {
+    let mut run = Run::start(cloud_v3()).await;
+    let id = run.fake.add_user("hugo@private.test", "Hugo Hidden");
+    run.fake.hide_email(&id);
+    run.fake.add_group("staff");
+    run.fake.add_member("staff", &id);
+    let created = run.send_json(Method::POST, "/rest/api/3/issue", new_issue("Watched", doc("x")), 201).await;
+    let key = str_field(&created, "key").to_string();
+    run.fake.add_watcher(&key, &id);
+
+    // developer.atlassian.com/cloud/jira/platform/profile-visibility/
+    let found =
+        run.call(Method::GET, "/rest/api/3/user/search", |r| r.query(&[("query", "hugo@private.test")]), 200).await;
+    let members = run.call(Method::GET, "/rest/api/3/group/member", |r| r.query(&[("groupname", "staff")]), 200).await;
+    let watchers = run.call(Method::GET, &format!("/rest/api/3/issue/{key}/watchers"), |r| r, 200).await;
+    let user = run.call(Method::GET, "/rest/api/3/user", |r| r.query(&[("accountId", id.as_str())]), 200).await;
+    for (what, v) in [
+        ("search", &found[0]),
+        ("members", &members["values"][0]),
+        ("watchers", &watchers["watchers"][0]),
+        ("user", &user),
+    ] {
+        assert_eq!(v["accountId"], id.as_str(), "{what}: {v}");
+        assert!(v.get("emailAddress").is_none(), "{what} shows the hidden email: {v}");
+    }
+    run.report();
+}

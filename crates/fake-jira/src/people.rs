@@ -160,6 +160,7 @@ pub fn group_members(st: &State, api: &str, uri: &Uri) -> Response {
                 "timeZone": "Etc/UTC",
                 "accountType": u.account_type
             });
+            users::omit_hidden_email(u, &mut v);
             if api == "2" {
                 v["name"] = json!(u.name);
                 v["key"] = json!(u.name);
@@ -258,6 +259,7 @@ pub fn list_watchers(st: &State, api: &str, key: &str) -> Response {
                 "emailAddress": u.email,
                 "active": u.active
             });
+            users::omit_hidden_email(u, &mut v);
             if api == "2" {
                 v["name"] = json!(u.name);
                 v["key"] = json!(u.name);

@@ -52,6 +52,16 @@ pub struct FakeRole {
     pub groups: Vec<String>,
 }
 
+/// Every user object the fake answers with goes through here: a hidden
+/// email is left out (profile visibility, see [`FakeUser::email_hidden`]).
+pub fn omit_hidden_email(u: &FakeUser, v: &mut Value) {
+    if u.email_hidden
+        && let Some(o) = v.as_object_mut()
+    {
+        o.remove("emailAddress");
+    }
+}
+
 pub fn user_json(base: &str, api: &str, u: &FakeUser) -> Value {
     let mut v = json!({
         "self": format!("{base}/rest/api/{api}/user?accountId={}", u.account_id),
@@ -66,11 +76,7 @@ pub fn user_json(base: &str, api: &str, u: &FakeUser) -> Value {
             "32x32": format!("{base}/avatar/32"), "48x48": format!("{base}/avatar/48")
         }
     });
-    if u.email_hidden
-        && let Some(o) = v.as_object_mut()
-    {
-        o.remove("emailAddress");
-    }
+    omit_hidden_email(u, &mut v);
     if api == "2" {
         v["name"] = json!(u.name);
         v["key"] = json!(u.name);
@@ -96,11 +102,7 @@ pub fn user_dto(base: &str, u: &FakeUser) -> Value {
             "self": format!("{base}/rest/api/2/user?accountId={}", u.account_id)
         }
     });
-    if u.email_hidden
-        && let Some(o) = v.as_object_mut()
-    {
-        o.remove("emailAddress");
-    }
+    omit_hidden_email(u, &mut v);
     v
 }
 
