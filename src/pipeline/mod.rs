@@ -130,7 +130,7 @@ impl Pipeline {
             return self.fail(row, None, "parse", "no Message-ID").await;
         };
         tracing::Span::current().record("message_id", mid.as_ref());
-        let (_, alone) = self.store.start_processing(row.id, &mid).await?;
+        let alone = self.store.start_processing(row.id, &mid).await?;
         if alone > MAX_CRASHES_ALONE {
             let why = format!("the process stopped {MAX_CRASHES_ALONE} times while this mail was worked on alone");
             tracing::error!(alone, "mail dead-lettered: {why}");
@@ -191,12 +191,17 @@ impl Pipeline {
             }
         }
 
-        // Step 1: the issue or comment, unless an earlier attempt already made it.
-        let posted = match &row.state {
-            InboundState::Posted { action: Action::Comment, issue } => {
-                Posted::Comment { issue: issue.clone(), id: None }
+        // Step 1: the issue or comment, unless an earlier attempt already made
+        // it; with the full text when the body had to be cut.
+        let (posted, full_text) = match &row.state {
+            InboundState::Posted { action, issue } => {
+                let posted = match action {
+                    Action::Comment => Posted::Comment { issue: issue.clone(), id: None },
+                    Action::Create => Posted::Issue(issue.clone()),
+                };
+                let reply = matches!(posted, Posted::Comment { .. });
+                (posted, self.jira_body(&msg, reply, issue.project()).full)
             }
-            InboundState::Posted { action: Action::Create, issue } => Posted::Issue(issue.clone()),
             _ => {
                 // From here an answer can be lost: the mark is committed first.
                 // A create's key floor goes with the mark (the first one stays).
@@ -212,7 +217,7 @@ impl Pipeline {
                 self.store.mark_posting(row.id, target.action(), marked, self.clock.now_ms(), &notes).await?;
                 crate::crash::point("before_jira_post");
                 match self.post_once(row, &msg, &mid, target, reporter.as_ref(), &mut detail).await {
-                    Ok(posted) => posted,
+                    Ok(done) => done,
                     Err(e) => return self.jira_failed(row, &mid, &e).await,
                 }
             }
@@ -226,8 +231,7 @@ impl Pipeline {
         // Step 2: attachments, resuming after the last one uploaded.
         let (mut uploads, skipped) = plan::select_attachments(&msg.attachments, &self.policy.inbound);
         // A body cut to Jira's limit goes in full as the last file.
-        let reply = matches!(posted, Posted::Comment { .. });
-        let full_body = self.jira_body(&msg, reply, key.project()).full.map(|text| crate::domain::Attachment {
+        let full_body = full_text.map(|text| crate::domain::Attachment {
             filename: cut::BODY_FILE.to_string(),
             content_type: "text/plain; charset=utf-8".to_string(),
             data: text.into_bytes().into(),
@@ -273,8 +277,9 @@ impl Pipeline {
         target: Target,
         reporter: Option<&JiraUser>,
         detail: &mut String,
-    ) -> Result<Posted, JiraError> {
-        let mut result = self.post(row, msg, mid, &target, reporter).await;
+    ) -> Result<(Posted, Option<String>), JiraError> {
+        let mut body = self.body_for_target(msg, &target);
+        let mut result = self.post(row, msg, mid, &target, &body.text, reporter).await;
         if let (Target::Comment(issue), Err(JiraError::NotFound(_))) = (&target, &result) {
             *detail = format!("issue {issue} not found; created a new issue instead");
             let route = classify::route(msg, &self.policy.routing).clone();
@@ -288,7 +293,9 @@ impl Pipeline {
                     f
                 }
             };
-            result = self.post(row, msg, mid, &Target::Create { route, floor: Some(floor) }, reporter).await;
+            let create = Target::Create { route, floor: Some(floor) };
+            body = self.body_for_target(msg, &create);
+            result = self.post(row, msg, mid, &create, &body.text, reporter).await;
         }
         let posted = result?;
         let what = match &posted {
@@ -296,7 +303,7 @@ impl Pipeline {
             Posted::Issue(key) => format!("issue {key} created (or found from an earlier attempt)"),
         };
         self.note(row, Some(mid), "jira", &what);
-        Ok(posted)
+        Ok((posted, body.full))
     }
 
     /// An ignored mail: bounces mark their addresses, then the outcome.

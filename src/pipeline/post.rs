@@ -73,12 +73,9 @@ impl Pipeline {
         msg: &InboundMessage,
         mid: &MessageId,
         to: &Target,
+        body: &str,
         reporter: Option<&JiraUser>,
     ) -> Result<Posted, JiraError> {
-        let body = match to {
-            Target::Comment(issue) => self.jira_body(msg, true, issue.project()).text,
-            Target::Create { route, .. } => self.jira_body(msg, false, route.project.as_ref()).text,
-        };
         let summary = classify::summary(&msg.subject);
         match to {
             Target::Comment(issue) => {
@@ -93,7 +90,7 @@ impl Pipeline {
                         tracing::info!(issue = %issue, "comment from an earlier attempt found; not adding again");
                         id
                     }
-                    None => self.jira.add_comment(issue, &body, Some(mid.as_ref())).await?,
+                    None => self.jira.add_comment(issue, body, Some(mid.as_ref())).await?,
                 };
                 Ok(Posted::Comment { issue: issue.clone(), id: Some(id) })
             }
@@ -118,7 +115,7 @@ impl Pipeline {
                     service_desk: target.service_desk.clone().unwrap_or_default(),
                     request_type: target.request_type.clone().unwrap_or_default(),
                     summary,
-                    description: body,
+                    description: body.to_string(),
                     on_behalf_of: reporter.and_then(JiraUser::id).map(String::from),
                     participants: watchers.iter().filter_map(|u| u.id().map(String::from)).collect(),
                 };
@@ -139,7 +136,7 @@ impl Pipeline {
                         return Ok(Posted::Issue(found));
                     }
                 }
-                let issue = self.new_issue(target, msg, summary, body, reporter);
+                let issue = self.new_issue(target, msg, summary, body.to_string(), reporter);
                 let created = self.jira.create_issue(&issue).await?;
                 self.floors.saw(&created.key);
                 for user in self.cc_users(msg, target).await {
@@ -159,6 +156,14 @@ impl Pipeline {
     async fn mark_created(&self, key: &IssueKey, mid: &MessageId) {
         if let Err(e) = self.jira.set_issue_property(key, mid.as_ref()).await {
             tracing::warn!(issue = %key, error = %e, "could not set the request's mailgate property");
+        }
+    }
+
+    /// The text `to` posts (see [`jira_body`](Self::jira_body)).
+    pub(super) fn body_for_target(&self, msg: &InboundMessage, to: &Target) -> cut::Fitted {
+        match to {
+            Target::Comment(issue) => self.jira_body(msg, true, issue.project()),
+            Target::Create { route, .. } => self.jira_body(msg, false, route.project.as_ref()),
         }
     }
 

@@ -226,15 +226,14 @@ impl Store {
     }
 
     /// Processing of a mail begins: its Message-ID is recorded and the
-    /// start counted (before any work, so a crash counts). Returns the
-    /// starts and the starts alone since the last recorded attempt, this
-    /// one included.
-    pub async fn start_processing(&self, id: i64, message_id: &MessageId) -> Result<(i64, i64), StoreError> {
-        let sql = self.sql(
-            "update inbound_messages set message_id = ?, starts = starts + 1 where id = ? returning starts, solo_starts",
-        );
-        let counts: (i64, i64) = sqlx::query_as(sql).bind(message_id.as_ref()).bind(id).fetch_one(self.pool()).await?;
-        Ok(counts)
+    /// start counted (before any work, so a crash counts). Returns how many
+    /// times it started alone since the last recorded attempt (see
+    /// [`start_alone`](Self::start_alone)).
+    pub async fn start_processing(&self, id: i64, message_id: &MessageId) -> Result<i64, StoreError> {
+        let sql = self
+            .sql("update inbound_messages set message_id = ?, starts = starts + 1 where id = ? returning solo_starts");
+        let (alone,): (i64,) = sqlx::query_as(sql).bind(message_id.as_ref()).bind(id).fetch_one(self.pool()).await?;
+        Ok(alone)
     }
 
     /// A suspect mail (worked on when the process stopped) starts alone.
