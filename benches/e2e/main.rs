@@ -331,26 +331,32 @@ async fn run_db(label: &str, db: TestDb, o: &Options, w: &Workload, report: &mut
     }
 }
 
-async fn run_big(label: &str, db: TestDb, o: &Options, report: &mut String) {
-    let app = bench_app(db, o).await;
-    let (jira, port) = (&app.jira, app.imap_port());
-    set_token(&app);
-    let mut rng = Rng(7);
-    let raw = new_mail(&mut rng, "big1", &sender(1), Some(o.big_mb * 1024 * 1024));
-    let mut imap = Imap::connect(port).await;
-    imap.append(&raw).await;
+/// `raw` appended to a fresh app's mailbox, then a fresh `mailgate run`
+/// until `done` holds: the seconds it took and the process's peak RSS.
+async fn one_mail_in_a_fresh_process(label: &str, app: &TestApp, raw: &[u8], done: impl FnMut() -> bool) -> (f64, f64) {
+    set_token(app);
+    let mut imap = Imap::connect(app.imap_port()).await;
+    imap.append(raw).await;
     imap.logout().await;
-    // The idle footprint first, then the same binary with the big mail.
     let started = Instant::now();
-    let service = mailgate(&app).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
+    let service = mailgate(app).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
     let service = service.unwrap_or_else(|e| panic!("mailgate run: {e}"));
     let pid = service.id();
-    let done = wait_for(Duration::from_secs(300), || jira.counts().0 == 1).await;
+    let finished = wait_for(Duration::from_secs(300), done).await;
     let secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss = peak_rss_mib(pid);
     stop(service);
-    assert!(done, "{label}: the big mail was not processed");
+    assert!(finished, "{label}: the big mail was not processed");
+    (secs, rss)
+}
+
+async fn run_big(label: &str, db: TestDb, o: &Options, report: &mut String) {
+    let app = bench_app(db, o).await;
+    let mut rng = Rng(7);
+    let raw = new_mail(&mut rng, "big1", &sender(1), Some(o.big_mb * 1024 * 1024));
+    let jira = &app.jira;
+    let (secs, rss) = one_mail_in_a_fresh_process(label, &app, &raw, || jira.counts().0 == 1).await;
     let uploaded = jira.issues().first().map(|i| i.attachments.iter().map(|a| a.data.len()).sum::<usize>());
     report.push_str(&format!(
         "| {label} | {:.1} MB mail, {} MiB attachment | {secs:.1} s | **{rss:.1} MiB** | {} bytes uploaded |\n",
@@ -366,8 +372,6 @@ async fn run_big(label: &str, db: TestDb, o: &Options, report: &mut String) {
 /// whole text attached.
 async fn run_big_text(label: &str, db: TestDb, o: &Options, report: &mut String) {
     let app = bench_app(db, o).await;
-    let (jira, port) = (&app.jira, app.imap_port());
-    set_token(&app);
     let mut rng = Rng(11);
     let body = workload::text(&mut rng, o.big_text_mb * 1_000_000);
     let raw = format!(
@@ -376,25 +380,15 @@ async fn run_big_text(label: &str, db: TestDb, o: &Options, report: &mut String)
     )
     .into_bytes();
     drop(body);
-    let mut imap = Imap::connect(port).await;
-    imap.append(&raw).await;
-    imap.logout().await;
-    let started = Instant::now();
-    let service = mailgate(&app).arg("run").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn();
-    let service = service.unwrap_or_else(|e| panic!("mailgate run: {e}"));
-    let pid = service.id();
-    let done = wait_for(Duration::from_secs(300), || {
-        jira.issues().first().is_some_and(|i| i.attachments.iter().any(|a| a.filename == "mail-body.txt"))
-    })
-    .await;
-    let secs = started.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss = peak_rss_mib(pid);
-    stop(service);
-    assert!(done, "{label}: the long mail was not processed");
+    let jira = &app.jira;
+    let full_text = |i: &mailgate_testkit::fake_jira::FakeIssue| {
+        i.attachments.iter().find(|a| a.filename == "mail-body.txt").map(|a| a.data.len())
+    };
+    let (secs, rss) =
+        one_mail_in_a_fresh_process(label, &app, &raw, || jira.issues().first().and_then(full_text).is_some()).await;
     let issue = jira.issues().into_iter().next().expect("issue");
     let description = issue.description.to_string().chars().count();
-    let full = issue.attachments.iter().find(|a| a.filename == "mail-body.txt").map_or(0, |a| a.data.len());
+    let full = full_text(&issue).unwrap_or(0);
     let mail_mib = raw.len() as f64 / (1024.0 * 1024.0);
     report.push_str(&format!(
         "| {label} | {:.1} MB text mail | {secs:.1} s | **{rss:.1} MiB** ({:.2}x the mail) | description {description} characters (ADF JSON), mail-body.txt {full} bytes |\n",

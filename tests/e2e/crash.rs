@@ -3,7 +3,6 @@
 //! holds exactly one issue or comment per mail and every mail is
 //! acknowledged in IMAP.
 
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use mailgate_testkit::process::{terminate, wait_exit};
@@ -19,15 +18,6 @@ fn crash_app() -> TestAppBuilder {
         .unset("routing.rules")
         .set_toml("routing.default", r#"{ project = "HELP" }"#)
         .set("mailboxes.0.poll_interval_secs", 1)
-}
-
-fn start(app: &TestApp, crash_at: Option<&str>) -> Child {
-    let mut c = app.command(crate::MAILGATE);
-    c.arg("run").stdout(Stdio::null()).stderr(Stdio::null());
-    if let Some(point) = crash_at {
-        c.env("MAILGATE_TEST_CRASH_AT", point);
-    }
-    c.spawn().expect("mailgate run starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,11 +43,11 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
         imap.append(&mail("m4@c.test", "ann@c.test", "help@corp.test", "Re: [HELP-1] First problem", "", "a reply"))
             .await;
 
-        let mut crashing = start(&app, Some(point));
+        let mut crashing = crate::spawn_run(&app, Some(point), None);
         let status = wait_exit(&mut crashing, Duration::from_secs(60)).expect("the run crashed at the crash point");
         assert!(!status.success(), "{point}: aborted, not a clean exit");
 
-        let mut service = start(&app, None);
+        let mut service = crate::spawn_run(&app, None, None);
         let done = wait_until(Duration::from_secs(60), || async {
             app.imap_counts("Processed").await == (4, 0)
                 && app.jira.issue("HELP-1").is_some_and(|i| i.comments.len() == 1)
@@ -92,12 +82,12 @@ async fn a_mail_that_keeps_stopping_the_process_is_dead_lettered_and_replays_onc
     // Each start dies on this mail (as an out-of-memory kill would): once,
     // then three times while it runs alone (a suspect).
     for run in 1..=4 {
-        let mut crashing = start(&app, Some("before_jira_post:1"));
+        let mut crashing = crate::spawn_run(&app, Some("before_jira_post:1"), None);
         let status = wait_exit(&mut crashing, Duration::from_secs(60)).expect("crashed");
         assert!(!status.success(), "run {run} aborted");
     }
     // The next start does not work on it again: dead letter, failed folder.
-    let mut service = start(&app, Some("before_jira_post:1"));
+    let mut service = crate::spawn_run(&app, Some("before_jira_post:1"), None);
     let failed = wait_until(Duration::from_secs(60), || async { app.imap_counts("Failed").await.0 == 1 }).await;
     terminate(&mut service, Duration::from_secs(20));
     assert!(failed, "dead-lettered after three crashes alone");

@@ -14,8 +14,7 @@ async fn a_body_over_jiras_limit_is_cut_with_a_note_and_attached_in_full() {
     for dc in [false, true] {
         let mut builder = TestApp::builder().jira_issue("HELP", "Existing");
         if dc {
-            builder =
-                builder.jira_projects(&["HELP"]).data_center_bearer("pat-123").mailgate_defaults().unset("inbound");
+            builder = builder.data_center_bearer("pat-123");
         }
         let app = builder.spawn().await;
         let text = long_text();

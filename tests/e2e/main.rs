@@ -27,6 +27,27 @@ mod throttle;
 /// The binary under test (built with the `crash-points` feature in test builds).
 const MAILGATE: &str = env!("CARGO_BIN_EXE_mailgate");
 
+/// `mailgate run` on the app's config: aborting (like kill -9) at
+/// `crash_at` when given (`MAILGATE_TEST_CRASH_AT=<point>[:n]`), its log
+/// (info) appended to `log` when given, else discarded.
+fn spawn_run(
+    app: &mailgate_testkit::TestApp,
+    crash_at: Option<&str>,
+    log: Option<&std::path::Path>,
+) -> std::process::Child {
+    use std::process::Stdio;
+    let mut c = app.command(MAILGATE);
+    c.arg("run").stdout(Stdio::null()).stderr(Stdio::null());
+    if let Some(point) = crash_at {
+        c.env("MAILGATE_TEST_CRASH_AT", point);
+    }
+    if let Some(path) = log {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("log file");
+        c.env("MAILGATE_LOG", "info,sqlx=warn").stderr(file);
+    }
+    c.spawn().expect("mailgate run starts")
+}
+
 /// `mailgate replay --from-dead-letter ID` on the app's config: the JSON report.
 fn replay_dead_letter(app: &mailgate_testkit::TestApp, id: i64) -> serde_json::Value {
     let out =

@@ -2,30 +2,10 @@
 //! database: every mail is processed once (row claims with
 //! `FOR UPDATE SKIP LOCKED` and a lease), and acknowledged once.
 
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use mailgate_testkit::process::terminate;
 use mailgate_testkit::{TestApp, TestDb, mail, wait_until};
-
-fn start(app: &TestApp, log: &std::path::Path) -> Child {
-    start_with(app, log, None)
-}
-
-/// `mailgate run`, optionally aborting at a crash point (`MAILGATE_TEST_CRASH_AT`).
-fn start_with(app: &TestApp, log: &std::path::Path, crash_at: Option<&str>) -> Child {
-    let log = std::fs::File::create(log).expect("log file");
-    let mut c = app.command(crate::MAILGATE);
-    if let Some(point) = crash_at {
-        c.env("MAILGATE_TEST_CRASH_AT", point);
-    }
-    c.arg("run")
-        .env("MAILGATE_LOG", "info,sqlx=warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("mailgate run starts")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_postgres_process_each_mail_once() {
@@ -70,8 +50,8 @@ async fn two_instances_on_postgres_process_each_mail_once() {
     }
 
     let (log_a, log_b) = (app.dir().join("a.log"), app.dir().join("b.log"));
-    let mut a = start(&app, &log_a);
-    let mut b = start(&app, &log_b);
+    let mut a = crate::spawn_run(&app, None, Some(&log_a));
+    let mut b = crate::spawn_run(&app, None, Some(&log_b));
     let done = wait_until(Duration::from_secs(90), || async {
         app.imap_counts("Processed").await.0 == 24
             && app.jira.issues().len() == 19
@@ -132,11 +112,11 @@ async fn a_mail_whose_instance_is_killed_midway_is_finished_once_by_the_other() 
 
     let (log_a, log_b) = (app.dir().join("a.log"), app.dir().join("b.log"));
     // The issue is created, then A aborts before the first upload.
-    let mut a = start_with(&app, &log_a, Some("before_upload:1"));
+    let mut a = crate::spawn_run(&app, Some("before_upload:1"), Some(&log_a));
     // B starts once A holds the mail (its issue exists); A dies meanwhile.
     let started = wait_until(Duration::from_secs(30), || async { !app.jira.issues().is_empty() }).await;
     assert!(started, "A created the issue");
-    let mut b = start(&app, &log_b);
+    let mut b = crate::spawn_run(&app, None, Some(&log_b));
     let crashed = wait_exit(&mut a, Duration::from_secs(30));
     let done = wait_until(Duration::from_secs(60), || async { app.imap_counts("Processed").await.0 == 1 }).await;
     terminate(&mut b, Duration::from_secs(10));

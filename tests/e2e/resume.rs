@@ -18,8 +18,7 @@ async fn a_create_answer_lost_after_the_effect_is_found_by_key_on_cloud_and_data
         for db in TestDb::all().await {
             let mut builder = TestApp::builder().db(db).jira_issue("HELP", "Older 1").jira_issue("HELP", "Older 2");
             if dc {
-                builder =
-                    builder.jira_projects(&["HELP"]).data_center_bearer("pat-123").mailgate_defaults().unset("inbound");
+                builder = builder.data_center_bearer("pat-123");
             }
             let app = builder.spawn().await;
             let api = if dc { "2" } else { "3" };

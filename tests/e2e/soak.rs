@@ -6,7 +6,6 @@
 //! one issue per new mail, one comment per reply in its thread's issue and
 //! in order, each attachment once, every mail acknowledged.
 
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use mailgate::store::Status;
@@ -31,15 +30,8 @@ impl Rng {
 }
 
 /// `mailgate run`, its log appended to `soak.log` in the app's folder.
-fn start(app: &TestApp) -> Child {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(app.dir().join("soak.log")).expect("log");
-    app.command(crate::MAILGATE)
-        .arg("run")
-        .env("MAILGATE_LOG", "info,sqlx=warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("run starts")
+fn start(app: &TestApp) -> std::process::Child {
+    crate::spawn_run(app, None, Some(&app.dir().join("soak.log")))
 }
 
 fn parent(t: usize) -> Vec<u8> {
