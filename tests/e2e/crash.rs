@@ -6,19 +6,7 @@
 use std::time::Duration;
 
 use mailgate_testkit::process::{terminate, wait_exit};
-use mailgate_testkit::{TestApp, TestAppBuilder, fixture, mail, wait_until};
-
-/// Mail retried after 100 ms, the mailbox polled every second, Jira's
-/// defaults otherwise.
-fn crash_app() -> TestAppBuilder {
-    TestApp::builder()
-        .with_imap()
-        .unset("jira.max_retries")
-        .set("inbound.retry_base_ms", 100)
-        .unset("routing.rules")
-        .set_toml("routing.default", r#"{ project = "HELP" }"#)
-        .set("mailboxes.0.poll_interval_secs", 1)
-}
+use mailgate_testkit::{fixture, mail, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comment() {
@@ -35,7 +23,7 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
         "before_imap_ack:1",
         "after_imap_ack:1",
     ] {
-        let app = crash_app().spawn().await;
+        let app = crate::run_app().spawn().await;
         let mut imap = app.imap().await;
         imap.append(&mail("m1@c.test", "ann@c.test", "help@corp.test", "First problem", "", "one")).await;
         imap.append(&fixture("with-attachments.eml")).await;
@@ -76,7 +64,7 @@ async fn after_a_crash_at_any_step_every_mail_ends_in_exactly_one_issue_or_comme
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mail_that_keeps_stopping_the_process_is_dead_lettered_and_replays_once() {
-    let app = crash_app().spawn().await;
+    let app = crate::run_app().spawn().await;
     let mut imap = app.imap().await;
     imap.append(&mail("poison@c.test", "ann@c.test", "help@corp.test", "Kills the process", "", "boom")).await;
     // Each start dies on this mail (as an out-of-memory kill would): once,

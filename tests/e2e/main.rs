@@ -27,6 +27,19 @@ mod throttle;
 /// The binary under test (built with the `crash-points` feature in test builds).
 const MAILGATE: &str = env!("CARGO_BIN_EXE_mailgate");
 
+/// The world for tests that run the `mailgate` binary: Dovecot, mail
+/// retried after 100 ms, everything routed to HELP, the mailbox polled
+/// every second, Jira's client defaults otherwise.
+fn run_app() -> mailgate_testkit::TestAppBuilder {
+    mailgate_testkit::TestApp::builder()
+        .with_imap()
+        .unset("jira.max_retries")
+        .set("inbound.retry_base_ms", 100)
+        .unset("routing.rules")
+        .set_toml("routing.default", r#"{ project = "HELP" }"#)
+        .set("mailboxes.0.poll_interval_secs", 1)
+}
+
 /// `mailgate run` on the app's config: aborting (like kill -9) at
 /// `crash_at` when given (`MAILGATE_TEST_CRASH_AT=<point>[:n]`), its log
 /// (info) appended to `log` when given, else discarded.

@@ -97,16 +97,7 @@ async fn two_instances_on_postgres_process_each_mail_once() {
 async fn a_mail_whose_instance_is_killed_midway_is_finished_once_by_the_other() {
     use mailgate_testkit::process::wait_exit;
     let Some(db) = TestDb::postgres().await else { return };
-    let app = TestApp::builder()
-        .db(db)
-        .with_imap()
-        .unset("jira.max_retries")
-        .set("inbound.lease_secs", 3)
-        .unset("routing.rules")
-        .set_toml("routing.default", r#"{ project = "HELP" }"#)
-        .set("mailboxes.0.poll_interval_secs", 1)
-        .spawn()
-        .await;
+    let app = crate::run_app().db(db).set("inbound.lease_secs", 3).spawn().await;
     let mut imap = app.imap().await;
     imap.append(&mailgate_testkit::fixture("with-attachments.eml")).await;
 

@@ -56,16 +56,10 @@ fn reply(t: usize, k: usize) -> Vec<u8> {
 async fn two_hundred_mails_under_faults_kills_and_search_lag_end_in_exact_counts() {
     let seed = 0x5eed_2026_u64;
     let mut rng = Rng(seed);
-    let app = TestApp::builder()
-        .with_imap()
-        .unset("jira.max_retries")
+    let app = crate::run_app()
         .set("jira.timeout_secs", 1)
-        .set("inbound.retry_base_ms", 100)
         .set("inbound.max_attempts", 10_000)
         .set("inbound.lease_secs", 2)
-        .unset("routing.rules")
-        .set_toml("routing.default", r#"{ project = "HELP" }"#)
-        .set("mailboxes.0.poll_interval_secs", 1)
         .spawn()
         .await;
     let mut imap = app.imap().await;
