@@ -248,12 +248,10 @@ async fn process_claimed(
         for (row, parsed) in schedule.start(room) {
             let alone = suspects.contains(&row.id);
             running.push(async move {
-                let outcome = match alone {
-                    true => match ing.store.start_alone(row.id).await {
-                        Ok(()) => ing.pipeline.process(&row, parsed).await,
-                        Err(e) => Err(e),
-                    },
-                    false => ing.pipeline.process(&row, parsed).await,
+                let started = if alone { ing.store.start_alone(row.id).await } else { Ok(()) };
+                let outcome = match started {
+                    Ok(()) => ing.pipeline.process(&row, parsed).await,
+                    Err(e) => Err(e),
                 };
                 // A finished mail's claim ends with its outcome (same write);
                 // one left pending (retry, hold) is given back here.

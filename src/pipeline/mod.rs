@@ -208,10 +208,8 @@ impl Pipeline {
                 let mut target = target;
                 let mut marked = None;
                 if let Target::Create { route, floor } = &mut target {
-                    if row.post_floor.is_none() {
-                        marked = Some(self.key_floor(route.project.as_ref()).await);
-                    }
-                    *floor = row.post_floor.or(marked);
+                    let (known, new) = self.create_floor(row, route.project.as_ref()).await;
+                    (*floor, marked) = (Some(known), new);
                 }
                 let notes = self.notes.take(row.id);
                 self.store.mark_posting(row.id, target.action(), marked, self.clock.now_ms(), &notes).await?;
@@ -283,16 +281,12 @@ impl Pipeline {
         if let (Target::Comment(issue), Err(JiraError::NotFound(_))) = (&target, &result) {
             *detail = format!("issue {issue} not found; created a new issue instead");
             let route = classify::route(msg, &self.policy.routing).clone();
-            let floor = match row.post_floor {
-                Some(f) => f,
-                None => {
-                    let f = self.key_floor(route.project.as_ref()).await;
-                    if let Err(e) = self.store.set_post_floor(row.id, f, self.clock.now_ms()).await {
-                        tracing::warn!(error = %e, "could not keep the create's key floor");
-                    }
-                    f
-                }
-            };
+            let (floor, new) = self.create_floor(row, route.project.as_ref()).await;
+            if let Some(f) = new
+                && let Err(e) = self.store.set_post_floor(row.id, f, self.clock.now_ms()).await
+            {
+                tracing::warn!(error = %e, "could not keep the create's key floor");
+            }
             let create = Target::Create { route, floor: Some(floor) };
             body = self.body_for_target(msg, &create);
             result = self.post(row, msg, mid, &create, &body.text, reporter).await;

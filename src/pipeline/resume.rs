@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use super::Pipeline;
 use crate::domain::IssueKey;
 use crate::jira::{JiraError, ProbedIssue};
+use crate::store::InboundRow;
 
 /// At most this many windows are read (Cloud: 5,000 keys above the floor).
 const MAX_WINDOWS: u64 = 50;
@@ -99,6 +100,19 @@ impl Pipeline {
             self.floors.saw(&key);
         }
         floor
+    }
+
+    /// A create's key floor: the row's own, kept from its first attempt,
+    /// else a new one, answered second as well: it must be committed
+    /// before the create.
+    pub(super) async fn create_floor(&self, row: &InboundRow, project: &str) -> (u64, Option<u64>) {
+        match row.post_floor {
+            Some(floor) => (floor, None),
+            None => {
+                let floor = self.key_floor(project).await;
+                (floor, Some(floor))
+            }
+        }
     }
 
     /// The issue an earlier attempt created for this mail (`ours`), read key

@@ -64,7 +64,7 @@ impl JiraApi for HttpJira {
         }
         let mut body = json!({"fields": fields});
         if let Some(mid) = &issue.source_message_id {
-            body["properties"] = json!([{"key": "mailgate", "value": {"messageId": mid}}]);
+            body["properties"] = super::resume::properties_for(mid);
         }
         let url = format!("{}/issue", self.api());
         let v = json_body(self.send(|| self.request(Method::POST, &url).json(&body), false).await?).await?;
@@ -82,7 +82,7 @@ impl JiraApi for HttpJira {
         let url = format!("{}/issue/{}/comment", self.api(), issue);
         let mut payload = json!({"body": self.body(body)});
         if let Some(mid) = source_message_id {
-            payload["properties"] = json!([{"key": "mailgate", "value": {"messageId": mid}}]);
+            payload["properties"] = super::resume::properties_for(mid);
         }
         let v = json_body(self.send(|| self.request(Method::POST, &url).json(&payload), false).await?).await?;
         v.get("id")

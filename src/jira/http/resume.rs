@@ -16,6 +16,16 @@ const PROPERTY: &str = "mailgate";
 /// How many of an issue's newest comments a resume looks through.
 const NEWEST_COMMENTS: usize = 20;
 
+/// The property's value for a mail: `{"messageId": …}`.
+fn property_value(message_id: &str) -> Value {
+    json!({"messageId": message_id})
+}
+
+/// The `properties` a create or a comment carries (an `EntityProperty` list).
+pub(super) fn properties_for(message_id: &str) -> Value {
+    json!([{"key": PROPERTY, "value": property_value(message_id)}])
+}
+
 fn message_id_of(property: &Value) -> Option<String> {
     property.get("messageId").and_then(Value::as_str).map(String::from)
 }
@@ -57,7 +67,7 @@ impl HttpJira {
     /// `PUT /issue/{key}/properties/mailgate` (P3 setIssueProperty: 200 or 201).
     pub(super) async fn put_property(&self, issue: &IssueKey, message_id: &str) -> Result<(), JiraError> {
         let url = format!("{}/issue/{}/properties/{PROPERTY}", self.api(), issue);
-        let value = json!({"messageId": message_id});
+        let value = property_value(message_id);
         self.send(|| self.request(Method::PUT, &url).json(&value), true).await?;
         Ok(())
     }
