@@ -68,21 +68,36 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
 fn body_text(msg: &mail_parser::Message<'_>) -> String {
     let has_plain = msg.text_bodies().any(|p| matches!(p.body, PartType::Text(_)));
     if has_plain {
+        // One string, built once with its newlines normalised: a long mail's
+        // text is the biggest thing in memory (issue 11: at most 3x the mail).
         let mut out = String::new();
         for part in msg.text_bodies() {
             if let PartType::Text(t) = &part.body {
                 if !out.is_empty() {
                     out.push('\n');
                 }
-                out.push_str(t);
+                push_normalised(&mut out, t);
             }
         }
-        return normalise_newlines(&out);
+        out.truncate(out.trim_end().len());
+        return out;
     }
     match msg.body_html(0) {
         Some(html) => html_to_text(&html),
         None => String::new(),
     }
+}
+
+/// Append `s` with CRLF turned into LF.
+fn push_normalised(out: &mut String, s: &str) {
+    out.reserve(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("\r\n") {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        rest = &rest[i + 2..];
+    }
+    out.push_str(rest);
 }
 
 /// Readable text from HTML; falls back to the HTML with tags removed if the
@@ -109,7 +124,10 @@ fn strip_tags(html: &str) -> String {
 }
 
 fn normalise_newlines(s: &str) -> String {
-    s.replace("\r\n", "\n").trim_end().to_string()
+    let mut out = String::new();
+    push_normalised(&mut out, s);
+    out.truncate(out.trim_end().len());
+    out
 }
 
 fn attachment(part: &mut mail_parser::MessagePart<'_>) -> Option<Attachment> {

@@ -48,7 +48,7 @@ pub(super) async fn claim(
 ) -> Result<(Vec<ClaimedMail>, bool), StoreError> {
     let mut rows = Vec::new();
     while rows.len() < want {
-        let Some(row) = ing.store.claim_next(name, ing.lease()).await? else {
+        let Some(mut row) = ing.store.claim_next(name, ing.lease()).await? else {
             return Ok((rows, false));
         };
         if !handled.insert(row.id) {
@@ -57,6 +57,12 @@ pub(super) async fn claim(
             return Ok((rows, false));
         }
         let parsed = crate::mime::parse(&row.raw);
+        if parsed.is_ok() {
+            // The parsed mail is all the pipeline needs; the store keeps the
+            // raw bytes (a bounce reads them again). A big mail is not held
+            // twice while it is worked on (issue 11: at most 3x its size).
+            row.raw = Vec::new();
+        }
         let keys = ordering_keys(ing, &row, &parsed).await?;
         let durable: Vec<String> = keys.iter().filter(|k| !k.starts_with("from:")).cloned().collect();
         let blockers = ing.store.order_keys(row.id, &durable).await?;

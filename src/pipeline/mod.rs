@@ -303,7 +303,12 @@ impl Pipeline {
     /// An ignored mail: bounces mark their addresses, then the outcome.
     async fn ignore(&self, row: &InboundRow, mid: &MessageId, reason: &IgnoreReason) -> Result<RowOutcome, StoreError> {
         if matches!(reason, IgnoreReason::DeliveryReport | IgnoreReason::NullReturnPath) {
-            for addr in classify::bounced_addresses(&row.raw) {
+            // The raw bytes were let go once the mail was parsed.
+            let raw: std::borrow::Cow<'_, [u8]> = match row.raw.is_empty() {
+                true => self.store.inbound(row.id).await?.map(|r| r.raw).unwrap_or_default().into(),
+                false => (&row.raw[..]).into(),
+            };
+            for addr in classify::bounced_addresses(&raw) {
                 tracing::info!(address = %addr, "address bounced; no more notifications to it");
                 self.store.mark_bouncing(addr.as_ref(), "bounce received", self.clock.now_ms()).await?;
             }

@@ -25,6 +25,8 @@ pub struct InboundRow {
     pub uid: Option<i64>,
     pub source: Option<String>,
     pub message_id: Option<String>,
+    /// The mail as stored; emptied by the claim once the mail is parsed
+    /// ([`inbound`](Store::inbound) reads it again).
     pub raw: Vec<u8>,
     pub state: InboundState,
     pub attempts: i64,
