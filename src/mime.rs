@@ -1,9 +1,13 @@
 //! Raw RFC 5322 bytes to [`InboundMessage`]. No I/O. Broken input degrades
 //! (replacement characters, missing fields), it never panics.
 
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
 
-use crate::domain::{Attachment, EmailAddress, InboundMessage, Mailbox, MessageId};
+use crate::domain::{Attachment, InboundMessage, MessageId};
+
+mod body;
+mod rfc2231;
+mod sender;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -32,7 +36,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
     let message_id =
         msg.message_id().and_then(|id| MessageId::parse(id).ok()).unwrap_or_else(|| MessageId::synthetic(raw));
 
-    let text = body_text(&msg);
+    let text = body::text(&msg);
 
     let raw_header = |name: &str| msg.header_raw(name).map(|v| v.trim().to_string());
     let content_type_is_report = msg.root_part().content_type().is_some_and(|ct| {
@@ -43,10 +47,10 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         message_id: Some(message_id),
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
-        from: msg.from().and_then(first_mailbox),
-        reply_to: msg.reply_to().and_then(first_mailbox),
-        to: msg.to().map(mailboxes).unwrap_or_default(),
-        cc: msg.cc().map(mailboxes).unwrap_or_default(),
+        from: sender::sender(&msg),
+        reply_to: msg.reply_to().and_then(sender::first_mailbox),
+        to: msg.to().map(sender::mailboxes).unwrap_or_default(),
+        cc: msg.cc().map(sender::mailboxes).unwrap_or_default(),
         subject: msg.subject().unwrap_or("").trim().to_string(),
         text,
         attachments: Vec::new(),
@@ -60,44 +64,38 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
     };
     // Last, because the decoded bodies are moved out of the parsed message
     // (a big attachment is not copied).
-    let ids: Vec<usize> = msg.attachments.iter().map(|&i| i as usize).collect();
-    out.attachments = ids.into_iter().filter_map(|i| msg.parts.get_mut(i).and_then(attachment)).collect();
+    // Text parts with a file name are files too (see `body`), in part order.
+    let mut ids: Vec<usize> = msg.attachments.iter().map(|&i| i as usize).collect();
+    ids.extend(body::named_text_parts(&msg));
+    ids.sort_unstable();
+    ids.dedup();
+    // Names continued over RFC 2231 segments, read again from the raw fields.
+    let names: Vec<Option<String>> = ids.iter().map(|&i| continued_name(&msg, i)).collect();
+    out.attachments = ids
+        .into_iter()
+        .zip(names)
+        .filter_map(|(i, name)| {
+            let mut a = msg.parts.get_mut(i).and_then(attachment)?;
+            if let Some(name) = name.map(|n| sanitize_filename(&n)).filter(|n| !n.is_empty()) {
+                a.filename = name;
+            }
+            Some(a)
+        })
+        .collect();
     Ok(out)
 }
 
-fn body_text(msg: &mail_parser::Message<'_>) -> String {
-    let has_plain = msg.text_bodies().any(|p| matches!(p.body, PartType::Text(_)));
-    if has_plain {
-        // One string, built once with its newlines normalised: a long mail's
-        // text is the biggest thing in memory (issue 11: at most 3x the mail).
-        let mut out = String::new();
-        for part in msg.text_bodies() {
-            if let PartType::Text(t) = &part.body {
-                if !out.is_empty() {
-                    out.push('\n');
-                }
-                push_normalised(&mut out, t);
-            }
-        }
-        out.truncate(out.trim_end().len());
-        return out;
-    }
-    match msg.body_html(0) {
-        Some(html) => html_to_text(&html),
-        None => String::new(),
-    }
-}
-
-/// Append `s` with CRLF turned into LF.
-fn push_normalised(out: &mut String, s: &str) {
-    out.reserve(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("\r\n") {
-        out.push_str(&rest[..i]);
-        out.push('\n');
-        rest = &rest[i + 2..];
-    }
-    out.push_str(rest);
+/// Part `i`'s file name when its header gives it as RFC 2231 continuations:
+/// `Content-Disposition` `filename`, else `Content-Type` `name`.
+fn continued_name(msg: &mail_parser::Message<'_>, i: usize) -> Option<String> {
+    let part = msg.parts.get(i)?;
+    let field = |name: HeaderName<'_>| {
+        let h = part.headers.iter().rev().find(|h| h.name == name)?;
+        msg.raw_message.get(h.offset_start as usize..h.offset_end as usize)
+    };
+    field(HeaderName::ContentDisposition)
+        .and_then(|f| rfc2231::continued_param(f, "filename"))
+        .or_else(|| field(HeaderName::ContentType).and_then(|f| rfc2231::continued_param(f, "name")))
 }
 
 /// Readable text from HTML; falls back to the HTML with tags removed if the
@@ -125,7 +123,7 @@ fn strip_tags(html: &str) -> String {
 
 fn normalise_newlines(s: &str) -> String {
     let mut out = String::new();
-    push_normalised(&mut out, s);
+    body::push_normalised(&mut out, s);
     out.truncate(out.trim_end().len());
     out
 }
@@ -184,20 +182,6 @@ fn ids(value: &HeaderValue<'_>) -> Vec<MessageId> {
         _ => Vec::new(),
     };
     raw.into_iter().flat_map(|s| s.split_whitespace()).filter_map(|s| MessageId::parse(s).ok()).collect()
-}
-
-fn to_mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
-    let address = EmailAddress::parse(addr.address()?).ok()?;
-    let name = addr.name().map(|n| n.trim().trim_matches('"').trim().to_string()).filter(|n| !n.is_empty());
-    Some(Mailbox { name, address })
-}
-
-fn mailboxes(address: &Address<'_>) -> Vec<Mailbox> {
-    address.iter().filter_map(to_mailbox).collect()
-}
-
-fn first_mailbox(address: &Address<'_>) -> Option<Mailbox> {
-    address.iter().find_map(to_mailbox)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::classify::{self, Decision};
 use crate::context::AppContext;
 use crate::mime;
-use crate::pipeline::{Parsed, Pipeline, RowOutcome};
+use crate::pipeline::{Parsed, Pipeline, RowOutcome, Skipped};
 use crate::store::{Action, NewInbound};
 
 /// What happened (or would happen) to a mail.
@@ -56,6 +56,7 @@ impl From<Action> for ReplayAction {
 #[derive(Debug, Serialize)]
 pub struct AttachmentReport {
     pub filename: String,
+    pub content_type: String,
     pub size: usize,
     pub sha256: String,
 }
@@ -69,9 +70,16 @@ pub struct ReplayReport {
     pub issue_key: Option<String>,
     pub reason: Option<String>,
     pub from: Option<String>,
+    /// The sender's display name, decoded.
+    pub from_name: Option<String>,
+    /// The decoded Subject as the mail has it.
+    pub subject: Option<String>,
+    /// The Jira summary made from it (also for replies and ignored mail).
     pub summary: Option<String>,
     pub body: Option<String>,
     pub attachments: Vec<AttachmentReport>,
+    /// Attachments that would not be uploaded, and why.
+    pub skipped: Vec<Skipped>,
 }
 
 /// Decide what a raw mail would do, without side effects.
@@ -90,14 +98,12 @@ async fn report_for(pipeline: &Pipeline, file: &str, parsed: &Parsed) -> ReplayR
         Err(e) => return error_report(file, e.to_string()),
     };
     let plan = pipeline.plan(msg, &decision);
-    let (issue_key, reason, summary) = match &decision {
-        Decision::Create(t) => {
-            (None, Some(format!("new issue in {}", t.project)), Some(classify::summary(&msg.subject)))
-        }
+    let (issue_key, reason) = match &decision {
+        Decision::Create(t) => (None, Some(format!("new issue in {}", t.project))),
         Decision::Comment { issue, matched_by } => {
-            (Some(issue.to_string()), Some(format!("reply matched by {matched_by:?}")), None)
+            (Some(issue.to_string()), Some(format!("reply matched by {matched_by:?}")))
         }
-        Decision::Ignore(r) => (None, Some(r.to_string()), None),
+        Decision::Ignore(r) => (None, Some(r.to_string())),
     };
     let (action, body) = match &decision {
         Decision::Ignore(_) => (ReplayAction::Ignore, None),
@@ -111,13 +117,21 @@ async fn report_for(pipeline: &Pipeline, file: &str, parsed: &Parsed) -> ReplayR
         issue_key,
         reason,
         from: msg.sender().map(|a| a.to_string()),
-        summary,
+        from_name: msg.from.as_ref().and_then(|m| m.name.clone()),
+        subject: Some(msg.subject.clone()),
+        summary: Some(classify::summary(&msg.subject)),
         body,
         attachments: plan
             .uploads
             .iter()
-            .map(|a| AttachmentReport { filename: a.filename.clone(), size: a.data.len(), sha256: a.sha256_hex() })
+            .map(|a| AttachmentReport {
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                size: a.data.len(),
+                sha256: a.sha256_hex(),
+            })
             .collect(),
+        skipped: plan.skipped,
     }
 }
 
@@ -129,9 +143,12 @@ fn error_report(file: &str, reason: String) -> ReplayReport {
         issue_key: None,
         reason: Some(reason),
         from: None,
+        from_name: None,
+        subject: None,
         summary: None,
         body: None,
         attachments: Vec::new(),
+        skipped: Vec::new(),
     }
 }
 

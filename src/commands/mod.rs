@@ -117,7 +117,15 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Replay { dry_run, format, files, .. } => {
-            let settings = Settings::load(&cli.config)?;
+            let settings = if dry_run && !cli.config.exists() {
+                eprintln!(
+                    "no config file at {}: deciding with the built-in defaults (every mail to project HELP)",
+                    cli.config.display()
+                );
+                Settings::dry_run_defaults()?
+            } else {
+                Settings::load(&cli.config)?
+            };
             let app = Application::build(&settings).await?;
             let (ctx, pipeline) = (app.context(), app.pipeline());
             let mut failed = false;

@@ -90,6 +90,11 @@ pub struct InboundSettings {
     /// instance takes the mail over this long after the last renewal.
     #[serde(default = "default_lease_secs")]
     pub lease_secs: u64,
+    /// Take only mails not yet marked `\Seen`. Off by default: a mail that
+    /// another client (a person reading the shared inbox) opened first is
+    /// still new to mailgate, which tracks UIDs, not flags.
+    #[serde(default)]
+    pub only_unseen: bool,
 }
 
 impl Default for InboundSettings {
@@ -107,6 +112,7 @@ impl Default for InboundSettings {
             storm_max_per_hour: default_storm(),
             concurrency: default_concurrency(),
             lease_secs: default_lease_secs(),
+            only_unseen: false,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+mod defaults;
 mod env;
 mod inbound;
 mod jira;

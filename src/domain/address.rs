@@ -14,10 +14,17 @@ impl EmailAddress {
         let s = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
         let bad = || InvalidEmail(raw.to_string());
         let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
+        // A quoted local part may hold spaces (RFC 5322 3.4.1 quoted-string):
+        // `"john smith"@example.com`.
+        let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
+        let spaced = |part: &str| part.chars().any(|c| c.is_whitespace() || c == ',');
         if local.is_empty()
             || domain.is_empty()
             || s.len() > 320
-            || s.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',')
+            || s.chars().any(char::is_control)
+            || (!quoted && spaced(local))
+            || spaced(domain)
+            || (quoted && local[1..local.len() - 1].contains('"'))
             || domain.starts_with('.')
             || domain.ends_with('.')
         {
@@ -68,8 +75,15 @@ mod tests {
 
     #[test]
     fn garbage_is_rejected() {
-        for bad in ["", "alice", "@x", "a@", "a b@c.d", "a@.x", "a,b@c"] {
+        for bad in ["", "alice", "@x", "a@", "a b@c.d", "a@.x", "a,b@c", "\"a\"b\"@c.d", "a@c d.e"] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_quoted_local_part_may_hold_spaces() {
+        let a = EmailAddress::parse("\"John Smith\"@Example.test").expect("valid");
+        assert_eq!(a.as_ref(), "\"john smith\"@example.test");
+        assert_eq!(a.domain(), "example.test");
     }
 }

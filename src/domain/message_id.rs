@@ -29,6 +29,17 @@ impl MessageId {
         Self(format!("{}@mailgate.invalid", hex::encode(&digest[..16])))
     }
 
+    /// The id a mail gets when it reuses another mail's Message-ID with
+    /// different content (`digest`: hex of that content): stable for the
+    /// same mail, distinct from the first.
+    pub fn reused(&self, digest: &str) -> Self {
+        let tag: String = digest.chars().take(16).collect();
+        match self.0.rsplit_once('@') {
+            Some((local, domain)) => Self(format!("{local}.reused-{tag}@{domain}")),
+            None => Self(format!("{}.reused-{tag}", self.0)),
+        }
+    }
+
     /// The id in angle brackets, as it goes into a header.
     pub fn bracketed(&self) -> String {
         format!("<{}>", self.0)

@@ -81,15 +81,47 @@ const MAX_PER_PASS: usize = 500;
 /// Mails per IMAP FETCH command.
 const FETCH_CHUNK: usize = 20;
 
+/// The UIDs that may be new: unseen mail, and (unless only unseen mail is
+/// taken) every UID above the folder's floor whatever its flags, so a mail
+/// another client opened first is not missed. Unseen mail below the floor
+/// (a backlog longer than one pass) is still taken.
+async fn candidate_uids(
+    ing: &Ingest,
+    source: &mut dyn MailSource,
+    name: &str,
+    uidvalidity: u32,
+) -> Result<Vec<u32>, IngestError> {
+    let mut uids = source.unseen_uids().await?;
+    if ing.pipeline.policy().inbound.only_unseen {
+        return Ok(uids);
+    }
+    match ing.store.uid_floor(name, uidvalidity).await? {
+        Some(floor) => uids.extend(source.uids_after(floor).await?),
+        None => {
+            let last = match source.uid_next() {
+                Some(next) => next.saturating_sub(1),
+                // No UIDNEXT in the SELECT answer: the highest UID in use.
+                None => source.uids_after(0).await?.into_iter().max().unwrap_or(0),
+            };
+            ing.store.set_uid_floor(name, uidvalidity, last, ing.clock.now_ms()).await?;
+            // Mail that arrived since the folder was selected.
+            uids.extend(source.uids_after(last).await?);
+        }
+    }
+    uids.sort_unstable();
+    uids.dedup();
+    Ok(uids)
+}
+
 /// One pass: ack finished mails, then store new ones while processing due
 /// ones side by side (mails of one conversation in order), then ack again.
 #[tracing::instrument(skip_all, fields(mailbox = name))]
 pub async fn cycle(ing: &Ingest, source: &mut dyn MailSource, name: &str) -> Result<CycleStats, IngestError> {
     let mut stats = CycleStats { acknowledged: acknowledge_finished(ing, source, name).await?, ..Default::default() };
     let uidvalidity = source.uidvalidity();
-    let unseen = source.unseen_uids().await?;
-    let known = ing.store.known_uids(name, uidvalidity, &unseen).await?;
-    let mut new: Vec<u32> = unseen.into_iter().filter(|u| !known.contains(u)).collect();
+    let candidates = candidate_uids(ing, source, name, uidvalidity).await?;
+    let known = ing.store.known_uids(name, uidvalidity, &candidates).await?;
+    let mut new: Vec<u32> = candidates.into_iter().filter(|u| !known.contains(u)).collect();
     if new.len() > MAX_PER_PASS {
         new.truncate(MAX_PER_PASS);
         stats.more = true;

@@ -122,6 +122,7 @@ impl MailConnector for ImapConnector {
         Ok(Box::new(ImapSession {
             session: Some(session),
             uidvalidity,
+            uid_next: selected.uid_next,
             use_idle: self.idle && has_idle,
             has_move,
             has_uidplus,
@@ -135,6 +136,7 @@ impl MailConnector for ImapConnector {
 struct ImapSession {
     session: Option<Session<ImapStream>>,
     uidvalidity: u32,
+    uid_next: Option<u32>,
     use_idle: bool,
     has_move: bool,
     has_uidplus: bool,
@@ -166,10 +168,26 @@ impl MailSource for ImapSession {
         self.uidvalidity
     }
 
+    fn uid_next(&self) -> Option<u32> {
+        self.uid_next
+    }
+
     async fn unseen_uids(&mut self) -> Result<Vec<u32>, MailboxError> {
         self.drain_unsolicited();
         self.pending_exists = false;
         let mut uids: Vec<u32> = self.session()?.uid_search("UNSEEN").await?.into_iter().collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    async fn uids_after(&mut self, after: u32) -> Result<Vec<u32>, MailboxError> {
+        let Some(first) = after.checked_add(1) else { return Ok(Vec::new()) };
+        self.drain_unsolicited();
+        self.pending_exists = false;
+        // `n:*` also matches the highest UID when it is below n (RFC 3501
+        // 6.4.8: `*` is the largest UID in use), so the answer is filtered.
+        let found = self.session()?.uid_search(format!("UID {first}:*")).await?;
+        let mut uids: Vec<u32> = found.into_iter().filter(|&u| u > after).collect();
         uids.sort_unstable();
         Ok(uids)
     }

@@ -54,6 +54,12 @@ impl MemoryMailbox {
         uid
     }
 
+    /// Mark a mail `\Seen`, as another mail client reading it would.
+    pub fn mark_seen(&self, uid: u32) {
+        let mut g = self.lock();
+        g.mails.iter_mut().filter(|m| m.uid == uid).for_each(|m| m.seen = true);
+    }
+
     pub fn mails(&self) -> Vec<StoredMail> {
         self.lock().mails.clone()
     }
@@ -75,6 +81,7 @@ impl MemoryConnector {
 struct MemorySession {
     mailbox: MemoryMailbox,
     generation: u64,
+    uid_next: u32,
     processed: Option<String>,
     failed: Option<String>,
 }
@@ -86,9 +93,11 @@ impl MailConnector for MemoryConnector {
     }
 
     async fn connect(&self) -> Result<Box<dyn MailSource>, MailboxError> {
+        let uid_next = self.mailbox.lock().next_uid + 1;
         Ok(Box::new(MemorySession {
             mailbox: self.mailbox.clone(),
             generation: 0,
+            uid_next,
             processed: self.processed.clone(),
             failed: self.failed.clone(),
         }))
@@ -101,10 +110,20 @@ impl MailSource for MemorySession {
         1
     }
 
+    fn uid_next(&self) -> Option<u32> {
+        Some(self.uid_next)
+    }
+
     async fn unseen_uids(&mut self) -> Result<Vec<u32>, MailboxError> {
         let g = self.mailbox.lock();
         self.generation = g.generation;
         Ok(g.mails.iter().filter(|m| !m.seen && m.folder == "INBOX").map(|m| m.uid).collect())
+    }
+
+    async fn uids_after(&mut self, after: u32) -> Result<Vec<u32>, MailboxError> {
+        let g = self.mailbox.lock();
+        self.generation = g.generation;
+        Ok(g.mails.iter().filter(|m| m.uid > after && m.folder == "INBOX").map(|m| m.uid).collect())
     }
 
     async fn fetch_many(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, MailboxError> {

@@ -78,8 +78,12 @@ pub enum AckTarget {
 pub trait MailSource: Send {
     /// UIDVALIDITY of the selected folder.
     fn uidvalidity(&self) -> u32;
+    /// UIDNEXT when the folder was selected: the UID the next mail gets.
+    fn uid_next(&self) -> Option<u32>;
     /// UIDs of messages not yet marked `\Seen`.
     async fn unseen_uids(&mut self) -> Result<Vec<u32>, MailboxError>;
+    /// UIDs above `after` in the folder, whatever their flags.
+    async fn uids_after(&mut self, after: u32) -> Result<Vec<u32>, MailboxError>;
     /// The raw bytes of these messages without setting `\Seen`, in one
     /// round trip where the server allows; messages gone are left out.
     async fn fetch_many(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, MailboxError>;

@@ -5,6 +5,7 @@
 
 mod attachments;
 mod cut;
+mod duplicate;
 mod finish;
 mod notes;
 pub mod plan;
@@ -23,7 +24,7 @@ use crate::jira::{JiraApi, JiraError, JiraUser};
 use crate::mime::ParseError;
 use crate::notify::from_mail::{self, MailAction};
 use crate::queue::RetryPolicy;
-use crate::store::{Action, Claim, HoldReason, InboundRow, InboundState, LoggedAction, Status, Store, StoreError};
+use crate::store::{Action, HoldReason, InboundRow, InboundState, LoggedAction, Status, Store, StoreError};
 
 pub use plan::{Plan, Skipped};
 pub use post::Posted;
@@ -136,11 +137,14 @@ impl Pipeline {
             tracing::error!(alone, "mail dead-lettered: {why}");
             return self.fail(row, Some(&mid), "crash", &why).await;
         }
-        if let Claim::DuplicateOf(_) = self.store.claim_message_id(&mid, row.id, self.clock.now_ms()).await? {
-            let reason = IgnoreReason::Duplicate.to_string();
-            self.finish(row, Status::Ignored, LoggedAction::Ignore, Some(&reason), None, &mid, None).await?;
-            return Ok(RowOutcome::Ignored(reason));
-        }
+        let mid = match self.claim_identity(row, &msg, &mid).await? {
+            duplicate::Identity::Ours(mid) => mid,
+            duplicate::Identity::Duplicate => {
+                let reason = IgnoreReason::Duplicate.to_string();
+                self.finish(row, Status::Ignored, LoggedAction::Ignore, Some(&reason), None, &mid, None).await?;
+                return Ok(RowOutcome::Ignored(reason));
+            }
+        };
 
         let decision = self.decide(&msg).await?;
         let from = msg.sender().map(|a| a.to_string()).unwrap_or_default();

@@ -15,6 +15,7 @@ mod multi_instance;
 mod notify;
 mod outbox_smtp;
 mod pipeline;
+mod realworld;
 mod resume;
 mod scripts;
 mod secrets;

@@ -21,6 +21,12 @@ impl Imap {
         self.session.append("INBOX", None, None, raw).await.expect("append");
     }
 
+    /// Deliver a mail already flagged `\Seen`, as if a person had opened it
+    /// in another client before mailgate looked.
+    pub async fn append_seen(&mut self, raw: &[u8]) {
+        self.session.append("INBOX", Some("(\\Seen)"), None, raw).await.expect("append");
+    }
+
     /// (messages, unseen) in a folder.
     pub async fn counts(&mut self, folder: &str) -> (u32, u32) {
         self.session.select(folder).await.expect("select");

@@ -5,6 +5,7 @@ mod keys;
 mod outcome;
 mod state;
 mod throttle;
+mod uids;
 
 pub use claims::Unacked;
 pub use keys::Blocker;

@@ -41,13 +41,74 @@ fn expected_subject(json: &Value) -> String {
         .to_string()
 }
 
+fn part_name(part: &Value) -> Option<String> {
+    json_attribute(part, "content_disposition", "filename")
+        .or_else(|| json_attribute(part, "content_type", "name"))
+        .map(sanitize_filename)
+        .filter(|n| !n.is_empty())
+}
+
+fn indices(json: &Value, list: &str) -> Vec<usize> {
+    json.get(list)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|i| i.as_u64().and_then(|i| usize::try_from(i).ok())).collect())
+        .unwrap_or_default()
+}
+
+/// Text body parts with a file name other than the root: ours are
+/// attachments (`mime::body`), mail-parser's are body.
+fn named_text_parts(json: &Value) -> Vec<usize> {
+    let parts = json.get("parts").and_then(Value::as_array).cloned().unwrap_or_default();
+    indices(json, "text_body")
+        .into_iter()
+        .filter(|&i| i != 0)
+        .filter(|&i| {
+            parts.get(i).is_some_and(|p| {
+                let text = p.get("body").is_some_and(|b| b.get("Text").is_some() || b.get("Html").is_some());
+                text && part_name(p).is_some()
+            })
+        })
+        .collect()
+}
+
+/// The decoded text of each unnamed `text/plain` part of `text_body`,
+/// newlines normalised and trimmed as ours are: each must appear in our
+/// body, in order.
+fn expected_text_pieces(json: &Value) -> Vec<String> {
+    let parts = json.get("parts").and_then(Value::as_array).cloned().unwrap_or_default();
+    let named = named_text_parts(json);
+    indices(json, "text_body")
+        .into_iter()
+        .filter(|i| !named.contains(i))
+        .filter_map(|i| parts.get(i)?.get("body")?.get("Text")?.as_str().map(str::to_string))
+        .map(|t| t.replace("\r\n", "\n").trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Whether every piece appears in `body`, each after the one before.
+fn contains_in_order(body: &str, pieces: &[String]) -> bool {
+    let mut rest = body;
+    pieces.iter().all(|p| match rest.find(p.as_str()) {
+        Some(i) => {
+            rest = &rest[i + p.len()..];
+            true
+        }
+        None => false,
+    })
+}
+
 /// One entry per attachment our parser should produce (multipart entries
 /// dropped); `Some(name)` where the reference part has a usable name.
 fn expected_attachments(json: &Value) -> Result<Vec<Option<String>>, String> {
     let parts = json.get("parts").and_then(Value::as_array).ok_or("no `parts` array")?;
-    let indices = json.get("attachments").and_then(Value::as_array).ok_or("no `attachments` array")?;
+    let listed = json.get("attachments").and_then(Value::as_array).ok_or("no `attachments` array")?;
+    let mut all: Vec<Value> = listed.clone();
+    all.extend(named_text_parts(json).into_iter().map(Value::from));
+    all.sort_by_key(|v| v.as_u64());
+    all.dedup();
     let mut out = Vec::new();
-    for index in indices {
+    for index in &all {
         let part = index
             .as_u64()
             .and_then(|i| usize::try_from(i).ok())
@@ -56,11 +117,7 @@ fn expected_attachments(json: &Value) -> Result<Vec<Option<String>>, String> {
         if part.get("body").and_then(|b| b.get("Multipart")).is_some() {
             continue;
         }
-        let name = json_attribute(part, "content_disposition", "filename")
-            .or_else(|| json_attribute(part, "content_type", "name"))
-            .map(sanitize_filename)
-            .filter(|n| !n.is_empty());
-        out.push(name);
+        out.push(part_name(part));
     }
     Ok(out)
 }
@@ -72,7 +129,7 @@ fn stalwart_mail_parser_corpus() {
     assert!(!files.is_empty(), "no .eml files under {}", dir.display());
 
     let mut failures = Vec::new();
-    let (mut subjects, mut names, mut unnamed) = (0usize, 0usize, 0usize);
+    let (mut subjects, mut bodies, mut names, mut unnamed) = (0usize, 0usize, 0usize, 0usize);
     for path in &files {
         let file = rel(path);
         let msg = match load_and_parse_ok(path) {
@@ -97,6 +154,11 @@ fn stalwart_mail_parser_corpus() {
         let want = expected_subject(&json);
         check(&mut failures, SUBJECT_ALLOW, &file, "subject", &want, &msg.subject, want == msg.subject);
         subjects += 1;
+
+        let pieces = expected_text_pieces(&json);
+        let body_ok = contains_in_order(&msg.text, &pieces);
+        check(&mut failures, BODY_ALLOW, &file, "body", &pieces, &msg.text, body_ok);
+        bodies += usize::from(!pieces.is_empty());
 
         let want = match expected_attachments(&json) {
             Ok(want) => want,
@@ -126,7 +188,7 @@ fn stalwart_mail_parser_corpus() {
     }
 
     println!(
-        "stalwart-mail-parser: {} files checked, {subjects} subjects compared, \
+        "stalwart-mail-parser: {} files checked, {subjects} subjects and {bodies} bodies compared, \
          {names} attachment names compared ({unnamed} unnamed attachments counted only)",
         files.len()
     );

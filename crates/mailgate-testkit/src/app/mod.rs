@@ -130,6 +130,13 @@ impl TestApp {
         session.logout().await;
     }
 
+    /// Deliver a mail flagged `\Seen` (read by another client first).
+    pub async fn imap_append_seen(&self, raw: &[u8]) {
+        let mut session = self.imap().await;
+        session.append_seen(raw).await;
+        session.logout().await;
+    }
+
     /// (messages, unseen) in `folder`, through a session of its own.
     pub async fn imap_counts(&self, folder: &str) -> (u32, u32) {
         crate::imap::counts_once(self.imap_port(), folder).await
