@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn xml_unescape(s: &str) -> String {
+pub(super) fn xml_unescape(s: &str) -> String {
     s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
 }
 
@@ -55,7 +55,7 @@ fn mime4j_corpus() {
     }
 
     let mut failures = Vec::new();
-    let (mut subjects, mut names, mut headerless) = (0usize, 0usize, 0usize);
+    let (mut subjects, mut bodies, mut names, mut headerless) = (0usize, 0usize, 0usize, 0usize);
     for path in &files {
         let file = rel(path);
 
@@ -120,6 +120,14 @@ fn mime4j_corpus() {
             }
         }
 
+        let decoded_xml = PathBuf::from(format!("{stem}_decoded.xml"));
+        let pieces = super::mime4j_bodies::expected_pieces(&decoded_xml);
+        if !pieces.is_empty() {
+            let ok = super::contains_in_order(&msg.text, &pieces);
+            check(&mut failures, BODY_ALLOW, &file, "body", &pieces, &msg.text, ok);
+            bodies += 1;
+        }
+
         if let Some(want) = mime4j_expected_subject(&fields) {
             check(&mut failures, SUBJECT_ALLOW, &file, "subject", &want, &msg.subject, want == msg.subject);
             subjects += 1;
@@ -127,7 +135,7 @@ fn mime4j_corpus() {
     }
 
     println!(
-        "mime4j: {} files checked, {subjects} subjects compared, \
+        "mime4j: {} files checked, {subjects} subjects and {bodies} bodies compared, \
          {names} attachment names compared ({headerless} header-less files rejected as expected)",
         files.len()
     );

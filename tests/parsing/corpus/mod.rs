@@ -44,6 +44,7 @@ use mailgate::mime::{ParseError, parse, sanitize_filename};
 use serde_json::Value;
 
 mod mime4j;
+mod mime4j_bodies;
 mod stalwart;
 
 const CORPORA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora");
@@ -61,7 +62,17 @@ const SUBJECT_ALLOW: &[(&str, &str)] = &[
 ];
 
 /// Files whose expected text legitimately differs from ours.
-const BODY_ALLOW: &[(&str, &str)] = &[];
+const BODY_ALLOW: &[(&str, &str)] = &[
+    // mail-parser 0.11 takes "--boundary" as a delimiter where it is not at
+    // the start of a line (RFC 2046 5.1.1 wants CRLF before it) and cuts the
+    // part there. Real boundaries are long random strings that text does not
+    // contain; only these hand-made messages meet it.
+    ("mime4j/testmsgs/intermediate-boundaries.msg", "mail-parser: boundary not at a line start"),
+    ("mime4j/testmsgs/misplaced-boundary.msg", "mail-parser: boundary not at a line start"),
+    // A header line without a colon and no blank line after the header:
+    // mime4j starts the body at that line, mail-parser skips the line.
+    ("mime4j/testmsgs/malformedHeaderStartsBody-nocrlfcrlf.msg", "mail-parser skips a header line without a colon"),
+];
 
 /// Files whose expected attachment names legitimately differ from ours.
 const ATTACHMENT_ALLOW: &[(&str, &str)] = &[];
@@ -205,6 +216,18 @@ fn check(
         }
         (true, true) => failures.push(format!("{file}: {what} now matches; remove it from the allow-list")),
     }
+}
+
+/// Whether every piece appears in `body`, each after the one before.
+fn contains_in_order(body: &str, pieces: &[String]) -> bool {
+    let mut rest = body;
+    pieces.iter().all(|p| match rest.find(p.as_str()) {
+        Some(i) => {
+            rest = &rest[i + p.len()..];
+            true
+        }
+        None => false,
+    })
 }
 
 fn finish(corpus: &str, failures: &[String]) {

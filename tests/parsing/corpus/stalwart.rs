@@ -86,18 +86,6 @@ fn expected_text_pieces(json: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Whether every piece appears in `body`, each after the one before.
-fn contains_in_order(body: &str, pieces: &[String]) -> bool {
-    let mut rest = body;
-    pieces.iter().all(|p| match rest.find(p.as_str()) {
-        Some(i) => {
-            rest = &rest[i + p.len()..];
-            true
-        }
-        None => false,
-    })
-}
-
 /// One entry per attachment our parser should produce (multipart entries
 /// dropped); `Some(name)` where the reference part has a usable name.
 fn expected_attachments(json: &Value) -> Result<Vec<Option<String>>, String> {
