@@ -313,9 +313,7 @@ fn phrase_prefix(lower: &str, phrase: &str) -> bool {
 
 /// Hotmail's feedback-loop subject: "complaint about message from <IP>".
 fn complaint_subject(lower: &str) -> bool {
-    lower
-        .strip_prefix("complaint about message from ")
-        .is_some_and(|ip| ip.trim().parse::<std::net::IpAddr>().is_ok())
+    lower.strip_prefix("complaint about message from ").is_some_and(|ip| ip.trim().parse::<std::net::IpAddr>().is_ok())
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ fn loop_jira_and_failed_recipient_headers() {
 
 #[test]
 fn daemon_senders_are_bounces_in_any_case() {
-    for from in ["MAILER-DAEMON@mx.customer.test", "Mail Delivery System <Mailer-Daemon@mx.test>", "post_master@x.test"] {
+    for from in ["MAILER-DAEMON@mx.customer.test", "Mail Delivery System <Mailer-Daemon@mx.test>", "post_master@x.test"]
+    {
         assert_eq!(reason_of(&raw(from, "Re: Printer", "", "Error")), Some(IgnoreReason::NullReturnPath), "{from}");
     }
 }

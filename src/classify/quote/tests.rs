@@ -38,7 +38,8 @@ fn cut_at_marker_leaves_text_without_a_marker_alone() {
 
 #[test]
 fn a_new_issue_with_our_marker_is_cut_there() {
-    let forwarded = "Please look at this.\r\n\r\n--- Reply above this line. Do not remove this line. ---\r\nHELP-4: old";
+    let forwarded =
+        "Please look at this.\r\n\r\n--- Reply above this line. Do not remove this line. ---\r\nHELP-4: old";
     assert_eq!(cut_at_marker(forwarded, Some(MARKER)), "Please look at this.");
 }
 
