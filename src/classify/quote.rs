@@ -201,11 +201,15 @@ fn is_wrote_header(lower: &str, lines: &[&str], i: usize) -> bool {
     if is_wrote_line(lower) {
         return apart_above || apart_below(i + 1);
     }
+    // Wrapped: only a line that starts like a header is joined with the next.
+    if !(starts_with_lead(lower) || lower.contains('@')) {
+        return false;
+    }
     let Some(next) = lines.get(i + 1).map(|l| l.trim()).filter(|l| !l.is_empty() && !l.starts_with('>')) else {
         return false;
     };
     let joined = format!("{lower} {}", next.to_lowercase());
-    (starts_with_lead(lower) || lower.contains('@')) && is_wrote_line(&joined) && (apart_above || apart_below(i + 2))
+    is_wrote_line(&joined) && (apart_above || apart_below(i + 2))
 }
 
 /// One (joined) line in the shape of a quote header.
