@@ -6,39 +6,11 @@ use std::collections::HashMap;
 use crate::config::{RouteTarget, RoutingSettings};
 use crate::domain::{EmailAddress, InboundMessage, IssueKey, MessageId};
 
-/// Why a mail creates nothing.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "reason", content = "detail")]
-pub enum IgnoreReason {
-    AutoSubmitted(String),
-    AutoReplyHeader,
-    Precedence(String),
-    DeliveryReport,
-    NullReturnPath,
-    OwnAddress(String),
-    MailgateLoop,
-    NoSender,
-    Duplicate,
-    /// Too many mails from one sender within an hour (a loop).
-    MailStorm(String),
-}
+mod auto;
+mod quote;
 
-impl std::fmt::Display for IgnoreReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::AutoSubmitted(v) => write!(f, "auto-submitted mail (Auto-Submitted: {v})"),
-            Self::AutoReplyHeader => f.write_str("auto-reply (X-Autoreply/X-Autorespond)"),
-            Self::Precedence(v) => write!(f, "bulk mail (Precedence: {v})"),
-            Self::DeliveryReport => f.write_str("delivery report (multipart/report)"),
-            Self::NullReturnPath => f.write_str("null return path (bounce)"),
-            Self::OwnAddress(a) => write!(f, "sent from our own address {a}"),
-            Self::MailgateLoop => f.write_str("mail sent by mailgate itself"),
-            Self::NoSender => f.write_str("no usable From address"),
-            Self::Duplicate => f.write_str("duplicate Message-ID"),
-            Self::MailStorm(s) => write!(f, "mail storm: too many mails from {s} within an hour"),
-        }
-    }
-}
+pub use auto::{AutoReplySign, AutomatedSign, BounceSign, IgnoreReason, ignore_reason, subject_sign};
+pub use quote::{cut_at_marker, strip_quoted};
 
 /// How a reply found its issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -64,46 +36,6 @@ impl Decision {
             Self::Ignore(_) => "ignore",
         }
     }
-}
-
-/// Auto-replies, bounces, our own mail: anything that must not create or
-/// comment. `None` means a person wrote it.
-pub fn ignore_reason(msg: &InboundMessage, own: &[EmailAddress]) -> Option<IgnoreReason> {
-    if msg.x_mailgate_loop {
-        return Some(IgnoreReason::MailgateLoop);
-    }
-    if msg.is_report {
-        return Some(IgnoreReason::DeliveryReport);
-    }
-    if msg.null_return_path {
-        return Some(IgnoreReason::NullReturnPath);
-    }
-    if let Some(v) = &msg.auto_submitted {
-        let token = v.split([';', '(']).next().unwrap_or("").trim().to_ascii_lowercase();
-        if token != "no" && !token.is_empty() {
-            return Some(IgnoreReason::AutoSubmitted(token));
-        }
-    }
-    if msg.x_autoreply {
-        return Some(IgnoreReason::AutoReplyHeader);
-    }
-    if let Some(p) = &msg.precedence {
-        let p = p.trim().to_ascii_lowercase();
-        if matches!(p.as_str(), "bulk" | "junk" | "list" | "auto_reply") {
-            return Some(IgnoreReason::Precedence(p));
-        }
-    }
-    let Some(sender) = msg.sender() else {
-        return Some(IgnoreReason::NoSender);
-    };
-    if own.contains(sender) {
-        return Some(IgnoreReason::OwnAddress(sender.to_string()));
-    }
-    let local = sender.local_part();
-    if matches!(local, "mailer-daemon" | "postmaster") {
-        return Some(IgnoreReason::NullReturnPath);
-    }
-    None
 }
 
 /// The routing rule for a mail: first rule matching any To/Cc recipient,
@@ -196,47 +128,6 @@ pub fn summary(subject: &str) -> String {
         return "(no subject)".into();
     }
     s.chars().take(255).collect()
-}
-
-/// Cut quoted reply text: `>` lines, "On … wrote:" headers, Outlook
-/// "-----Original Message-----" and "From: … Sent:" blocks, and the
-/// configured "reply above this line" marker.
-pub fn strip_quoted(text: &str, marker: Option<&str>) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut end = lines.len();
-    for (i, line) in lines.iter().enumerate() {
-        let t = line.trim();
-        let lower = t.to_lowercase();
-        let next = lines.get(i + 1).map(|l| l.trim().to_lowercase()).unwrap_or_default();
-        let cut = marker.is_some_and(|m| !m.trim().is_empty() && t.contains(m.trim()))
-            || lower.starts_with("-----original message-----")
-            || lower.starts_with("-----ursprüngliche nachricht-----")
-            || ((lower.starts_with("on ") || lower.starts_with("am "))
-                && (ends_with_wrote(&lower) || (!next.is_empty() && ends_with_wrote(&next) && next.len() < 80)))
-            || (is_header_line(&lower, &["from:", "von:"])
-                && lines[i + 1..]
-                    .iter()
-                    .take(4)
-                    .any(|l| is_header_line(&l.trim().to_lowercase(), &["sent:", "gesendet:", "date:", "datum:"])));
-        if cut {
-            end = i;
-            break;
-        }
-    }
-    let kept: Vec<&str> = lines[..end].iter().copied().filter(|l| !l.trim_start().starts_with('>')).collect();
-    kept.join("\n").trim().to_string()
-}
-
-fn ends_with_wrote(lower: &str) -> bool {
-    lower.ends_with("wrote:")
-        || lower.ends_with("schrieb:")
-        || lower.ends_with("a écrit :")
-        || lower.ends_with("a écrit:")
-}
-
-fn is_header_line(lower: &str, names: &[&str]) -> bool {
-    let l = lower.trim_start_matches('*');
-    names.iter().any(|n| l.starts_with(n))
 }
 
 #[cfg(test)]

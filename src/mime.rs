@@ -61,6 +61,12 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         null_return_path: raw_header("Return-Path").is_some_and(|v| v == "<>" || v.is_empty()),
         is_report: content_type_is_report,
         x_mailgate_loop: msg.header_raw("X-Mailgate-Loop").is_some(),
+        x_auto_response_suppress: raw_header("X-Auto-Response-Suppress"),
+        x_ms_inbox_rules_loop: msg.header_raw("X-MS-Exchange-Inbox-Rules-Loop").is_some(),
+        x_loop: raw_header("X-Loop"),
+        x_jira_fingerprint: msg.header_raw("X-JIRA-FingerPrint").is_some(),
+        x_failed_recipients: msg.header_raw("X-Failed-Recipients").is_some(),
+        list_software: ["X-MLServer", "X-ML-Name", "Mailing-List"].into_iter().any(|h| msg.header_raw(h).is_some()),
     };
     // Last, because the decoded bodies are moved out of the parsed message
     // (a big attachment is not copied).

@@ -33,6 +33,8 @@ pub const REASON_KEYS: &[&str] = &[
     "no_sender",
     "duplicate",
     "mail_storm",
+    "bounce",
+    "automated",
     "rejected",
     "other",
 ];
@@ -87,6 +89,11 @@ pub fn ignore_key(reason: &IgnoreReason) -> &'static str {
         IgnoreReason::NoSender => "no_sender",
         IgnoreReason::Duplicate => "duplicate",
         IgnoreReason::MailStorm(_) => "mail_storm",
+        // Auto-replies found by subject or Exchange headers count with the
+        // X-Autoreply ones: the same kind of mail.
+        IgnoreReason::AutoReply(_) => "auto_reply",
+        IgnoreReason::Bounce(_) => "bounce",
+        IgnoreReason::Automated(_) => "automated",
     }
 }
 
@@ -102,6 +109,8 @@ const DETAIL_PREFIXES: &[(&str, &str)] = &[
     ("no usable from address", "no_sender"),
     ("duplicate message-id", "duplicate"),
     ("mail storm", "mail_storm"),
+    ("bounce (", "bounce"),
+    ("automated mail", "automated"),
 ];
 
 /// The reason key of a logged ignored or rejected (by the sender policy)
@@ -223,6 +232,8 @@ mod tests {
             IgnoreReason::NoSender,
             IgnoreReason::Duplicate,
             IgnoreReason::MailStorm("x@example.com".into()),
+            IgnoreReason::Bounce(crate::classify::BounceSign::FailedRecipients),
+            IgnoreReason::Automated(crate::classify::AutomatedSign::JiraNotification),
         ]
     }
 
@@ -238,6 +249,9 @@ mod tests {
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), every_reason().len(), "keys are distinct");
+        let subject = IgnoreReason::AutoReply(crate::classify::AutoReplySign::Subject("out of office".into()));
+        assert_eq!(reason_key(false, Some(&subject.to_string())), "auto_reply");
+        assert_eq!(ignore_key(&subject), "auto_reply");
     }
 
     #[test]

@@ -58,6 +58,23 @@ pub struct InboundMessage {
     /// Top-level content type is multipart/report (DSN, MDN).
     pub is_report: bool,
     pub x_mailgate_loop: bool,
+    /// `X-Auto-Response-Suppress` (Outlook/Exchange): with
+    /// [`Self::x_ms_inbox_rules_loop`] the mark of an Exchange out-of-office.
+    pub x_auto_response_suppress: Option<String>,
+    /// `X-MS-Exchange-Inbox-Rules-Loop` present: an inbox rule (out-of-office,
+    /// auto-forward) of an Exchange mailbox sent this.
+    pub x_ms_inbox_rules_loop: bool,
+    /// `X-Loop`: set by procmail recipes, helpdesks and vacation programs on
+    /// what they send automatically.
+    pub x_loop: Option<String>,
+    /// `X-JIRA-FingerPrint` present: a Jira notification (ours, sent back).
+    pub x_jira_fingerprint: bool,
+    /// `X-Failed-Recipients` present (Exim and others): a bounce even when it
+    /// is not a multipart/report.
+    pub x_failed_recipients: bool,
+    /// `X-MLServer`, `X-ML-Name` or `Mailing-List` present: list software
+    /// (fml, ezmlm) handled this; its admin notices are not requests.
+    pub list_software: bool,
 }
 
 impl InboundMessage {

@@ -66,13 +66,14 @@ fn skip_reason(a: &Attachment, policy: &InboundSettings) -> Option<String> {
 /// wrote (a reply without the quoted part), and what was not uploaded.
 pub fn body_for(msg: &InboundMessage, reply: bool, skipped: &[Skipped], reply_marker: Option<&str>) -> String {
     // A new issue's text is borrowed, not copied: a long mail's body is the
-    // biggest thing in memory.
+    // biggest thing in memory. It is cut at our reply marker too: someone
+    // answering a notification as a new mail (or forwarding one) quotes it.
     let stripped;
     let text: &str = if reply {
         stripped = classify::strip_quoted(&msg.text, reply_marker);
         &stripped
     } else {
-        msg.text.trim()
+        classify::cut_at_marker(&msg.text, reply_marker).trim()
     };
     let mut out = String::with_capacity(text.len() + 128);
     if let Some(from) = &msg.from {
