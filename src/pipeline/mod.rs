@@ -306,7 +306,7 @@ impl Pipeline {
 
     /// An ignored mail: bounces mark their addresses, then the outcome.
     async fn ignore(&self, row: &InboundRow, mid: &MessageId, reason: &IgnoreReason) -> Result<RowOutcome, StoreError> {
-        if matches!(reason, IgnoreReason::DeliveryReport | IgnoreReason::NullReturnPath) {
+        if reason.is_bounce() {
             // The raw bytes were let go once the mail was parsed.
             let raw: std::borrow::Cow<'_, [u8]> = match row.raw.is_empty() {
                 true => self.store.inbound(row.id).await?.map(|r| r.raw).unwrap_or_default().into(),
