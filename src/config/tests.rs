@@ -72,7 +72,8 @@ fn attachment_settings_have_defaults_and_digests_are_checked() {
     assert!(s.inbound.blocked_sha256.is_empty());
 
     let logo = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
-    let text = format!("{BASE}\n[inbound]\nkeep_signatures = true\nmin_image_bytes = 0\nblocked_sha256 = [\"{logo}\"]\n");
+    let text =
+        format!("{BASE}\n[inbound]\nkeep_signatures = true\nmin_image_bytes = 0\nblocked_sha256 = [\"{logo}\"]\n");
     let s = Settings::from_toml_with_env(&text, env(&[])).expect("valid");
     assert!(s.inbound.keep_signatures);
     assert_eq!(s.inbound.min_image_bytes, 0);
