@@ -3,8 +3,10 @@
 //! before it is made; a resumed mail with an announced upload not recorded
 //! as done (a crash mid-upload), or after a failed attempt (an answer may
 //! be lost), first reads the issue's attachments: what it already holds
-//! (same name and size) is not sent again. A file Jira refuses for good
-//! (413, 400, 403…) is skipped and listed; the mail still finishes.
+//! (same name and size) is not sent again; names are unique within a mail
+//! (given at parse time), so two files of one mail are never taken for each
+//! other. A file Jira refuses for good (413, 400, 403…) is skipped and
+//! listed; the mail still finishes.
 
 use super::{Pipeline, Skipped};
 use crate::domain::{Attachment, IssueKey, MessageId, Sha256Digest};
