@@ -9,6 +9,8 @@ mod body;
 mod rfc2231;
 mod sender;
 
+mod names;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     #[error("the message is empty")]
@@ -88,6 +90,8 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
             Some(a)
         })
         .collect();
+    // Then two files of one name stay two (same names on every attempt).
+    names::make_unique(&mut out.attachments);
     Ok(out)
 }
 
@@ -134,22 +138,29 @@ fn normalise_newlines(s: &str) -> String {
     out
 }
 
+/// One part as a file. A part without a type is what RFC 2045 says it is
+/// (text, or a forwarded mail where the parser took it for one); one
+/// without a name is named by its subject or type ([`names`]).
 fn attachment(part: &mut mail_parser::MessagePart<'_>) -> Option<Attachment> {
-    if matches!(part.body, PartType::Multipart(_)) {
-        return None;
-    }
+    let implied = match &part.body {
+        PartType::Multipart(_) => return None,
+        PartType::Text(_) => "text/plain",
+        PartType::Html(_) => "text/html",
+        PartType::Message(_) => "message/rfc822",
+        PartType::Binary(_) | PartType::InlineBinary(_) => "application/octet-stream",
+    };
     let content_type = part
         .content_type()
         .map(|ct| match ct.subtype() {
             Some(sub) => format!("{}/{}", ct.ctype(), sub).to_lowercase(),
             None => ct.ctype().to_lowercase(),
         })
-        .unwrap_or_else(|| "application/octet-stream".to_string());
-    let filename = part
-        .attachment_name()
-        .map(sanitize_filename)
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| default_name(&content_type, matches!(part.body, PartType::Message(_))));
+        .unwrap_or_else(|| implied.to_string());
+    let filename =
+        part.attachment_name().map(sanitize_filename).filter(|n| !n.is_empty()).unwrap_or_else(|| match &part.body {
+            PartType::Message(m) => names::forwarded_name(m.subject()),
+            _ => names::default_name(&content_type),
+        });
     let data: bytes::Bytes = match std::mem::replace(&mut part.body, PartType::Text("".into())) {
         PartType::Binary(b) | PartType::InlineBinary(b) => b.into_owned().into(),
         PartType::Text(t) | PartType::Html(t) => t.into_owned().into_bytes().into(),
@@ -157,22 +168,6 @@ fn attachment(part: &mut mail_parser::MessagePart<'_>) -> Option<Attachment> {
         PartType::Multipart(_) => return None,
     };
     Some(Attachment { filename, content_type, data })
-}
-
-fn default_name(content_type: &str, is_message: bool) -> String {
-    if is_message {
-        return "attached-message.eml".into();
-    }
-    let ext = match content_type {
-        "text/plain" => "txt",
-        "text/html" => "html",
-        "image/png" => "png",
-        "image/jpeg" => "jpg",
-        "image/gif" => "gif",
-        "application/pdf" => "pdf",
-        _ => "bin",
-    };
-    format!("attachment.{ext}")
 }
 
 /// Keep only the last path segment and drop control characters.

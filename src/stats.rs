@@ -55,6 +55,15 @@ impl Counts {
     }
 }
 
+/// How often one file on the `inbound.blocked_sha256` list was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockedCount {
+    pub sha256: String,
+    pub skipped: i64,
+    /// When last skipped (epoch ms).
+    pub last_skipped_at_ms: i64,
+}
+
 /// What `GET /api/stats` answers. Counts are since the last reset; the
 /// queue sizes are the current state and are not affected by a reset.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -67,6 +76,10 @@ pub struct Statistics {
     pub pending_inbound: i64,
     pub outbox_pending: i64,
     pub outbox_failed: i64,
+    /// Block-listed files skipped, per digest, most skipped first. Counted
+    /// since the first skip, not affected by a reset: the list is checked
+    /// against them (a digest never skipped has no entry).
+    pub blocked_attachments: Vec<BlockedCount>,
     /// RFC 3339 time of the last reset; `None` when never reset.
     pub reset_at: Option<String>,
 }
@@ -202,6 +215,16 @@ pub fn prometheus_text(stats: &Statistics, token_days_left: Option<i64>, reset_a
     out.single("mailgate_inbound_pending", "gauge", "Stored mails not yet processed.", stats.pending_inbound);
     out.single("mailgate_outbox_pending", "gauge", "Notification mails waiting to be sent.", stats.outbox_pending);
     out.single("mailgate_outbox_failed", "gauge", "Notification mails given up on.", stats.outbox_failed);
+    if !stats.blocked_attachments.is_empty() {
+        out.family(
+            "mailgate_blocked_attachments_total",
+            "counter",
+            "Files left out because their SHA-256 is on inbound.blocked_sha256, by digest (not reset).",
+        );
+        for b in &stats.blocked_attachments {
+            out.sample("mailgate_blocked_attachments_total", &[("sha256", &b.sha256)], b.skipped);
+        }
+    }
     if let Some(days) = token_days_left {
         out.single("mailgate_token_days_left", "gauge", "Days until the workaround token expires.", days);
     }
@@ -282,6 +305,7 @@ mod tests {
         stats.issues_created.total = 3;
         stats.ignored_by_reason.insert("duplicate".into(), 2);
         stats.ignored_by_reason.insert("we\"ird".into(), 1);
+        stats.blocked_attachments.push(BlockedCount { sha256: "ab12".into(), skipped: 4, last_skipped_at_ms: 1 });
         let text = prometheus_text(&stats, Some(12), Some(1_700_000_000_123));
 
         assert!(text.contains("mailgate_issues_created_total 3\n"), "{text}");
@@ -289,6 +313,7 @@ mod tests {
         assert!(text.contains("mailgate_ignored_total{reason=\"auto_reply\"} 0\n"), "{text}");
         assert!(text.contains("mailgate_ignored_total{reason=\"we\\\"ird\"} 1\n"), "{text}");
         assert!(text.contains("mailgate_token_days_left 12\n"), "{text}");
+        assert!(text.contains("mailgate_blocked_attachments_total{sha256=\"ab12\"} 4\n"), "{text}");
         assert!(text.contains("mailgate_stats_reset_timestamp_seconds 1700000000\n"), "{text}");
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let name = line.split(['{', ' ']).next().unwrap_or("");

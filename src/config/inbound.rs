@@ -4,7 +4,7 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, Sha256Digest};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -64,6 +64,26 @@ pub struct InboundSettings {
     pub blocked_extensions: Vec<String>,
     #[serde(default)]
     pub blocked_filenames: Vec<String>,
+    /// Upload detached signatures (`application/pgp-signature` such as
+    /// `signature.asc`, `application/pkcs7-signature` such as `smime.p7s`).
+    /// Off by default: nobody verifies them on an issue and a signing
+    /// sender adds one to every mail. Skipped ones are still listed in the
+    /// note, so the issue says the mail was signed.
+    #[serde(default)]
+    pub keep_signatures: bool,
+    /// Images (`image/*`, attached or inline) smaller than this are not
+    /// uploaded nor listed in the note, only in the audit trail: tracking
+    /// pixels and spacers (a 1x1 GIF is 43 bytes, a 1x1 PNG or JPEG a few
+    /// hundred with its tables) are far below 1 KiB, even a screenshot of a
+    /// single button is above it. 0 keeps every image.
+    #[serde(default = "default_min_image")]
+    pub min_image_bytes: u64,
+    /// SHA-256 digests (hex, as `sha256sum` prints them) of files never
+    /// uploaded, whatever their name: the logo in everyone's signature.
+    /// Not listed in the note; each skip is counted per digest (`GET
+    /// /api/stats`, `blocked_attachments`) so the list can be checked.
+    #[serde(default)]
+    pub blocked_sha256: Vec<Sha256Digest>,
     /// Attempts before a mail that keeps failing is given up.
     #[serde(default = "default_attempts")]
     pub max_attempts: u32,
@@ -105,6 +125,9 @@ impl Default for InboundSettings {
             max_attachment_bytes: default_max_attachment(),
             blocked_extensions: default_blocked(),
             blocked_filenames: Vec::new(),
+            keep_signatures: false,
+            min_image_bytes: default_min_image(),
+            blocked_sha256: Vec::new(),
             max_attempts: default_attempts(),
             retry_base_ms: default_retry_base(),
             max_updates_per_issue: default_issue_updates(),
@@ -119,6 +142,9 @@ impl Default for InboundSettings {
 
 fn default_max_attachment() -> u64 {
     10 * 1024 * 1024
+}
+fn default_min_image() -> u64 {
+    1024
 }
 fn default_blocked() -> Vec<String> {
     ["exe", "bat", "cmd", "com", "scr", "vbs", "js", "msi", "ps1"].into_iter().map(String::from).collect()

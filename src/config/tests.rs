@@ -63,3 +63,28 @@ fn debug_output_hides_secrets() {
     let dbg = format!("{s:?}");
     assert!(!dbg.contains("\"tok\"") && !dbg.contains("password: \"p\""), "{dbg}");
 }
+
+#[test]
+fn attachment_settings_have_defaults_and_digests_are_checked() {
+    let s = Settings::from_toml_with_env(BASE, env(&[])).expect("valid");
+    assert!(!s.inbound.keep_signatures);
+    assert_eq!(s.inbound.min_image_bytes, 1024);
+    assert!(s.inbound.blocked_sha256.is_empty());
+
+    let logo = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
+    let text =
+        format!("{BASE}\n[inbound]\nkeep_signatures = true\nmin_image_bytes = 0\nblocked_sha256 = [\"{logo}\"]\n");
+    let s = Settings::from_toml_with_env(&text, env(&[])).expect("valid");
+    assert!(s.inbound.keep_signatures);
+    assert_eq!(s.inbound.min_image_bytes, 0);
+    assert_eq!(s.inbound.blocked_sha256[0].as_ref(), logo.to_ascii_lowercase());
+
+    let from_env = format!("[\"{logo}\"]");
+    let s = Settings::from_toml_with_env(BASE, env(&[("MAILGATE_INBOUND__BLOCKED_SHA256", &from_env)])).expect("env");
+    assert_eq!(s.inbound.blocked_sha256.len(), 1);
+
+    let text = format!("{BASE}\n[inbound]\nblocked_sha256 = [\"{}\"]\n", &logo[2..]);
+    let err = Settings::from_toml_with_env(&text, env(&[])).expect_err("63 hex characters");
+    let msg = err.to_string();
+    assert!(msg.contains("blocked_sha256") && msg.contains("64 hex characters"), "{msg}");
+}

@@ -2,12 +2,14 @@
 //! where one of these fits.
 
 mod address;
+mod digest;
 mod inbound;
 mod issue_key;
 mod login;
 mod message_id;
 
 pub use address::EmailAddress;
+pub use digest::{InvalidDigest, Sha256Digest};
 pub use inbound::{Attachment, InboundMessage, Mailbox};
 pub use issue_key::{IssueKey, ProjectKey};
 pub use login::{InvalidLogin, JiraLogin};

@@ -3,11 +3,13 @@
 //! before it is made; a resumed mail with an announced upload not recorded
 //! as done (a crash mid-upload), or after a failed attempt (an answer may
 //! be lost), first reads the issue's attachments: what it already holds
-//! (same name and size) is not sent again. A file Jira refuses for good
-//! (413, 400, 403…) is skipped and listed; the mail still finishes.
+//! (same name and size) is not sent again; names are unique within a mail
+//! (given at parse time), so two files of one mail are never taken for each
+//! other. A file Jira refuses for good (413, 400, 403…) is skipped and
+//! listed; the mail still finishes.
 
-use super::Pipeline;
-use crate::domain::{Attachment, IssueKey, MessageId};
+use super::{Pipeline, Skipped};
+use crate::domain::{Attachment, IssueKey, MessageId, Sha256Digest};
 use crate::jira::{JiraError, Upload};
 use crate::store::{InboundRow, StoreError};
 
@@ -62,5 +64,16 @@ impl Pipeline {
             self.store.record_attachments_done(row.id, done, self.clock.now_ms()).await?;
         }
         Ok(Ok(refused))
+    }
+
+    /// Count the block-listed files of a finished mail, once: after its
+    /// outcome is committed, so a retried attempt does not count them again
+    /// (a crash between the two loses the counts of one mail, which
+    /// statistics can afford). A database error here only costs the counts.
+    pub(super) async fn count_blocked(&self, skipped: &[Skipped]) {
+        let digests: Vec<&Sha256Digest> = skipped.iter().filter_map(|s| s.reason.blocked_digest()).collect();
+        if let Err(e) = self.store.count_blocked_attachments(&digests, self.clock.now_ms()).await {
+            tracing::warn!(error = %e, "could not count the block-listed attachments");
+        }
     }
 }

@@ -26,7 +26,7 @@ use crate::notify::from_mail::{self, MailAction};
 use crate::queue::RetryPolicy;
 use crate::store::{Action, HoldReason, InboundRow, InboundState, LoggedAction, Status, Store, StoreError};
 
-pub use plan::{Plan, Skipped};
+pub use plan::{Plan, SkipReason, Skipped};
 pub use post::Posted;
 use post::Target;
 
@@ -256,6 +256,7 @@ impl Pipeline {
         detail.push_str(&format!("; {} attachment(s) uploaded", uploads.len() - refused.len()));
         let action = posted.action();
         self.finish(row, Status::Done, LoggedAction::Jira(action), None, Some(&key), &mid, Some(&detail)).await?;
+        self.count_blocked(&skipped).await;
         if self.policy.notify_events {
             let done = match &posted {
                 Posted::Issue(key) => MailAction::Created(key),

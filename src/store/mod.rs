@@ -3,6 +3,7 @@
 //! into `$n` for PostgreSQL. Migrations are embedded, one folder per dialect.
 
 mod audit;
+mod blocked;
 mod events;
 mod identities;
 mod inbound;
@@ -12,7 +13,7 @@ pub mod queue;
 mod stats;
 mod token;
 
-pub use crate::stats::{Counts, Statistics};
+pub use crate::stats::{BlockedCount, Counts, Statistics};
 pub use audit::{AuditEntry, AuditFilter, PendingNote};
 pub use events::{EventRow, EventStatus};
 pub use identities::{CachedIdentity, IdentityKind};

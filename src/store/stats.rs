@@ -77,6 +77,7 @@ impl Store {
                 _ => stats.outbox_failed = n,
             }
         }
+        stats.blocked_attachments = self.blocked_attachment_counts().await?;
         stats.reset_at = reset_at
             .and_then(DateTime::<Utc>::from_timestamp_millis)
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));

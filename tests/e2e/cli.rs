@@ -59,7 +59,7 @@ async fn replay_dry_run_prints_one_json_object_per_mail_without_calling_jira() {
     let atts = new["attachments"].as_array().expect("array");
     assert_eq!(atts.len(), 2, "the .exe is blocked: {atts:?}");
     assert_eq!(atts[0]["filename"], "screen shot.png");
-    assert_eq!(atts[0]["size"], 66);
+    assert_eq!(atts[0]["size"], 2679);
     assert_eq!(atts[0]["sha256"].as_str().map(str::len), Some(64));
     assert_eq!(reports[1]["action"], "ignore");
     assert!(reports[1]["reason"].as_str().is_some_and(|r| r.contains("auto-replied")));

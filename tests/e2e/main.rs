@@ -3,6 +3,7 @@
 //! binary; each test builds its world with `mailgate_testkit::TestApp`.
 
 mod admin_api;
+mod attachments;
 mod audit;
 mod cli;
 mod conversation;
