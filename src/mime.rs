@@ -5,6 +5,8 @@ use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 
 use crate::domain::{Attachment, EmailAddress, InboundMessage, Mailbox, MessageId};
 
+mod html;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     #[error("the message is empty")]
@@ -100,12 +102,13 @@ fn push_normalised(out: &mut String, s: &str) {
     out.push_str(rest);
 }
 
-/// Readable text from HTML; falls back to the HTML with tags removed if the
-/// converter fails.
+/// Readable text from HTML in the lightweight form Jira text is written
+/// from (`jira::text`: paragraphs, lists, quotes, links, emphasis); falls
+/// back to the HTML with tags removed if the converter fails.
 pub fn html_to_text(html: &str) -> String {
-    match html2text::from_read(html.as_bytes(), 100) {
-        Ok(t) => normalise_newlines(&t),
-        Err(_) => strip_tags(html),
+    match html::to_text(html) {
+        Some(t) => normalise_newlines(&t),
+        None => strip_tags(html),
     }
 }
 
