@@ -7,10 +7,10 @@ mod jql;
 pub mod limit;
 pub mod text;
 
-pub use text::{adf_to_text, text_to_adf, text_to_wiki};
 pub use error::JiraError;
 pub use http::{HttpJira, error_message};
 pub use jql::jql_string;
+pub use text::{adf_to_text, text_to_adf, text_to_wiki};
 
 use async_trait::async_trait;
 

@@ -28,9 +28,7 @@ struct Markup {
 }
 
 fn linkable(url: &str) -> bool {
-    ["https://", "http://", "mailto:"]
-        .iter()
-        .any(|s| url.len() > s.len() && url[..s.len()].eq_ignore_ascii_case(s))
+    ["https://", "http://", "mailto:"].iter().any(|s| url.len() > s.len() && url[..s.len()].eq_ignore_ascii_case(s))
         && !url.contains(|c: char| c.is_whitespace() || c == ')' || c == '(')
 }
 

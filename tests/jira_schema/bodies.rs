@@ -32,7 +32,8 @@ async fn cloud_bodies_are_structured_adf_the_strict_fake_accepts() {
     let adf = text_to_adf(BODY);
     assert_eq!(issue.description, adf);
     assert_eq!(issue.comments[0].body, adf);
-    let kinds: Vec<&str> = adf["content"].as_array().expect("content").iter().filter_map(|n| n["type"].as_str()).collect();
+    let kinds: Vec<&str> =
+        adf["content"].as_array().expect("content").iter().filter_map(|n| n["type"].as_str()).collect();
     assert_eq!(kinds, ["paragraph", "paragraph", "bulletList", "blockquote", "paragraph"]);
     assert_eq!(jira.text_length(BODY), adf.to_string().chars().count());
     recorder.check_all();
@@ -49,13 +50,8 @@ async fn the_strict_fake_refuses_adf_jira_refuses() {
         json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": ""}]}]}),
         json!({"type": "doc", "version": 1, "content": [{"type": "bulletList", "content": [{"type": "paragraph"}]}]}),
     ] {
-        let resp = client
-            .post(&url)
-            .basic_auth(USER, Some(SECRET))
-            .json(&json!({"body": body}))
-            .send()
-            .await
-            .expect("sent");
+        let resp =
+            client.post(&url).basic_auth(USER, Some(SECRET)).json(&json!({"body": body})).send().await.expect("sent");
         assert_eq!(resp.status().as_u16(), 400, "{body}");
     }
 }

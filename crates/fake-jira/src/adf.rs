@@ -15,7 +15,8 @@ pub fn check(doc: &Value) -> Result<(), String> {
     node(doc, 0)
 }
 
-const BLOCKS: &[&str] = &["paragraph", "bulletList", "orderedList", "blockquote", "heading", "codeBlock", "rule", "panel"];
+const BLOCKS: &[&str] =
+    &["paragraph", "bulletList", "orderedList", "blockquote", "heading", "codeBlock", "rule", "panel"];
 const INLINES: &[&str] = &["text", "hardBreak", "mention", "emoji", "inlineCard", "date", "status"];
 
 fn node(n: &Value, depth: usize) -> Result<(), String> {

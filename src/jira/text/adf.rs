@@ -169,10 +169,9 @@ fn blocks_text(nodes: &[Value], out: &mut String) {
 
 fn list_text(list: &Value, indent: &str, out: &mut String) {
     let ordered = kind(list) == "orderedList";
-    let mut number = list.pointer("/attrs/order").and_then(Value::as_u64).unwrap_or(1);
-    for item in children(list) {
+    let start = list.pointer("/attrs/order").and_then(Value::as_u64).unwrap_or(1);
+    for (number, item) in (start..).zip(children(list)) {
         let marker = if ordered { format!("{number}. ") } else { "* ".to_string() };
-        number += 1;
         out.push_str(indent);
         out.push_str(&marker);
         let nested = format!("{indent}{}", " ".repeat(marker.len()));

@@ -33,7 +33,10 @@ pub use wiki::to_wiki;
 pub enum Block {
     /// Lines of one paragraph (ADF joins them with `hardBreak`).
     Paragraph(Vec<Line>),
-    List { kind: ListKind, items: Vec<Item> },
+    List {
+        kind: ListKind,
+        items: Vec<Item>,
+    },
     /// `> ` lines, read again as blocks (nested quotes are kept in the
     /// model; neither ADF nor wiki markup can nest them, see the renderers).
     Quote(Vec<Block>),
@@ -43,7 +46,9 @@ pub enum Block {
 pub enum ListKind {
     Bullet,
     /// `start` is the first item's number (`3. ` starts at 3).
-    Numbered { start: u32 },
+    Numbered {
+        start: u32,
+    },
 }
 
 /// One list item: its text lines and the lists nested under it.
@@ -63,7 +68,10 @@ pub enum Inline {
     Strong(Vec<Inline>),
     Em(Vec<Inline>),
     /// A bare URL (`text == href`) or `[text](href)`.
-    Link { text: String, href: String },
+    Link {
+        text: String,
+        href: String,
+    },
 }
 
 /// Read a body (LF or CRLF line ends) as blocks.

@@ -201,7 +201,9 @@ fn links_bold_and_italic_become_marks() {
 
 #[test]
 fn stars_and_underscores_inside_words_stay_literal() {
-    for body in ["snake_case_words", "2*3*4", "a * b * c", "my_file_.txt", "***x***", "** x**", "[x](ftp://y)", "[] (x)"] {
+    for body in
+        ["snake_case_words", "2*3*4", "a * b * c", "my_file_.txt", "***x***", "** x**", "[x](ftp://y)", "[] (x)"]
+    {
         assert_eq!(adf(body), doc(json!([para(json!([text(body)]))])), "{body}");
     }
 }
