@@ -11,6 +11,8 @@ mod sender;
 
 mod names;
 
+mod html;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     #[error("the message is empty")]
@@ -108,12 +110,13 @@ fn continued_name(msg: &mail_parser::Message<'_>, i: usize) -> Option<String> {
         .or_else(|| field(HeaderName::ContentType).and_then(|f| rfc2231::continued_param(f, "name")))
 }
 
-/// Readable text from HTML; falls back to the HTML with tags removed if the
-/// converter fails.
+/// Readable text from HTML in the lightweight form Jira text is written
+/// from (`jira::text`: paragraphs, lists, quotes, links, emphasis); falls
+/// back to the HTML with tags removed if the converter fails.
 pub fn html_to_text(html: &str) -> String {
-    match html2text::from_read(html.as_bytes(), 100) {
-        Ok(t) => normalise_newlines(&t),
-        Err(_) => strip_tags(html),
+    match html::to_text(html) {
+        Some(t) => normalise_newlines(&t),
+        None => strip_tags(html),
     }
 }
 

@@ -1,16 +1,16 @@
 //! Jira: the narrow trait the pipeline calls, its error type, and the
 //! reqwest client beside it.
 
-mod adf;
 mod error;
 mod http;
 mod jql;
 pub mod limit;
+pub mod text;
 
-pub use adf::{adf_to_text, text_to_adf};
 pub use error::JiraError;
 pub use http::{HttpJira, error_message};
 pub use jql::jql_string;
+pub use text::{adf_to_text, text_to_adf, text_to_wiki};
 
 use async_trait::async_trait;
 
@@ -22,7 +22,8 @@ pub struct NewIssue {
     pub project: String,
     pub issue_type: String,
     pub summary: String,
-    /// Plain text; the client turns it into ADF (Cloud) or sends it as is (Data Center).
+    /// Plain text in the lightweight form of [`text`]; the client writes it as
+    /// ADF (Cloud) or wiki markup (Data Center).
     pub description: String,
     pub labels: Vec<String>,
     pub components: Vec<String>,

@@ -19,8 +19,10 @@ pub struct Fitted {
     pub full: Option<String>,
 }
 
-/// Fit `body` into `limit` as `measure` counts it (a string's characters,
-/// or the ADF document's JSON on Cloud; never fewer than the characters).
+/// Fit `body` into `limit` as `measure` counts it (the wiki markup's
+/// characters on Data Center, the ADF document's JSON on Cloud). A body over
+/// `limit` characters is cut even when its wiki markup (which drops a few
+/// markers such as `**`) would just fit: the search stays bounded.
 /// The cut is at the last line break of the longest prefix that fits with
 /// the note (or mid-line when one line alone is too long).
 pub fn fit(body: String, limit: usize, measure: impl Fn(&str) -> usize) -> Fitted {
@@ -46,8 +48,11 @@ pub fn fit(body: String, limit: usize, measure: impl Fn(&str) -> usize) -> Fitte
             hi = floor_boundary(&body, mid - 1);
         }
     }
+    // `lo` fits (or is 0). The line break before it nearly always does too,
+    // but markup makes the measure not strictly monotone (`**a*` is longer
+    // as wiki than `**a**`), so it is checked.
     let end = match body[..lo].rfind('\n') {
-        Some(nl) if nl > lo / 2 => nl,
+        Some(nl) if nl > lo / 2 && fits(nl) => nl,
         _ => lo,
     };
     let text = with_note(end).trim_start().to_string();

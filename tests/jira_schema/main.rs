@@ -24,6 +24,7 @@
 //! mailgate's client and the fake.
 
 mod answers;
+mod bodies;
 mod client;
 mod harness;
 mod hygiene;

@@ -147,6 +147,9 @@ pub fn add_comment(st: &mut State, api: &str, key: &str, body: &Bytes) -> Respon
     if !ok {
         return error_collection(StatusCode::BAD_REQUEST, &[], &[("comment", "Comment body can not be empty!")]);
     }
+    if let Some(e) = (api == "3").then(|| super::adf::check(&comment_body).err()).flatten() {
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("comment", &format!("INVALID_INPUT: {e}"))]);
+    }
     if strict::too_long(&st.strict, &comment_body) {
         return error_collection(StatusCode::BAD_REQUEST, &[], &[("comment", strict::TOO_LONG)]);
     }

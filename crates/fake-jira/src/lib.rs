@@ -4,6 +4,7 @@
 //! bodies, `nextPageToken`/`startAt` pagination, `Retry-After` on 429. It can
 //! be told to fail the next calls.
 
+mod adf;
 mod clock;
 mod entities;
 mod jql;

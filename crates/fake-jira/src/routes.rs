@@ -225,6 +225,11 @@ fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
             &[("description", "Operation value must be an Atlassian Document (see the Atlassian Document Format)")],
         );
     }
+    if api == "3"
+        && let Some(e) = description.is_object().then(|| super::adf::check(&description).err()).flatten()
+    {
+        return error_collection(StatusCode::BAD_REQUEST, &[], &[("description", &format!("INVALID_INPUT: {e}"))]);
+    }
     if api == "2" && !(description.is_null() || description.is_string()) {
         return error_collection(StatusCode::BAD_REQUEST, &[], &[("description", "Operation value must be a string")]);
     }

@@ -107,8 +107,12 @@ impl JiraApi for HttpJira {
     }
 
     fn text_length(&self, text: &str) -> usize {
-        // The stricter reading of Jira's 32,767 limit for ADF: its JSON.
-        self.body(text).to_string().chars().count()
+        match self.body(text) {
+            // What is sent: the wiki markup's characters (escapes included).
+            Value::String(wiki) => wiki.chars().count(),
+            // The stricter reading of Jira's 32,767 limit for ADF: its JSON.
+            adf => adf.to_string().chars().count(),
+        }
     }
 
     fn read_window(&self) -> usize {

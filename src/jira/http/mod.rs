@@ -1,5 +1,5 @@
 //! The real Jira client (reqwest). Cloud speaks REST v3 with ADF bodies,
-//! Data Center REST v2 with plain bodies. Rate limits are honoured
+//! Data Center REST v2 with wiki markup bodies. Rate limits are honoured
 //! (`Retry-After`), pages are followed to the end.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use super::limit::RateLimiter;
-use super::{JiraError, text_to_adf};
+use super::{JiraError, text_to_adf, text_to_wiki};
 use crate::config::{JiraAuth, JiraFlavor, JiraSettings};
 
 mod answer;
@@ -104,10 +104,12 @@ impl HttpJira {
         }
     }
 
+    /// A description or comment body: ADF on Cloud, wiki markup on Data
+    /// Center, both read from the mail's lightweight structure (`jira::text`).
     fn body(&self, text: &str) -> Value {
         match self.flavor {
             JiraFlavor::Cloud => text_to_adf(text),
-            JiraFlavor::Datacenter => Value::String(text.to_string()),
+            JiraFlavor::Datacenter => Value::String(text_to_wiki(text)),
         }
     }
 
