@@ -58,7 +58,7 @@ async fn files_are_named_apart_and_junk_is_left_out_and_counted() {
         assert_eq!(names, ["report.pdf", "report (2).pdf"], "{}", app.label());
         let description = adf_to_text(&issue.description);
         assert!(
-            description.ends_with("Attachments not uploaded:\n- empty.txt (empty)\n- signature.asc (signature)"),
+            description.ends_with("Attachments not uploaded:\n\n* empty.txt (empty)\n* signature.asc (signature)"),
             "{description}"
         );
         assert_eq!(issue.comments.len(), 1, "{}", app.label());

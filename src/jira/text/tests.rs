@@ -227,6 +227,11 @@ fn wiki_special_characters_in_text_are_escaped() {
     );
     assert_eq!(text_to_wiki("h1. Title\nbq. quoted\n----"), "&#104;1. Title\n&#98;q. quoted\n\\-\\-\\-\\-");
     assert_eq!(text_to_wiki("[a](https://x.test/a|b]c)"), "[a|https://x.test/a%7Cb%5Dc]");
+    // Inside a word a dash or an underscore opens nothing and stays as it is.
+    assert_eq!(
+        text_to_wiki("see mail-body.txt and snake_case_name, not -x- or _y_"),
+        "see mail-body.txt and snake_case_name, not \\-x\\- or _y_"
+    );
 }
 
 #[test]

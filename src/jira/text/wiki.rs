@@ -112,6 +112,14 @@ fn escape(text: &str, out: &mut String) {
     while let Some(c) = chars.next() {
         match c {
             '\\' => out.push_str("&#92;"),
+            // Inside a word (`mail-body.txt`, `snake_case`) a dash or an
+            // underscore opens no effect: Jira wiki's -strike- and
+            // _emphasis_ start and end at word boundaries.
+            '-' | '_'
+                if prev.is_some_and(char::is_alphanumeric) && chars.peek().is_some_and(|n| n.is_alphanumeric()) =>
+            {
+                out.push(c)
+            }
             '{' | '}' | '[' | ']' | '|' | '!' | '*' | '_' | '+' | '^' | '~' | '-' | '#' => {
                 out.push('\\');
                 out.push(c);
