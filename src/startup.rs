@@ -222,5 +222,22 @@ pub fn build_notifier(settings: &Settings, ctx: &AppContext) -> anyhow::Result<N
         settings.inbound.reply_marker.clone(),
         settings.notify.group_cache_ttl_secs,
     )
-    .with_instance(ctx.instance.clone()))
+    .with_instance(ctx.instance.clone())
+    .with_service_desks(service_desk_projects(settings)))
+}
+
+/// The projects routing sends to as JSM service desks.
+fn service_desk_projects(settings: &Settings) -> Vec<String> {
+    let routing = &settings.routing;
+    let mut out: Vec<String> = routing
+        .rules
+        .iter()
+        .map(|r| &r.target)
+        .chain(std::iter::once(&routing.default))
+        .filter(|t| t.service_desk.is_some())
+        .map(|t| t.project.to_string())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }

@@ -75,7 +75,14 @@ impl Settings {
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        // Syntax errors say where, not what: the line could hold a secret.
+        let mut value: toml::Value = toml::from_str(text).map_err(|e: toml::de::Error| {
+            let line = e.span().map(|s| text.get(..s.start).unwrap_or(text).matches('\n').count() + 1);
+            ConfigError::Syntax(match line {
+                Some(n) => format!("line {n}: {}", e.message()),
+                None => e.message().to_string(),
+            })
+        })?;
         for (name, raw) in env {
             if let Some(path) = name.strip_prefix("MAILGATE_") {
                 // Only settings sections; other MAILGATE_* variables (CONFIG,
@@ -87,7 +94,10 @@ impl Settings {
                 apply_override(&mut value, path, &raw)?;
             }
         }
-        let settings: Settings = value.try_into().map_err(|e: toml::de::Error| ConfigError::Syntax(e.to_string()))?;
+        let secrets = env::secret_values(&value);
+        let settings: Settings = value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax(env::redact(&e.to_string(), &secrets)))?;
         settings.validate()?;
         Ok(settings)
     }

@@ -88,3 +88,45 @@ fn attachment_settings_have_defaults_and_digests_are_checked() {
     let msg = err.to_string();
     assert!(msg.contains("blocked_sha256") && msg.contains("64 hex characters"), "{msg}");
 }
+
+#[test]
+fn env_overrides_keep_strings_as_strings_and_type_only_what_is_not_a_string() {
+    let s = Settings::from_toml_with_env(
+        BASE,
+        env(&[
+            ("MAILGATE_MAILBOXES__0__PASSWORD", "123456"),
+            ("MAILGATE_MAILBOXES__0__USER", "true"),
+            ("MAILGATE_MAILBOXES__0__FOLDER", "\"Quoted\""),
+            ("MAILGATE_JIRA__AUTH__SECRET", "1e3"),
+            ("MAILGATE_INBOUND__MAX_ATTEMPTS", "7"),
+            ("MAILGATE_INBOUND__ONLY_UNSEEN", "true"),
+            ("MAILGATE_JIRA__MAX_REQUESTS_PER_SEC", "2.5"),
+        ]),
+    )
+    .expect("valid");
+    assert_eq!(s.mailboxes[0].password.expose_secret(), "123456");
+    assert_eq!(s.mailboxes[0].user, "true");
+    assert_eq!(s.mailboxes[0].folder, "\"Quoted\"");
+    match &s.jira.auth {
+        crate::config::JiraAuth::Basic { secret, .. } => assert_eq!(secret.expose_secret(), "1e3"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.inbound.max_attempts, 7);
+    assert!(s.inbound.only_unseen);
+    assert!((s.jira.max_requests_per_sec - 2.5).abs() < f64::EPSILON);
+}
+
+#[test]
+fn config_errors_never_show_a_secret() {
+    // A secret of the wrong type in the file, and a broken line holding one.
+    let text = BASE.replace("password = \"p\"", "password = 987654321");
+    let err = Settings::from_toml_with_env(&text, env(&[])).expect_err("invalid").to_string();
+    assert!(!err.contains("987654321"), "{err}");
+    let text = BASE.replace("password = \"p\"", "password = \"s3cr3t-value");
+    let err = Settings::from_toml_with_env(&text, env(&[])).expect_err("invalid").to_string();
+    assert!(!err.contains("s3cr3t-value") && err.contains("line 13"), "{err}");
+    // A typed setting given a non-number: the message names the key, not the value.
+    let err = Settings::from_toml_with_env(BASE, env(&[("MAILGATE_MAILBOXES__0__PORT", "hunter2")]));
+    let err = err.expect_err("invalid").to_string();
+    assert!(!err.contains("hunter2") && err.contains("mailboxes.0.port"), "{err}");
+}

@@ -153,6 +153,10 @@ pub trait JiraApi: Send + Sync {
     async fn add_request_participants(&self, issue: &IssueKey, users: &[String]) -> Result<(), JiraError>;
     /// The issue's watchers.
     async fn watchers(&self, issue: &IssueKey) -> Result<Vec<JiraUser>, JiraError>;
+    /// Whether a comment is public on its JSM request (`public` of
+    /// getRequestCommentById); `None` when the issue is not a request.
+    /// Webhooks' `jsdPublic` is not to be trusted alone (jira-facts.md).
+    async fn request_comment_public(&self, issue: &IssueKey, comment_id: &str) -> Result<Option<bool>, JiraError>;
 }
 
 /// What only the workaround (admin) user may do: find and create users and

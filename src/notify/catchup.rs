@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::Notifier;
-use super::event::{CommentInfo, EventKind, Origin};
+use super::event::{CommentInfo, EventKind, Origin, Visibility};
 use super::webhook::{event_from_issue, person};
 use crate::jira::{JiraError, adf_to_text, jql_string};
 
@@ -97,7 +97,8 @@ async fn events_of(n: &Notifier, issue: &Value, from: i64) -> Result<usize, Catc
                 Value::String(s) => s.clone(),
                 other => adf_to_text(other),
             };
-            e.comment = Some(CommentInfo { id: id.to_string(), author: person(&c["author"]), body });
+            let visibility = Visibility::of_comment(c);
+            e.comment = Some(CommentInfo { id: id.to_string(), author: person(&c["author"]), body, visibility });
             queued += usize::from(n.queue(&e).await?);
         }
     }

@@ -54,6 +54,48 @@ pub struct CommentInfo {
     pub id: String,
     pub author: Option<Person>,
     pub body: String,
+    /// Who may read it; only public comments are mailed.
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+/// Who may read a comment. Jira marks a restricted comment with
+/// `visibility` `{type: group|role, value}` (platform `Comment`) and a JSM
+/// internal note with `jsdPublic: false` (jira-facts.md, API-NOTES.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Visibility {
+    /// As far as the payload tells: anyone who can see the issue.
+    #[default]
+    Public,
+    /// A JSM internal note: agents only.
+    Internal,
+    /// Only members of a group or project role.
+    Restricted { to: String, name: String },
+}
+
+impl Visibility {
+    /// From a comment object as Jira sends it (webhook or REST).
+    pub fn of_comment(c: &serde_json::Value) -> Self {
+        if let Some(to) = c["visibility"]["type"].as_str() {
+            let name = c["visibility"]["value"].as_str().or_else(|| c["visibility"]["identifier"].as_str());
+            return Self::Restricted { to: to.to_string(), name: name.unwrap_or_default().to_string() };
+        }
+        if c["jsdPublic"].as_bool() == Some(false) || c["public"].as_bool() == Some(false) {
+            return Self::Internal;
+        }
+        Self::Public
+    }
+}
+
+impl std::fmt::Display for Visibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Public => f.write_str("public"),
+            Self::Internal => f.write_str("an internal note"),
+            Self::Restricted { to, name } => write!(f, "restricted to the {to} {name:?}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! The event id is the one Jira's webhook for the same issue or comment
 //! gets, so that webhook is then a duplicate.
 
-use super::event::{CommentInfo, Event, EventKind, Origin, Person};
+use super::event::{CommentInfo, Event, EventKind, Origin, Person, Visibility};
 use crate::classify;
 use crate::domain::{InboundMessage, IssueKey};
 use crate::jira::JiraUser;
@@ -40,7 +40,8 @@ pub fn event_for_mail(
         MailAction::Commented { issue, comment_id } => {
             let cid = comment_id.map(String::from).unwrap_or_else(|| format!("mail-{inbound_id}"));
             let body = classify::strip_quoted(&msg.text, reply_marker);
-            let comment = CommentInfo { id: cid.clone(), author: Some(author), body };
+            // A customer's own mail, posted as a public comment.
+            let comment = CommentInfo { id: cid.clone(), author: Some(author), body, visibility: Visibility::Public };
             (*issue, EventKind::CommentCreated, format!("comment:{cid}"), Some(comment), None)
         }
         MailAction::Created(key) => (*key, EventKind::IssueCreated, format!("created:{key}"), None, Some(author)),

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use super::error::NotifyError;
-use super::event::{Event, Origin, Person};
+use super::event::{Event, Origin, Person, Visibility};
 use super::script::{ScriptOutcome, Scripts};
 use super::templates::{Rendered, Templates};
 use crate::clock::Clock;
@@ -37,6 +37,9 @@ pub struct Notifier {
     groups: Mutex<HashMap<String, Members>>,
     /// This process, as the owner of the events it claims.
     instance: InstanceId,
+    /// Projects that are JSM service desks: a comment's visibility there is
+    /// read from the JSM API before anyone is mailed.
+    service_desks: Vec<String>,
 }
 
 /// Events whose recipients cannot be worked out yet: 5 s doubling to 15 min, 20 attempts.
@@ -83,7 +86,14 @@ impl Notifier {
             reply_marker,
             group_ttl_secs,
             groups: Mutex::new(HashMap::new()),
+            service_desks: Vec::new(),
         }
+    }
+
+    /// The projects that are JSM service desks.
+    pub fn with_service_desks(mut self, projects: Vec<String>) -> Self {
+        self.service_desks = projects;
+        self
     }
 
     /// Claim events as this process (the one id of the application).
@@ -145,6 +155,11 @@ impl Notifier {
     /// could not be resolved); a failing script is not an error: it falls
     /// back to the defaults.
     async fn recipients(&self, event: &mut Event) -> Result<Vec<String>, NotifyError> {
+        // Privacy before anything else, whatever a script would say.
+        if let Some(why) = self.restricted(event).await? {
+            tracing::info!(event = %event.id, "the comment is {why}: mailed to nobody");
+            return Ok(Vec::new());
+        }
         if event.watchers.is_empty()
             && let Ok(key) = IssueKey::parse(&event.issue_key)
         {
@@ -215,6 +230,32 @@ impl Notifier {
             out.push(addr.to_string());
         }
         Ok(out)
+    }
+
+    /// Why the event's comment must not be mailed, if it must not: an
+    /// internal note or a comment restricted to a group or role is mailed to
+    /// nobody (mailgate cannot tell who is inside a role; nobody outside may
+    /// read it). On a service desk the JSM API has the last word, as the
+    /// webhook's `jsdPublic` has been seen `true` for internal notes
+    /// (jira-facts.md); when it cannot say, the comment is not mailed.
+    async fn restricted(&self, event: &Event) -> Result<Option<String>, NotifyError> {
+        let Some(c) = &event.comment else { return Ok(None) };
+        if event.origin == Origin::Mail {
+            return Ok(None); // the customer's own mail, posted public
+        }
+        if c.visibility != Visibility::Public {
+            return Ok(Some(c.visibility.to_string()));
+        }
+        if !self.service_desks.contains(&event.project) {
+            return Ok(None);
+        }
+        let Ok(key) = IssueKey::parse(&event.issue_key) else { return Ok(Some("on an unknown issue".into())) };
+        match self.jira.request_comment_public(&key, &c.id).await {
+            Ok(Some(false)) => Ok(Some(Visibility::Internal.to_string())),
+            Ok(_) => Ok(None),
+            Err(e) if e.is_transient() => Err(NotifyError::Jira { what: "the comment's visibility".into(), source: e }),
+            Err(e) => Ok(Some(format!("of unknown visibility ({e})"))),
+        }
     }
 
     /// The recipients script's answer; `None` without a script.

@@ -131,7 +131,12 @@ mod tests {
             reporter: None,
             assignee: None,
             watchers: vec![],
-            comment: Some(CommentInfo { id: "1".into(), author: None, body: "<script>x</script>".into() }),
+            comment: Some(CommentInfo {
+                id: "1".into(),
+                author: None,
+                body: "<script>x</script>".into(),
+                visibility: Default::default(),
+            }),
             changed: vec![],
             mail_sender: None,
         }

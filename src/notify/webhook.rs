@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::event::{Change, CommentInfo, Event, EventKind, Origin, Person};
+use super::event::{Change, CommentInfo, Event, EventKind, Origin, Person, Visibility};
 use crate::jira::adf_to_text;
 
 /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under
@@ -113,6 +113,7 @@ pub fn parse_payload(body: &[u8]) -> Result<Option<Event>, PayloadError> {
             id: c["id"].as_str().unwrap_or_default().to_string(),
             author: person(&c["author"]),
             body: text(&c["body"]),
+            visibility: Visibility::of_comment(c),
         });
     }
     if let Some(items) = v["changelog"]["items"].as_array() {

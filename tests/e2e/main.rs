@@ -16,6 +16,7 @@ mod multi_instance;
 mod notify;
 mod outbox_smtp;
 mod pipeline;
+mod privacy;
 mod realworld;
 mod resume;
 mod scripts;

@@ -294,7 +294,12 @@ fn script_test_prints_the_recipients_of_a_script() {
     std::fs::write(&script, "add_user(\"Boss@Corp.test\");\nif event.comment != () { add_group(\"agents\"); }\nremove(\"boss@corp.test\");\nadd_user(event.reporter.email);").expect("script");
     let event = dir.path().join("event.json");
     let mut ev = self::event("comment:9");
-    ev.comment = Some(mailgate::notify::event::CommentInfo { id: "9".into(), author: None, body: "hi".into() });
+    ev.comment = Some(mailgate::notify::event::CommentInfo {
+        id: "9".into(),
+        author: None,
+        body: "hi".into(),
+        visibility: Default::default(),
+    });
     std::fs::write(&event, serde_json::to_string(&ev).expect("json")).expect("event");
     let out = std::process::Command::new(crate::MAILGATE)
         .args(["--config", "/nonexistent.toml", "script", "test"])

@@ -42,6 +42,7 @@ fn sample(kind: EventKind) -> Event {
             id: "100".into(),
             author: Some(person(Some("WES@example.com"))),
             body: "Looking into it".into(),
+            visibility: Default::default(),
         }),
         changed: vec![Change { field: "status".into(), from: Some("Open".into()), to: Some("In Progress".into()) }],
         mail_sender: None,
@@ -80,7 +81,8 @@ fn shipped_comment_script_copes_with_unknown_people() {
     ev.reporter = None;
     ev.assignee = Some(person(None));
     ev.watchers.clear();
-    ev.comment = Some(CommentInfo { id: "1".into(), author: None, body: String::new() });
+    ev.comment =
+        Some(CommentInfo { id: "1".into(), author: None, body: String::new(), visibility: Default::default() });
     let out = shipped().recipients(&ev).expect("runs");
     assert_eq!(out, ScriptOutcome::default());
 }

@@ -26,16 +26,35 @@ fn output(c: &mut Command) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-/// Forms the token could take in text: itself, its first half, and the Basic
-/// auth header value.
+/// Canaries for every other secret of the configuration.
+const ADMIN_API_KEY: &str = "admin-key-LeakCanary-0123456789abcdefghij";
+const WEBHOOK_SECRET: &str = "whsec-LeakCanary-5f4e3d2c1b";
+const SMTP_PASSWORD: &str = "smtp-pw-LeakCanary-77aa";
+
+/// Forms each secret could take in text: the workaround token, its first
+/// half and its Basic auth header value; the service's Jira token and its
+/// header; the IMAP and SMTP passwords, the admin key, the webhook secret
+/// and the master key.
 fn traces() -> Vec<String> {
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{ADMIN_USER}:{ADMIN_TOKEN}"));
-    vec![ADMIN_TOKEN.to_string(), ADMIN_TOKEN[..16].to_string(), basic]
+    let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
+    vec![
+        ADMIN_TOKEN.to_string(),
+        ADMIN_TOKEN[..16].to_string(),
+        b64(format!("{ADMIN_USER}:{ADMIN_TOKEN}")),
+        mailgate_testkit::JIRA_TOKEN.to_string(),
+        b64(format!("{}:{}", mailgate_testkit::JIRA_USER, mailgate_testkit::JIRA_TOKEN)),
+        mailgate_testkit::dovecot::PASSWORD.to_string(),
+        ADMIN_API_KEY.to_string(),
+        WEBHOOK_SECRET.to_string(),
+        SMTP_PASSWORD.to_string(),
+        KEY_HEX.to_string(),
+        KEY_HEX[..32].to_string(),
+    ]
 }
 
 fn assert_clean(what: &str, text: &[u8]) {
     for t in traces() {
-        assert!(!text.windows(t.len()).any(|w| w == t.as_bytes()), "{what} contains a trace of the token ({t})");
+        assert!(!text.windows(t.len()).any(|w| w == t.as_bytes()), "{what} contains a trace of a secret ({t})");
     }
 }
 
@@ -50,6 +69,11 @@ async fn no_trace_of_the_token_in_outputs_or_database_and_a_wrong_key_is_refused
         .set_toml("routing.default", r#"{ project = "HELP", sender_policy = "create-user", groups = ["jira-users"] }"#)
         .unset("mailboxes.0.failed_folder")
         .unset("mailboxes.0.poll_interval_secs")
+        .set_toml("admin", &format!(r#"{{ listen = "127.0.0.1:0", api_key = "{ADMIN_API_KEY}" }}"#))
+        .set("notify.webhook_secret", WEBHOOK_SECRET)
+        .smtp_nowhere()
+        .set("smtp.user", "mailgate")
+        .set("smtp.password", SMTP_PASSWORD)
         .spawn()
         .await;
     app.jira.add_group("jira-users");

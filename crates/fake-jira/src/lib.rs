@@ -303,6 +303,27 @@ impl FakeJira {
         self.lock().service_desks.clone()
     }
 
+    /// An agent's comment written in Jira (test set-up): `public: false` is
+    /// a JSM internal note. Returns the comment's id.
+    pub fn add_agent_comment(&self, key: &str, text: &str, public: bool) -> Option<String> {
+        let mut st = self.lock();
+        st.next_comment_id += 1;
+        let id = st.next_comment_id.to_string();
+        let created = model::jira_time(st.next_comment_id);
+        let issue = st.issues.iter_mut().find(|i| i.key == key)?;
+        let body = serde_json::json!(text);
+        let c = model::FakeComment {
+            id: id.clone(),
+            body,
+            created: created.clone(),
+            public: Some(public),
+            properties: Vec::new(),
+        };
+        issue.touch(created);
+        issue.comments.push(c);
+        Some(id)
+    }
+
     /// Create an issue directly (test set-up).
     pub fn seed_issue(&self, project: &str, summary: &str) -> String {
         let mut st = self.lock();

@@ -135,6 +135,9 @@ pub fn comment_json(base: &str, api: &str, issue: &FakeIssue, c: &FakeComment) -
         "body": c.body,
         "created": c.created,
         "updated": c.created,
+        // Always true, internal notes included: a public report (jira-facts.md)
+        // saw `jsdPublic: true` for a private comment; only JSM's
+        // getRequestCommentById tells them apart. The fake is no kinder.
         "jsdPublic": true
     })
 }

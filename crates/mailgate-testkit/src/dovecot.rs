@@ -6,7 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const USER: &str = "jira@example.test";
-pub const PASSWORD: &str = "secret";
+/// A canary: the secrets test looks for it in every output.
+pub const PASSWORD: &str = "imap-pw-LeakCanary-31f2";
 
 pub struct Dovecot {
     _dir: tempfile::TempDir,

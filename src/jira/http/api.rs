@@ -270,6 +270,19 @@ impl JiraApi for HttpJira {
     }
 
     #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn request_comment_public(&self, issue: &IssueKey, comment_id: &str) -> Result<Option<bool>, JiraError> {
+        // JSM getRequestCommentById; 404 when the issue is no request (or
+        // the comment is not on it).
+        let id: String = comment_id.chars().filter(char::is_ascii_digit).collect();
+        let url = format!("{}/request/{}/comment/{}", self.jsm(), issue, id);
+        match self.send(|| self.request(Method::GET, &url), true).await {
+            Ok(r) => Ok(json_body(r).await?.get("public").and_then(Value::as_bool)),
+            Err(JiraError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
     async fn add_request_participants(&self, issue: &IssueKey, users: &[String]) -> Result<(), JiraError> {
         let url = format!("{}/request/{}/participant", self.jsm(), issue);
         let payload = self.user_ids_body("accountIds", users);

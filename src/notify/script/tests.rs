@@ -19,7 +19,12 @@ fn event(kind: EventKind) -> Event {
         reporter: Some(person(Some("Reporter@Example.com"))),
         assignee: None,
         watchers: vec![person(Some("w1@example.com")), person(None)],
-        comment: Some(CommentInfo { id: "10".into(), author: Some(person(Some("w1@example.com"))), body: "hi".into() }),
+        comment: Some(CommentInfo {
+            id: "10".into(),
+            author: Some(person(Some("w1@example.com"))),
+            body: "hi".into(),
+            visibility: Default::default(),
+        }),
         changed: vec![Change { field: "status".into(), from: Some("Open".into()), to: Some("Done".into()) }],
         mail_sender: None,
     }

@@ -18,6 +18,7 @@ pub fn servicedesk(st: &mut State, method: &str, rest: &[&str], uri: &Uri, body:
         ("POST", ["servicedesk", sd, "customer"]) => add_customers(st, sd, body),
         ("POST", ["request"]) => create_request(st, body),
         ("POST", ["request", key, "comment"]) => request_comment(st, key, body),
+        ("GET", ["request", key, "comment", id]) => get_request_comment(st, key, id),
         ("POST", ["request", key, "participant"]) => add_participants(st, key, body),
         _ => jsm_error(StatusCode::NOT_FOUND, "null for uri"),
     }
@@ -172,6 +173,34 @@ fn request_comment(st: &mut State, key: &str, body: &Bytes) -> Response {
             "author": caller_dto(&base),
             "created": date_dto(st.next_comment_id),
             "_links": {"self": format!("{base}/rest/servicedeskapi/request/{}/comment/{}", st.issues[i].id, c.id)}
+        }),
+    )
+}
+
+/// JSM getRequestCommentById: `public` says whether the customer sees it.
+/// Every issue of a service desk's project is a request; others are not
+/// (404, JSM's `ErrorResponse`).
+fn get_request_comment(st: &State, key: &str, id: &str) -> Response {
+    let Some(issue) = st.issues.iter().find(|x| x.key == key || x.id == key) else {
+        return jsm_error(StatusCode::NOT_FOUND, "The request does not exist.");
+    };
+    let project = key.rsplit_once('-').map_or("", |(p, _)| p);
+    if issue.request.is_none() && !st.service_desks.iter().any(|s| s.project == project) {
+        return jsm_error(StatusCode::NOT_FOUND, "The request does not exist.");
+    }
+    let Some(c) = issue.comments.iter().find(|c| c.id == id) else {
+        return jsm_error(StatusCode::NOT_FOUND, "The comment does not exist.");
+    };
+    let base = &st.base_url;
+    json_response(
+        StatusCode::OK,
+        json!({
+            "id": c.id,
+            "body": c.body,
+            "public": c.public.unwrap_or(true),
+            "author": caller_dto(base),
+            "created": c.created,
+            "_links": {"self": format!("{base}/rest/servicedeskapi/request/{}/comment/{}", issue.id, c.id)}
         }),
     )
 }
