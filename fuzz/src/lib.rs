@@ -92,3 +92,57 @@ pub fn parse_classify(data: &[u8]) {
         assert!(IssueKey::parse(key.as_ref()).is_ok(), "found key {key} does not parse");
     }
 }
+
+/// The `webhook_payload` target: a Jira webhook body as it arrives, through
+/// the signature check and the payload reading (event, comment visibility,
+/// ADF to text), never panicking.
+pub fn webhook_payload(data: &[u8]) {
+    use mailgate::notify::webhook::{parse_payload, sign, signature_valid};
+    let header = sign(b"fuzz-secret", data);
+    assert!(signature_valid(b"fuzz-secret", data, Some(&header)), "a body's own signature is valid");
+    black_box(signature_valid(b"fuzz-secret", data, std::str::from_utf8(data).ok()));
+    if let Ok(Some(event)) = parse_payload(data) {
+        black_box(event.comment.map(|c| (c.visibility, c.body.len())));
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        black_box(mailgate::jira::adf_to_text(&v));
+        black_box(mailgate::notify::event::Visibility::of_comment(&v));
+    }
+}
+
+/// The `config_env` target: a config file and `MAILGATE_*` overrides
+/// (`NAME=VALUE` lines after the first NUL byte). Loading never panics, and
+/// an error never shows the value of a secret override.
+pub fn config_env(data: &[u8]) {
+    let (file, env) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &b""[..]),
+    };
+    let text = String::from_utf8_lossy(file);
+    let pairs: Vec<(String, String)> = String::from_utf8_lossy(env)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (format!("MAILGATE_{k}"), v.to_string()))
+        .collect();
+    let secrets: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| k.to_ascii_lowercase().ends_with("__password") && v.len() >= 12)
+        .filter(|(_, v)| v.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|(_, v)| v.clone())
+        .collect();
+    if let Err(e) = Settings::from_toml_with_env(&text, pairs) {
+        let message = e.to_string();
+        for s in &secrets {
+            assert!(!stands_alone(&message, s), "a secret in: {message}");
+        }
+    }
+}
+
+/// Whether `word` occurs in `text` not inside a longer word.
+fn stands_alone(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+        let after = text[i + word.len()..].chars().next().is_some_and(char::is_alphanumeric);
+        !before && !after
+    })
+}

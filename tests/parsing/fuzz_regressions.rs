@@ -7,7 +7,7 @@
 #[path = "../../fuzz/src/lib.rs"]
 mod harness;
 
-use harness::parse_classify;
+use harness::{config_env, parse_classify, webhook_payload};
 
 #[test]
 fn empty_and_blank_inputs() {
@@ -115,4 +115,35 @@ From: e@f.test\r\nSubject: innermost\r\n\r\nhello\r\n--b--\r\n",
     );
     let parsed = mailgate::mime::parse(include_bytes!("../fixtures/fuzz/nested-rfc822-in-rfc822.bin"));
     assert!(!matches!(parsed, Err(mailgate::mime::ParseError::ParserFailed)), "parses as in release builds");
+}
+
+#[test]
+fn hostile_webhook_payloads() {
+    for input in [
+        &b""[..],
+        b"{}",
+        b"null",
+        b"[]",
+        b"{\"webhookEvent\":\"comment_created\",\"issue\":{\"key\":\"HELP-1\"},\"comment\":{}}",
+        b"{\"webhookEvent\":\"comment_created\",\"issue\":{\"key\":\"HELP-1\",\"fields\":[]},\"comment\":{\"id\":\"1\",\"body\":{\"type\":\"doc\",\"content\":[{\"type\":\"bulletList\",\"content\":7}]},\"visibility\":{\"type\":[]}}}",
+        b"{\"webhookEvent\":\"jira:issue_updated\",\"issue\":{\"key\":1},\"changelog\":{\"items\":[null,{}]}}",
+    ] {
+        webhook_payload(input);
+    }
+    // Deeply nested ADF.
+    let deep = format!("{}{}", "{\"content\":[".repeat(200), "]}".repeat(200));
+    webhook_payload(deep.as_bytes());
+}
+
+#[test]
+fn hostile_configs_with_env_overrides() {
+    for input in [
+        &b""[..],
+        b"[jira]\0JIRA__AUTH__SECRET=x",
+        b"[[mailboxes]]\npassword = 12\0MAILBOXES__0__PASSWORD=Zq8xLm2Pw9Rt5Yv",
+        b"\0MAILBOXES__9__PASSWORD=a\nADMIN__API_KEY=\nINBOUND__MAX_ATTEMPTS=1e999\nJIRA=[",
+        b"a = \"\0\0\0",
+    ] {
+        config_env(input);
+    }
 }
