@@ -9,7 +9,7 @@ use mailgate_testkit::{JIRA_TOKEN, JIRA_USER, TestApp};
 
 const ADMIN_USER: &str = "admin@example.test";
 const ADMIN_TOKEN: &str = "ATATT-admin-api-5e6f7a8b";
-const API_KEY: &str = "admin-api-key-0123456789";
+use mailgate_testkit::ADMIN_API_KEY as API_KEY;
 
 /// Projects HELP and VIP, the workaround token accepted, a master key;
 /// VIP mail creates users, other mail gets the default reporter.
@@ -41,7 +41,7 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
     let store = mailgate::store::Store::connect(app.db_url()).await.expect("store");
     let clock: Arc<dyn mailgate::clock::Clock> = Arc::new(mailgate::clock::SystemClock);
     let tokens = app.token_service(store.clone(), clock.clone());
-    let admin_api = AdminApi::serve(Arc::new(tokens), store, clock, API_KEY).await;
+    let admin_api = AdminApi::serve(Arc::new(tokens), store, clock).await;
     let base = admin_api.base.clone();
     let http = reqwest::Client::new();
 
