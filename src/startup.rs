@@ -137,20 +137,16 @@ impl Application {
                 async move { catch_up(&n, max).await.map(|_| ()) }
             }));
             if settings.notify.webhook_secret.is_none() {
-                tracing::warn!("[notify] webhook_secret is not set: webhook calls are accepted unsigned");
+                tracing::warn!("[notify] webhook_secret is not set: webhook calls are refused (503) until it is");
             }
         }
         let mut admin_addr = None;
         if let (Some(listen), Some(key)) = (&settings.admin.listen, &settings.admin.api_key) {
-            let state = crate::http::AdminState {
-                tokens: ctx.tokens.clone(),
-                store: ctx.store.clone(),
-                clock: ctx.clock.clone(),
-                api_key: Arc::new(key.clone()),
-                notifier: notifier.clone(),
-                webhook_secret: settings.notify.webhook_secret.clone().map(Arc::new),
-            };
-            let (addr, handle) = crate::http::serve(listen, state, rx.clone()).await?;
+            let state = crate::http::AdminState::new(ctx.tokens.clone(), ctx.store.clone(), ctx.clock.clone(), key)
+                .map_err(|e| anyhow::anyhow!("config key `admin.api_key`: {e}"))?
+                .with_webhooks(notifier.clone(), settings.notify.webhook_secret.clone());
+            let tls = settings.admin.tls();
+            let (addr, handle) = crate::http::serve(listen, tls.as_ref(), state, rx.clone()).await?;
             admin_addr = Some(addr);
             tasks.spawn(async move {
                 let _ = handle.await;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+mod admin;
 mod defaults;
 mod env;
 mod inbound;
@@ -14,13 +15,14 @@ mod routing;
 mod services;
 mod storage;
 
+pub use admin::{AdminSettings, AdminTls, ApiKeyError, MIN_API_KEY_CHARS, check_api_key};
 pub use env::is_loopback;
 use env::{SECTIONS, apply_override};
 pub use inbound::{InboundSettings, MailboxSettings, TlsMode};
 use jira::default_timeout;
 pub use jira::{JiraAuth, JiraFlavor, JiraSettings};
 pub use routing::{RouteTarget, RoutingRule, RoutingSettings, SenderPolicy};
-pub use services::{AdminSettings, IdentitySettings, NotifySettings, SecretsSettings, SmtpSettings, TokenAuthKind};
+pub use services::{IdentitySettings, NotifySettings, SecretsSettings, SmtpSettings, TokenAuthKind};
 pub use storage::{AuditSettings, DatabaseSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -158,9 +160,7 @@ impl Settings {
                 return Err(invalid(key, "sender_policy = \"create-customer\" needs `service_desk`"));
             }
         }
-        if self.admin.listen.is_some() && self.admin.api_key.is_none() {
-            return Err(invalid("admin.api_key", "required when admin.listen is set"));
-        }
+        self.admin.validate()?;
         if !self.admin.notify.is_empty() && self.smtp.is_none() {
             return Err(invalid("smtp", "required when admin.notify is set (warnings are sent by mail)"));
         }

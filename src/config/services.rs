@@ -1,4 +1,4 @@
-//! Settings of the workaround user, the admin API, SMTP and notifications.
+//! Settings of the workaround user, SMTP and notifications.
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -16,8 +16,8 @@ pub struct NotifySettings {
     /// Folder overriding the built-in mail templates.
     #[serde(default)]
     pub templates_dir: Option<String>,
-    /// Secret of the Jira system webhook; when set, unsigned or badly
-    /// signed calls are refused with 401.
+    /// Secret of the Jira system webhook. Unsigned or badly signed calls
+    /// are refused with 401; without a secret the webhook answers 503.
     #[serde(default)]
     pub webhook_secret: Option<SecretString>,
     /// How often missed webhooks are caught up with a JQL search.
@@ -117,20 +117,6 @@ fn default_cache_ttl() -> i64 {
 }
 fn default_warn_days() -> Vec<i64> {
     vec![30, 14, 7, 3, 1]
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdminSettings {
-    /// Address of the admin HTTP API, e.g. `127.0.0.1:8025`. Unset: no API.
-    #[serde(default)]
-    pub listen: Option<String>,
-    /// Bearer key for the admin API.
-    #[serde(default)]
-    pub api_key: Option<SecretString>,
-    /// Who gets token expiry and failure warnings.
-    #[serde(default)]
-    pub notify: Vec<EmailAddress>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

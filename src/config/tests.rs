@@ -130,3 +130,72 @@ fn config_errors_never_show_a_secret() {
     let err = err.expect_err("invalid").to_string();
     assert!(!err.contains("hunter2") && err.contains("mailboxes.0.port"), "{err}");
 }
+
+const GOOD_KEY: &str = "0123456789abcdef0123456789abcdef";
+
+fn with_admin(admin: &str) -> String {
+    format!("{BASE}\n[admin]\n{admin}\n")
+}
+
+#[test]
+fn an_empty_admin_key_is_refused_from_the_file_and_from_the_environment() {
+    let err = Settings::from_toml_with_env(&with_admin("listen = \"127.0.0.1:8025\"\napi_key = \"\""), env(&[]))
+        .expect_err("empty key");
+    let msg = err.to_string();
+    assert!(msg.contains("admin.api_key") && msg.contains("empty"), "{msg}");
+
+    let text = with_admin(&format!("listen = \"127.0.0.1:8025\"\napi_key = \"{GOOD_KEY}\""));
+    let err = Settings::from_toml_with_env(&text, env(&[("MAILGATE_ADMIN__API_KEY", "")])).expect_err("empty env key");
+    assert!(err.to_string().contains("admin.api_key"), "{err}");
+    let err = Settings::from_toml_with_env(&text, env(&[("MAILGATE_ADMIN__API_KEY", "   ")])).expect_err("blank key");
+    assert!(err.to_string().contains("empty"), "{err}");
+}
+
+#[test]
+fn a_short_admin_key_is_refused_without_printing_it() {
+    let short = "hunter2-is-not-a-key";
+    let err = Settings::from_toml_with_env(
+        &with_admin(&format!("listen = \"127.0.0.1:8025\"\napi_key = \"{short}\"")),
+        env(&[]),
+    )
+    .expect_err("short key");
+    let msg = err.to_string();
+    assert!(msg.contains("admin.api_key") && msg.contains("32 characters"), "{msg}");
+    assert!(!msg.contains(short), "the key is not echoed: {msg}");
+    // Refused even when the API is off: a configured key is a key.
+    let err =
+        Settings::from_toml_with_env(&with_admin(&format!("api_key = \"{short}\"")), env(&[])).expect_err("short");
+    assert!(!err.to_string().contains(short));
+    let ok = with_admin(&format!("listen = \"127.0.0.1:8025\"\napi_key = \"{GOOD_KEY}\""));
+    assert!(Settings::from_toml_with_env(&ok, env(&[])).is_ok());
+}
+
+#[test]
+fn a_listener_reachable_from_other_hosts_needs_tls_or_an_explicit_opt_out() {
+    let plain = with_admin(&format!("listen = \"0.0.0.0:8025\"\napi_key = \"{GOOD_KEY}\""));
+    let err = Settings::from_toml_with_env(&plain, env(&[])).expect_err("plain HTTP on every interface");
+    let msg = err.to_string();
+    assert!(msg.contains("admin.listen") && msg.contains("tls_cert_file") && msg.contains("allow_plain_http"), "{msg}");
+    let err = Settings::from_toml_with_env(&plain.replace("0.0.0.0", "[2001:db8::1]"), env(&[])).expect_err("v6");
+    assert!(err.to_string().contains("admin.listen"), "{err}");
+
+    let opted_out =
+        Settings::from_toml_with_env(&format!("{plain}allow_plain_http = true\n"), env(&[])).expect("opt-out");
+    assert!(opted_out.admin.allow_plain_http && opted_out.admin.tls().is_none());
+    let tls = format!("{plain}tls_cert_file = \"/etc/mailgate/cert.pem\"\ntls_key_file = \"/etc/mailgate/key.pem\"\n");
+    let s = Settings::from_toml_with_env(&tls, env(&[])).expect("TLS");
+    assert_eq!(s.admin.tls().map(|t| t.key_file), Some("/etc/mailgate/key.pem".to_string()));
+    for loopback in ["127.0.0.1:8025", "[::1]:8025", "localhost:8025"] {
+        let text = with_admin(&format!("listen = \"{loopback}\"\napi_key = \"{GOOD_KEY}\""));
+        assert!(Settings::from_toml_with_env(&text, env(&[])).is_ok(), "{loopback}");
+    }
+}
+
+#[test]
+fn a_tls_certificate_without_its_key_is_refused() {
+    let text = with_admin(&format!(
+        "listen = \"0.0.0.0:8025\"\napi_key = \"{GOOD_KEY}\"\ntls_cert_file = \"/etc/mailgate/cert.pem\""
+    ));
+    let err = Settings::from_toml_with_env(&text, env(&[])).expect_err("no key file");
+    assert!(err.to_string().contains("admin.tls_key_file"), "{err}");
+}

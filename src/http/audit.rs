@@ -1,18 +1,45 @@
 //! `/api/log` (processing log, filtered) and `/api/audit` (per-mail trail).
+//! Both return at most [`MAX_LIMIT`](super::extract::MAX_LIMIT) rows.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 
+use super::extract::{ApiQuery, clamp_limit};
 use super::{AdminState, ApiError};
 use crate::store::{AuditEntry, AuditFilter, LogEntry, LogFilter};
 
-async fn log(State(s): State<AdminState>, Query(f): Query<LogFilter>) -> Result<axum::Json<Vec<LogEntry>>, ApiError> {
+/// Rows when the caller gives no `limit`.
+const DEFAULT_LOG_LIMIT: i64 = 50;
+const DEFAULT_AUDIT_LIMIT: i64 = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogQuery {
+    issue: Option<String>,
+    status: Option<String>,
+    mailbox: Option<String>,
+    message_id: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn log(
+    State(s): State<AdminState>,
+    ApiQuery(q): ApiQuery<LogQuery>,
+) -> Result<axum::Json<Vec<LogEntry>>, ApiError> {
+    let f = LogFilter {
+        issue: q.issue,
+        status: q.status,
+        mailbox: q.mailbox,
+        message_id: q.message_id,
+        limit: Some(clamp_limit(q.limit, DEFAULT_LOG_LIMIT)?),
+    };
     Ok(axum::Json(s.store.log_entries(&f).await?))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AuditQuery {
     inbound_id: Option<i64>,
     message_id: Option<String>,
@@ -22,13 +49,13 @@ struct AuditQuery {
 
 async fn audit(
     State(s): State<AdminState>,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<axum::Json<Vec<AuditEntry>>, ApiError> {
     let f = AuditFilter {
         inbound_id: q.inbound_id,
         message_id: q.message_id,
         since_ms: q.since_ms,
-        limit: q.limit.unwrap_or(200),
+        limit: clamp_limit(q.limit, DEFAULT_AUDIT_LIMIT)?,
     };
     Ok(axum::Json(s.store.audit_entries(&f).await?))
 }

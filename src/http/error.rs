@@ -1,3 +1,4 @@
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -14,6 +15,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A body or query axum could not take (too large, not JSON, unknown
+    /// fields…), with the status that says which.
+    #[error("{message}")]
+    Rejected { status: StatusCode, message: String },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -21,6 +26,28 @@ pub enum ApiError {
 impl ApiError {
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(Box::new(e))
+    }
+}
+
+/// Malformed JSON, wrong types and unknown fields are all the caller's
+/// mistake: 400, like every other bad request here (axum would say 422 for
+/// some). A body over the limit stays 413 and a wrong content type 415.
+fn rejected(status: StatusCode, message: String) -> ApiError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::Rejected { status, message },
+        _ => ApiError::BadRequest(message),
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        rejected(r.status(), r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        rejected(r.status(), r.body_text())
     }
 }
 
@@ -54,6 +81,7 @@ impl IntoResponse for ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::BAD_GATEWAY,
+            Self::Rejected { status, .. } => *status,
             Self::Internal(source) => {
                 tracing::error!(error.message = %source, error.cause_chain = %cause_chain(source.as_ref()), "admin API error");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -1,30 +1,66 @@
 //! `/api/token`: status, set, verify, clear.
+//!
+//! An expiry given with `PUT` must fall after today and at most
+//! [`MAX_EXPIRY_DAYS`] ahead. Atlassian Cloud API tokens created since
+//! December 2024 expire within 1 to 365 days
+//! (<https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/>);
+//! the slack covers a date read off in another time zone or rounded up to a
+//! month's end. A date years ahead is a typo, and would silence the expiry
+//! warnings: a longer-lived Data Center token is better entered with an
+//! earlier date (warned too early, never too late).
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::NaiveDate;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::extract::ApiJson;
 use super::{AdminState, ApiError};
 use crate::domain::JiraLogin;
 use crate::identity::TokenStatus;
 
+/// The furthest expiry accepted, in days after today (UTC).
+pub const MAX_EXPIRY_DAYS: u64 = 400;
+
 /// The token arrives in the body, never in the URL. No `Debug`: it holds a secret.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SetToken {
     user: String,
     token: SecretString,
-    expires: Option<chrono::NaiveDate>,
+    expires: Option<NaiveDate>,
 }
 
 async fn status(State(s): State<AdminState>) -> Result<axum::Json<TokenStatus>, ApiError> {
     Ok(axum::Json(s.tokens.status().await?))
 }
 
-async fn set(State(s): State<AdminState>, body: axum::Json<SetToken>) -> Result<axum::Json<TokenStatus>, ApiError> {
+/// `expires` must be after `today` and at most [`MAX_EXPIRY_DAYS`] later.
+fn check_expiry(expires: NaiveDate, today: NaiveDate) -> Result<(), ApiError> {
+    if expires <= today {
+        return Err(ApiError::BadRequest(format!("expires ({expires}) must be after today ({today})")));
+    }
+    let latest = today.checked_add_days(chrono::Days::new(MAX_EXPIRY_DAYS)).unwrap_or(NaiveDate::MAX);
+    if expires > latest {
+        return Err(ApiError::BadRequest(format!(
+            "expires ({expires}) is more than {MAX_EXPIRY_DAYS} days ahead (latest {latest}); \
+             Jira Cloud API tokens live at most 365 days"
+        )));
+    }
+    Ok(())
+}
+
+async fn set(
+    State(s): State<AdminState>,
+    ApiJson(body): ApiJson<SetToken>,
+) -> Result<axum::Json<TokenStatus>, ApiError> {
+    if let Some(expires) = body.expires {
+        check_expiry(expires, s.clock.now().date_naive())?;
+    }
     let user = JiraLogin::parse(&body.user).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let status = s.tokens.set(&user, &body.token, body.expires).await.map_err(|e| match e {
         crate::identity::TokenError::Invalid(m) => ApiError::BadRequest(m),
@@ -47,4 +83,24 @@ async fn clear(State(s): State<AdminState>) -> Result<Response, ApiError> {
 
 pub fn router() -> Router<AdminState> {
     Router::new().route("/api/token", get(status).put(set).delete(clear)).route("/api/token/verify", post(verify))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_EXPIRY_DAYS, NaiveDate, check_expiry};
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn the_expiry_falls_within_the_accepted_span() {
+        let today = day("2026-12-01");
+        assert!(check_expiry(day("2026-12-02"), today).is_ok());
+        assert!(check_expiry(today + chrono::Days::new(MAX_EXPIRY_DAYS), today).is_ok());
+        assert!(check_expiry(today, today).is_err(), "today is already over at midnight");
+        assert!(check_expiry(day("2026-01-01"), today).is_err());
+        assert!(check_expiry(today + chrono::Days::new(MAX_EXPIRY_DAYS + 1), today).is_err());
+        assert!(check_expiry(day("9999-12-31"), today).is_err());
+    }
 }

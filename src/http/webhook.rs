@@ -1,8 +1,16 @@
-//! `POST /webhooks/jira`: Jira system webhooks. Signed with HMAC-SHA256 when
-//! a secret is configured; deduplicated by `X-Atlassian-Webhook-Identifier`.
+//! `POST /webhooks/jira`: Jira system webhooks, signed with HMAC-SHA256
+//! under `[notify] webhook_secret`; deduplicated by
+//! `X-Atlassian-Webhook-Identifier`.
+//!
+//! Without a secret the endpoint answers 503: anyone who can reach it could
+//! otherwise make mailgate mail whomever a forged event names. The signature
+//! is checked before anything else is said about the call, and refusals are
+//! logged with the caller's address (never the signature or the secret).
+
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -14,20 +22,29 @@ fn answer(status: StatusCode, v: serde_json::Value) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
-pub async fn receive(State(state): State<AdminState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn receive(
+    State(state): State<AdminState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let client = peer.ip();
+    let Some(secret) = &state.webhook_secret else {
+        tracing::warn!(%client, "webhook refused: [notify] webhook_secret is not set, so no call can be trusted");
+        return answer(StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"error": "webhooks are not configured"}));
+    };
+    let sig = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
+    if !signature_valid(secret.expose_secret().as_bytes(), &body, sig) {
+        tracing::warn!(%client, signed = sig.is_some(), "webhook refused: missing or bad signature");
+        return answer(StatusCode::UNAUTHORIZED, serde_json::json!({"error": "missing or bad signature"}));
+    }
     let Some(notifier) = state.notifier.clone() else {
+        tracing::warn!(%client, "webhook refused: notifications are off (no [smtp])");
         return answer(
             StatusCode::SERVICE_UNAVAILABLE,
             serde_json::json!({"error": "notifications are not configured"}),
         );
     };
-    if let Some(secret) = &state.webhook_secret {
-        let sig = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
-        if !signature_valid(secret.expose_secret().as_bytes(), &body, sig) {
-            tracing::warn!(signed = sig.is_some(), "webhook refused: missing or bad signature");
-            return answer(StatusCode::UNAUTHORIZED, serde_json::json!({"error": "missing or bad signature"}));
-        }
-    }
     let event = match parse_payload(&body) {
         Ok(Some(e)) => e,
         Ok(None) => return answer(StatusCode::OK, serde_json::json!({"ignored": "covered by another event"})),

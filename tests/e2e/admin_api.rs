@@ -9,7 +9,7 @@ use mailgate_testkit::{JIRA_TOKEN, JIRA_USER, TestApp};
 
 const ADMIN_USER: &str = "admin@example.test";
 const ADMIN_TOKEN: &str = "ATATT-admin-api-5e6f7a8b";
-const API_KEY: &str = "admin-api-key-0123456789";
+use mailgate_testkit::ADMIN_API_KEY as API_KEY;
 
 /// Projects HELP and VIP, the workaround token accepted, a master key;
 /// VIP mail creates users, other mail gets the default reporter.
@@ -41,7 +41,7 @@ async fn the_admin_api_sets_and_reports_the_token_but_never_returns_it() {
     let store = mailgate::store::Store::connect(app.db_url()).await.expect("store");
     let clock: Arc<dyn mailgate::clock::Clock> = Arc::new(mailgate::clock::SystemClock);
     let tokens = app.token_service(store.clone(), clock.clone());
-    let admin_api = AdminApi::serve(Arc::new(tokens), store, clock, API_KEY).await;
+    let admin_api = AdminApi::serve(Arc::new(tokens), store, clock).await;
     let base = admin_api.base.clone();
     let http = reqwest::Client::new();
 
@@ -142,4 +142,32 @@ async fn a_data_center_username_is_stored_as_given_not_as_an_email() {
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
     assert_eq!(status["user"], "jdoe", "{status}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("users.invalid"));
+}
+
+/// The old service started with `MAILGATE_ADMIN__API_KEY=` and served every
+/// `/api/*` call without a header; now such a key, a short one, or plain
+/// HTTP on every interface stop it at start, naming the key and not the value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_refuses_weak_admin_keys_and_plain_http_off_loopback() {
+    let app = admin_app().await;
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = app.command(crate::MAILGATE);
+        cmd.env("MAILGATE_ADMIN__LISTEN", "127.0.0.1:0");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.arg("migrate").output().expect("runs")
+    };
+    for key in ["", "   ", "short-admin-key-0123"] {
+        let out = run(&[("MAILGATE_ADMIN__API_KEY", key)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "key {key:?} accepted");
+        assert!(stderr.contains("admin.api_key"), "{stderr}");
+        assert!(key.trim().is_empty() || !stderr.contains(key), "the key is not echoed: {stderr}");
+    }
+    let out = run(&[("MAILGATE_ADMIN__LISTEN", "0.0.0.0:0")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("admin.listen") && stderr.contains("tls_cert_file"), "{stderr}");
+    let out = run(&[("MAILGATE_ADMIN__LISTEN", "0.0.0.0:0"), ("MAILGATE_ADMIN__ALLOW_PLAIN_HTTP", "true")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -15,7 +15,6 @@ use mailgate_testkit::{TestApp, TestAppBuilder, mail, wait_until};
 const ADMIN_USER: &str = "admin@example.test";
 const ADMIN_TOKEN: &str = "ATATT-notify-0a1b2c";
 const SECRET: &str = "whsec-test-secret";
-const API_KEY: &str = "notify-admin-key";
 
 /// HELP only, the workaround token accepted, a master key, the admin API on
 /// a free port, SMTP from "Help Desk", and `scripts` in the scripts folder.
@@ -34,7 +33,6 @@ fn notify_app(scripts: &[(&str, &str)]) -> TestAppBuilder {
 default = {{ project = "HELP" }}
 [admin]
 listen = "127.0.0.1:0"
-api_key = "{API_KEY}"
 [smtp]
 from_name = "Help Desk"
 [notify]
@@ -107,6 +105,24 @@ fn by_recipient(sink: &Sink) -> HashMap<String, usize> {
         }
     }
     counts
+}
+
+/// Without `webhook_secret` nobody can be told from a forger: the service
+/// refuses every call (it used to take unsigned ones) and queues nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_webhook_secret_every_webhook_is_refused_with_503() {
+    let app = spawn(notify_app(&[]).unset("notify.webhook_secret").smtp_nowhere()).await;
+    let service = app.start_service().await;
+    let base = format!("http://{}", service.admin_addr().expect("admin api"));
+    let body = comment_payload("5101", "Forged comment.");
+
+    let unsigned = post_webhook(&base, &body, "d-forged", None).await;
+    assert_eq!(unsigned.status(), 503);
+    let signed = post_webhook(&base, &body, "d-signed", Some(sign(SECRET.as_bytes(), &body))).await;
+    assert_eq!(signed.status(), 503, "a signature means nothing without a secret to check it against");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(recipients(&app, "comment_created").await.is_empty(), "nothing is queued");
+    service.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use mailgate_testkit::metrics::parse_exposition;
 use mailgate_testkit::{TestApp, TestDb, mail};
 use secrecy::SecretString;
 
-const API_KEY: &str = "stats-api-key-0123456789";
+use mailgate_testkit::ADMIN_API_KEY as API_KEY;
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).expect("time").with_timezone(&Utc)
@@ -216,7 +216,7 @@ async fn mails_through_the_pipeline_show_in_api_stats_and_metrics() {
         let clock = Arc::new(ManualClock::at(at("2026-03-09T09:00:00Z")));
         let app = TestApp::builder().db(db).master_key(&"ab".repeat(32)).clock(clock.clone()).spawn().await;
         let tokens = Arc::new(app.token_service(app.store().await, clock.clone()));
-        let admin_api = AdminApi::serve(tokens.clone(), app.store().await, clock.clone(), API_KEY).await;
+        let admin_api = AdminApi::serve(tokens.clone(), app.store().await, clock.clone()).await;
         let base = admin_api.base.clone();
         let http = reqwest::Client::new();
 

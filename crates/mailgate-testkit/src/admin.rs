@@ -10,6 +10,8 @@ use mailgate::store::Store;
 use secrecy::SecretString;
 use tokio::sync::watch;
 
+use crate::ADMIN_API_KEY;
+
 pub struct AdminApi {
     /// `http://127.0.0.1:<port>`
     pub base: String,
@@ -19,18 +21,12 @@ pub struct AdminApi {
 
 impl AdminApi {
     /// Serve the admin API over `tokens` and `store` on `clock`, behind the
-    /// bearer key `api_key`.
-    pub async fn serve(tokens: Arc<TokenService>, store: Store, clock: Arc<dyn Clock>, api_key: &str) -> Self {
-        let state = AdminState {
-            tokens,
-            store,
-            clock,
-            api_key: Arc::new(SecretString::from(api_key.to_string())),
-            notifier: None,
-            webhook_secret: None,
-        };
+    /// bearer key [`ADMIN_API_KEY`].
+    pub async fn serve(tokens: Arc<TokenService>, store: Store, clock: Arc<dyn Clock>) -> Self {
+        let key = SecretString::from(ADMIN_API_KEY.to_string());
+        let state = AdminState::new(tokens, store, clock, &key).expect("the test key is long enough");
         let (stop, rx) = watch::channel(false);
-        let (addr, server) = mailgate::http::serve("127.0.0.1:0", state, rx).await.expect("admin API serves");
+        let (addr, server) = mailgate::http::serve("127.0.0.1:0", None, state, rx).await.expect("admin API serves");
         Self { base: format!("http://{addr}"), _stop: stop, server }
     }
 }

@@ -30,6 +30,10 @@ pub use mailgate::pipeline::RowOutcome;
 pub const JIRA_USER: &str = "bot@example.test";
 pub const JIRA_TOKEN: &str = "test-api-token-7f3a";
 
+/// The admin API key of every test app (`[admin] api_key` in the base
+/// config) and of [`admin::AdminApi`]; as long as mailgate demands.
+pub const ADMIN_API_KEY: &str = "test-admin-key-0123456789abcdef-0123456789";
+
 /// The repository root (mailgate's manifest directory).
 pub fn repo_root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

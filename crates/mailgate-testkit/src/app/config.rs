@@ -4,7 +4,7 @@
 
 use toml::{Table, Value};
 
-use crate::{JIRA_TOKEN, JIRA_USER, dovecot};
+use crate::{ADMIN_API_KEY, JIRA_TOKEN, JIRA_USER, dovecot};
 
 fn parse(text: &str) -> Table {
     text.parse().unwrap_or_else(|e| panic!("test TOML does not parse: {e}\n{text}"))
@@ -12,7 +12,8 @@ fn parse(text: &str) -> Table {
 
 /// What every test starts from: mail to help@corp.test, SALES for
 /// sales@corp.test and HELP otherwise, a short Jira timeout, one in-call
-/// retry and fast mail retries.
+/// retry, fast mail retries, and the admin key (the API is off until a test
+/// sets `admin.listen`).
 pub fn base(db_url: &str, jira_url: &str) -> Table {
     parse(&format!(
         r#"
@@ -25,6 +26,9 @@ base_url = "{jira_url}"
 auth = {{ kind = "basic", user = "{JIRA_USER}", secret = "{JIRA_TOKEN}" }}
 timeout_secs = 5
 max_retries = 1
+
+[admin]
+api_key = "{ADMIN_API_KEY}"
 
 [inbound]
 own_addresses = ["help@corp.test"]
