@@ -88,3 +88,14 @@ fn attachment_settings_have_defaults_and_digests_are_checked() {
     let msg = err.to_string();
     assert!(msg.contains("blocked_sha256") && msg.contains("64 hex characters"), "{msg}");
 }
+
+#[test]
+fn bounce_suppression_lasts_30_days_unless_configured() {
+    let s = Settings::from_toml_with_env(BASE, env(&[])).expect("valid");
+    assert_eq!(s.notify.bounce_suppression_days, 30);
+    let set = format!("{BASE}\n[notify]\nbounce_suppression_days = 7\n");
+    assert_eq!(Settings::from_toml_with_env(&set, env(&[])).expect("valid").notify.bounce_suppression_days, 7);
+    let zero = format!("{BASE}\n[notify]\nbounce_suppression_days = 0\n");
+    let err = Settings::from_toml_with_env(&zero, env(&[])).expect_err("zero is refused").to_string();
+    assert!(err.contains("notify.bounce_suppression_days"), "{err}");
+}

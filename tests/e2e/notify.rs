@@ -9,6 +9,7 @@ use mailgate::domain::EmailAddress;
 use mailgate::notify::event::{Event, EventKind, Origin, Person};
 use mailgate::notify::webhook::sign;
 use mailgate::notify::{Notifier, NotifyOutcome};
+use mailgate::store::BounceMark;
 use mailgate_testkit::smtp::Sink;
 use mailgate_testkit::{TestApp, TestAppBuilder, mail, wait_until};
 
@@ -330,7 +331,9 @@ async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
     app.jira.add_member("tiny", &tiny);
     app.jira.add_role("HELP", "Developers", &[&dev], &["tiny"]);
     app.set_token(ADMIN_USER, ADMIN_TOKEN).await;
-    app.store().await.mark_bouncing("gone@customer.test", "test", 0).await.expect("bounce");
+    let gone = EmailAddress::parse("gone@customer.test").expect("address");
+    let mark = BounceMark { email: &gone, reason: "test", message_id: None, status: "5.1.1", expires_at: i64::MAX };
+    app.store().await.mark_bouncing(&mark, 0).await.expect("bounce");
     let n = app.notifier().await;
     let mut ev = event("updated:HELP-1:t1");
     ev.kind = EventKind::IssueUpdated;
