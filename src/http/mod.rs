@@ -4,6 +4,7 @@
 //! Prometheus text); the token is accepted, never returned.
 
 mod audit;
+mod bounces;
 mod error;
 mod stats;
 mod token;
@@ -79,6 +80,7 @@ pub fn router(state: AdminState) -> Router {
     let api = token::router()
         .merge(stats::router())
         .merge(audit::router())
+        .merge(bounces::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/healthz", get(healthz))
