@@ -7,10 +7,13 @@ use crate::config::{RouteTarget, RoutingSettings};
 use crate::domain::{EmailAddress, InboundMessage, IssueKey, MessageId};
 
 mod auto;
+pub mod dsn;
 mod quote;
+pub mod suppress;
 
 pub use auto::{AutoReplySign, AutomatedSign, BounceSign, IgnoreReason, ignore_reason, subject_sign};
 pub use quote::{cut_at_marker, strip_quoted};
+pub use suppress::{NoSuppression, SentMail, Suppression, suppressions};
 
 /// How a reply found its issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -132,26 +135,3 @@ pub fn summary(subject: &str) -> String {
 
 #[cfg(test)]
 mod tests;
-
-/// Addresses a bounce reports as failed: `Final-Recipient: rfc822; …`
-/// lines of a delivery-status report and `X-Failed-Recipients:` headers.
-pub fn bounced_addresses(raw: &[u8]) -> Vec<EmailAddress> {
-    let text = String::from_utf8_lossy(raw);
-    let mut out: Vec<EmailAddress> = Vec::new();
-    for line in text.lines() {
-        let lower = line.to_ascii_lowercase();
-        let value = if let Some(v) = lower.strip_prefix("final-recipient:") {
-            v.split_once(';').map(|(_, a)| a.to_string())
-        } else {
-            lower.strip_prefix("x-failed-recipients:").map(String::from)
-        };
-        for part in value.iter().flat_map(|v| v.split(',')) {
-            if let Ok(a) = EmailAddress::parse(part.trim())
-                && !out.contains(&a)
-            {
-                out.push(a);
-            }
-        }
-    }
-    out
-}

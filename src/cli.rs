@@ -1,4 +1,4 @@
-//! Command line: `run`, `replay`, `migrate`, `log`, `demo`.
+//! Command line: `run`, `replay`, `migrate`, `log`, `demo`, `bounces`, …
 
 use std::path::PathBuf;
 
@@ -91,6 +91,23 @@ pub enum Command {
     /// Notification-mapping scripts.
     #[command(subcommand)]
     Script(ScriptCommand),
+    /// Addresses not notified because our mail to them bounced for good.
+    #[command(subcommand)]
+    Bounces(BouncesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BouncesCommand {
+    /// Suppressed addresses: until when, and which bounce of which of our mails.
+    List {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Also suppressions that have expired.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Notify ADDRESS again: lift its suppression now.
+    Clear { address: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -187,6 +187,7 @@ pub fn pipeline_policy(settings: &Settings) -> Policy {
         identity_ttl_secs: settings.identity.cache_ttl_secs,
         notify_events: settings.smtp.is_some(),
         admins: settings.admin.notify.clone(),
+        bounce_suppression_days: settings.notify.bounce_suppression_days,
     }
 }
 

@@ -66,8 +66,8 @@ fn fixture() -> &'static Fixture {
 pub fn parse_classify(data: &[u8]) {
     let f = fixture();
 
-    for a in classify::bounced_addresses(data) {
-        black_box(a.domain());
+    for r in classify::dsn::read(data).recipients {
+        black_box(r.final_recipient.map(|a| a.domain().len()));
     }
 
     let Ok(msg) = mailgate::mime::parse(data) else {

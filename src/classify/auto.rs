@@ -72,7 +72,7 @@ pub enum AutomatedSign {
 
 impl IgnoreReason {
     /// Whether the mail reports failed deliveries, so the caller may look
-    /// for bounced addresses in it ([`super::bounced_addresses`]).
+    /// in it for addresses to suppress ([`super::dsn`], [`super::suppress`]).
     pub fn is_bounce(&self) -> bool {
         match self {
             Self::DeliveryReport | Self::NullReturnPath => true,

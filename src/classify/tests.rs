@@ -129,10 +129,3 @@ fn summaries_are_one_line_and_bounded() {
     assert_eq!(summary(""), "(no subject)");
     assert_eq!(summary(&"x".repeat(400)).chars().count(), 255);
 }
-
-#[test]
-fn bounced_recipients_are_read_from_the_report() {
-    let raw = b"From: MAILER-DAEMON@x\r\nX-Failed-Recipients: gone@customer.test\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; Gone@Customer.test\r\nFinal-Recipient: rfc822; other@x.test\r\nAction: failed\r\n";
-    let got: Vec<String> = bounced_addresses(raw).into_iter().map(|a| a.to_string()).collect();
-    assert_eq!(got, vec!["gone@customer.test", "other@x.test"]);
-}

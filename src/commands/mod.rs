@@ -1,5 +1,6 @@
 //! What each CLI subcommand does.
 
+pub mod bounces;
 pub mod token;
 
 use crate::cli::{Cli, Command, Format};
@@ -21,6 +22,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Script(crate::cli::ScriptCommand::Test { script, event }) => {
             token::script_test(&cli.config, &script, &event).await
+        }
+        Command::Bounces(cmd) => {
+            let settings = Settings::load(&cli.config)?;
+            bounces::run(&settings, cmd).await
         }
         Command::Doctor => {
             let settings = Settings::load(&cli.config)?;

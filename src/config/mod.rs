@@ -173,6 +173,9 @@ impl Settings {
         if !(1..=256).contains(&self.inbound.concurrency) {
             return Err(invalid("inbound.concurrency", "must be between 1 and 256"));
         }
+        if !(1..=3650).contains(&self.notify.bounce_suppression_days) {
+            return Err(invalid("notify.bounce_suppression_days", "must be between 1 and 3650"));
+        }
         if self.inbound.max_attempts == 0 {
             return Err(invalid("inbound.max_attempts", "must be at least 1"));
         }

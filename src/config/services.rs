@@ -33,6 +33,11 @@ pub struct NotifySettings {
     pub script_max_operations: u64,
     #[serde(default = "default_script_ms")]
     pub script_timeout_ms: u64,
+    /// How long a permanent bounce of one of our mails stops notifications
+    /// to its recipient; after that the address is tried again (a full
+    /// mailbox gets emptied, a typo'd account gets created).
+    #[serde(default = "default_bounce_days")]
+    pub bounce_suppression_days: u32,
 }
 
 impl Default for NotifySettings {
@@ -46,6 +51,7 @@ impl Default for NotifySettings {
             group_cache_ttl_secs: default_group_ttl(),
             script_max_operations: default_script_ops(),
             script_timeout_ms: default_script_ms(),
+            bounce_suppression_days: default_bounce_days(),
         }
     }
 }
@@ -64,6 +70,9 @@ fn default_script_ops() -> u64 {
 }
 fn default_script_ms() -> u64 {
     1_000
+}
+fn default_bounce_days() -> u32 {
+    30
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

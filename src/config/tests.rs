@@ -199,3 +199,14 @@ fn a_tls_certificate_without_its_key_is_refused() {
     let err = Settings::from_toml_with_env(&text, env(&[])).expect_err("no key file");
     assert!(err.to_string().contains("admin.tls_key_file"), "{err}");
 }
+
+#[test]
+fn bounce_suppression_lasts_30_days_unless_configured() {
+    let s = Settings::from_toml_with_env(BASE, env(&[])).expect("valid");
+    assert_eq!(s.notify.bounce_suppression_days, 30);
+    let set = format!("{BASE}\n[notify]\nbounce_suppression_days = 7\n");
+    assert_eq!(Settings::from_toml_with_env(&set, env(&[])).expect("valid").notify.bounce_suppression_days, 7);
+    let zero = format!("{BASE}\n[notify]\nbounce_suppression_days = 0\n");
+    let err = Settings::from_toml_with_env(&zero, env(&[])).expect_err("zero is refused").to_string();
+    assert!(err.contains("notify.bounce_suppression_days"), "{err}");
+}

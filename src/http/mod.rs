@@ -7,6 +7,7 @@
 
 mod audit;
 mod auth;
+mod bounces;
 mod error;
 mod extract;
 mod limit;
@@ -104,6 +105,7 @@ pub fn router(state: AdminState) -> Router {
     let api = token::router()
         .merge(stats::router())
         .merge(audit::router())
+        .merge(bounces::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key));
     Router::new()
         .route("/webhooks/jira", axum::routing::post(webhook::receive).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)))

@@ -223,7 +223,7 @@ impl Notifier {
             if self.own.contains(&addr) {
                 continue;
             }
-            if self.store.is_bouncing(addr.as_ref()).await? {
+            if self.store.is_bouncing(addr.as_ref(), self.clock.now_ms()).await? {
                 tracing::info!(recipient = %addr, "address is bouncing; not notified");
                 continue;
             }

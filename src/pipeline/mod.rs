@@ -4,6 +4,7 @@
 //! from the store after a restart; the mail's state says where it stands.
 
 mod attachments;
+mod bounces;
 mod cut;
 mod duplicate;
 mod finish;
@@ -51,6 +52,8 @@ pub struct Policy {
     pub notify_events: bool,
     /// Who is warned of a mail storm.
     pub admins: Vec<EmailAddress>,
+    /// How long a permanent bounce of our mail suppresses its recipient.
+    pub bounce_suppression_days: u32,
 }
 
 /// The inbound use case. Built once at start-up from the application
@@ -305,18 +308,10 @@ impl Pipeline {
         Ok((posted, body.full))
     }
 
-    /// An ignored mail: bounces mark their addresses, then the outcome.
+    /// An ignored mail: a bounce of our mail suppresses its recipient, then the outcome.
     async fn ignore(&self, row: &InboundRow, mid: &MessageId, reason: &IgnoreReason) -> Result<RowOutcome, StoreError> {
         if reason.is_bounce() {
-            // The raw bytes were let go once the mail was parsed.
-            let raw: std::borrow::Cow<'_, [u8]> = match row.raw.is_empty() {
-                true => self.store.inbound(row.id).await?.map(|r| r.raw).unwrap_or_default().into(),
-                false => (&row.raw[..]).into(),
-            };
-            for addr in classify::bounced_addresses(&raw) {
-                tracing::info!(address = %addr, "address bounced; no more notifications to it");
-                self.store.mark_bouncing(addr.as_ref(), "bounce received", self.clock.now_ms()).await?;
-            }
+            self.suppress_bounced(row, mid).await?;
         }
         let reason = reason.to_string();
         tracing::info!(%reason, "mail ignored");

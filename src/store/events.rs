@@ -1,5 +1,5 @@
-//! Pending notification events, webhook delivery ids, bouncing addresses,
-//! and small persistent values.
+//! Pending notification events, webhook delivery ids and small persistent
+//! values.
 
 use super::queue::{InstanceId, Lease, QueueTable};
 use super::{Store, StoreError};
@@ -121,21 +121,6 @@ impl Store {
             .sql("insert into webhook_deliveries (id, event_id, received_at) values (?, ?, ?) on conflict do nothing");
         let done = sqlx::query(sql).bind(delivery_id).bind(event_id).bind(now_ms).execute(self.pool()).await?;
         Ok(done.rows_affected() > 0)
-    }
-
-    pub async fn mark_bouncing(&self, email: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
-        let sql = self
-            .sql("insert into bouncing_addresses (email, reason, created_at) values (?, ?, ?) on conflict do nothing");
-        sqlx::query(sql).bind(email).bind(reason).bind(now_ms).execute(self.pool()).await?;
-        Ok(())
-    }
-
-    pub async fn is_bouncing(&self, email: &str) -> Result<bool, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as(self.sql("select email from bouncing_addresses where email = ?"))
-            .bind(email)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.is_some())
     }
 
     pub async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod blocked;
+mod bounces;
 mod events;
 mod identities;
 mod inbound;
@@ -15,6 +16,7 @@ mod token;
 
 pub use crate::stats::{BlockedCount, Counts, Statistics};
 pub use audit::{AuditEntry, AuditFilter, PendingNote};
+pub use bounces::{BounceMark, BouncingAddress};
 pub use events::{EventRow, EventStatus};
 pub use identities::{CachedIdentity, IdentityKind};
 pub use inbound::{

@@ -5,6 +5,7 @@
 mod admin_api;
 mod attachments;
 mod audit;
+mod bounces;
 mod cli;
 mod conversation;
 mod crash;

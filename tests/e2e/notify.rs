@@ -9,6 +9,7 @@ use mailgate::domain::EmailAddress;
 use mailgate::notify::event::{Event, EventKind, Origin, Person};
 use mailgate::notify::webhook::sign;
 use mailgate::notify::{Notifier, NotifyOutcome};
+use mailgate::store::BounceMark;
 use mailgate_testkit::smtp::Sink;
 use mailgate_testkit::{TestApp, TestAppBuilder, mail, wait_until};
 
@@ -351,7 +352,9 @@ async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
     app.jira.add_member("tiny", &tiny);
     app.jira.add_role("HELP", "Developers", &[&dev], &["tiny"]);
     app.set_token(ADMIN_USER, ADMIN_TOKEN).await;
-    app.store().await.mark_bouncing("gone@customer.test", "test", 0).await.expect("bounce");
+    let gone = EmailAddress::parse("gone@customer.test").expect("address");
+    let mark = BounceMark { email: &gone, reason: "test", message_id: None, status: "5.1.1", expires_at: i64::MAX };
+    app.store().await.mark_bouncing(&mark, 0).await.expect("bounce");
     let n = app.notifier().await;
     let mut ev = event("updated:HELP-1:t1");
     ev.kind = EventKind::IssueUpdated;
@@ -362,4 +365,24 @@ async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
     assert_eq!(outcome, NotifyOutcome::Queued { event_id: "updated:HELP-1:t1".into(), recipients: 2 });
     let to = recipients(&app, "issue_updated").await;
     assert_eq!(to, vec!["dev@corp.test", "tiny@corp.test"], "the role's user and group, not the bouncing address");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_bounce_suppression_no_longer_blocks_notifications() {
+    let scripts = [("issue_updated.rhai", "add_user(\"gone@customer.test\");")];
+    let app = spawn(notify_app(&scripts).smtp_nowhere()).await;
+    app.set_token(ADMIN_USER, ADMIN_TOKEN).await;
+    let gone = EmailAddress::parse("gone@customer.test").expect("address");
+    let mark = BounceMark { email: &gone, reason: "test", message_id: None, status: "5.1.1", expires_at: 1 };
+    app.store().await.mark_bouncing(&mark, 0).await.expect("bounce");
+    let n = app.notifier().await;
+    let mut ev = event("updated:HELP-1:t1");
+    ev.kind = EventKind::IssueUpdated;
+    assert!(n.queue(&ev).await.expect("queue"));
+
+    let outcome = n.try_notify_one().await.expect("notify");
+
+    assert_eq!(outcome, NotifyOutcome::Queued { event_id: "updated:HELP-1:t1".into(), recipients: 1 });
+    let to = recipients(&app, "issue_updated").await;
+    assert_eq!(to, vec!["gone@customer.test"], "the suppression ended (expires_at 1), so it is notified again");
 }

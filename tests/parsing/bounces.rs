@@ -104,3 +104,50 @@ fn normal_mail_in_the_sisimai_corpus_is_not_ignored() {
 fn ignore_reasons_have_display_text() {
     assert_eq!(IgnoreReason::DeliveryReport.to_string(), "delivery report (multipart/report)");
 }
+
+/// Every `bsd/` bounce as if each Message-ID it references were a mail we
+/// sent to each address it names: what it would suppress.
+fn suppressed_if_ours(path: &Path) -> Vec<String> {
+    use mailgate::classify::dsn;
+    use mailgate::classify::{SentMail, suppressions};
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let report = dsn::read(&raw);
+    let named = report
+        .recipients
+        .iter()
+        .flat_map(|r| r.final_recipient.iter().chain(r.original_recipient.iter()))
+        .chain(report.plain.failed_recipients.iter());
+    let sent: Vec<SentMail> = named
+        .flat_map(|a| report.references.iter().map(|id| SentMail { message_id: id.clone(), recipient: a.clone() }))
+        .collect();
+    suppressions(&report, &sent).map(|s| s.into_iter().map(|s| s.status).collect()).unwrap_or_default()
+}
+
+/// Without a mail of ours referenced, no sisimai bounce suppresses
+/// anything; with one, a delayed DSN still does not, and the hard RFC 3464
+/// bounces (a 5.x.x `Action: failed` block) mostly do, always with a 5.x.x
+/// status or a prose bounce's "permanent".
+#[test]
+fn sisimai_bounces_suppress_only_permanent_failures_of_our_mail() {
+    use mailgate::classify::{dsn, suppressions};
+    let mut suppressing = 0;
+    let mut wrong = Vec::new();
+    for path in files("bsd") {
+        let file = name(&path);
+        let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        if suppressions(&dsn::read(&raw), &[]).is_ok() {
+            wrong.push(format!("{file}: suppresses with an empty outbox"));
+        }
+        let statuses = suppressed_if_ours(&path);
+        if statuses.iter().any(|s| !(s.starts_with("5.") || s == "permanent")) {
+            wrong.push(format!("{file}: {statuses:?}"));
+        }
+        suppressing += usize::from(!statuses.is_empty());
+    }
+    for delayed in ["rfc3464-07.eml", "lhost-sendmail-29.eml", "lhost-opensmtpd-06.eml"] {
+        let statuses = suppressed_if_ours(&Path::new(SISIMAI).join("bsd").join(delayed));
+        assert!(statuses.is_empty(), "{delayed}: a delay report suppresses {statuses:?}");
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(suppressing > 250, "only {suppressing} corpus bounces would suppress a recipient of ours");
+}
