@@ -33,6 +33,10 @@ pub struct NotifySettings {
     pub script_max_operations: u64,
     #[serde(default = "default_script_ms")]
     pub script_timeout_ms: u64,
+    /// Bytes a run may create through the functions that grow data (and
+    /// the cap of its string, array and map sizes); 0 = no cap.
+    #[serde(default = "default_script_memory")]
+    pub script_max_memory_bytes: usize,
 }
 
 impl Default for NotifySettings {
@@ -46,6 +50,7 @@ impl Default for NotifySettings {
             group_cache_ttl_secs: default_group_ttl(),
             script_max_operations: default_script_ops(),
             script_timeout_ms: default_script_ms(),
+            script_max_memory_bytes: default_script_memory(),
         }
     }
 }
@@ -64,6 +69,9 @@ fn default_script_ops() -> u64 {
 }
 fn default_script_ms() -> u64 {
     1_000
+}
+fn default_script_memory() -> usize {
+    64 << 20
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

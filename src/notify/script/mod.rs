@@ -39,10 +39,13 @@ use super::event::{Event, EventKind};
 use crate::domain::EmailAddress;
 
 mod api;
+mod budget;
+mod checked;
 mod engine;
 mod limits;
 
 use api::{push_unique, register_api, take_returned};
+use budget::Budget;
 use engine::{route_output, sandbox, truncate_strings};
 pub use limits::ScriptLimits;
 use limits::stack_size;
@@ -237,7 +240,7 @@ impl Scripts {
         // level of nested data (printing or comparing an array of arrays…):
         // run on a thread whose stack fits both limits, so a deep script ends
         // in `Limit` (or just works), never in a process abort.
-        let stack = stack_size(&self.limits);
+        let stack = stack_size(&self.limits.effective());
         let span = tracing::Span::current();
         std::thread::scope(|scope| {
             let worker = std::thread::Builder::new()
@@ -266,11 +269,12 @@ impl Scripts {
         })?;
 
         let state = Arc::new(Mutex::new(ScriptOutcome::default()));
+        let budget = Arc::new(Budget::new(&self.limits));
         let mut engine = sandbox(&self.std, &self.limits);
         register_api(&mut engine, &state);
+        checked::register(&mut engine, &budget);
         route_output(&mut engine, script);
-        if !self.limits.timeout.is_zero() {
-            let deadline = Instant::now() + self.limits.timeout;
+        if let Some(deadline) = budget.deadline() {
             engine.on_progress(move |ops| (ops % 256 == 0 && Instant::now() >= deadline).then(|| "timeout".into()));
         }
 
