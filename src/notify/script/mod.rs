@@ -301,4 +301,6 @@ impl Scripts {
 }
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;
