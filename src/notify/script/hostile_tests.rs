@@ -27,13 +27,22 @@ const HOSTILE: &[(&str, &str)] = &[
     // rhai's own `pad` loops forever on an empty padding.
     ("pad with empty string", r#"let s = "x"; s.pad(60000, ""); throw `still ${s.len()} byte`;"#),
     ("map with padding", r#"let a = []; a.pad(10000, 0); let b = a.map(|x| { let s = ""; s.pad(60000, "x"); s });"#),
-    ("filter, allocating predicate", r#"let a = []; a.pad(10000, 0); a.filter(|x| { let s = ""; s.pad(60000, "x"); true });"#),
+    (
+        "filter, allocating predicate",
+        r#"let a = []; a.pad(10000, 0); a.filter(|x| { let s = ""; s.pad(60000, "x"); true });"#,
+    ),
     ("zip with padding", r#"let a = []; a.pad(10000, 0); a.zip(a, |x, y| { let s = ""; s.pad(60000, "z"); s });"#),
-    ("sort, allocating comparer", r#"let a = []; for i in 0..5000 { a.push(5000 - i); } a.sort(|x, y| { let s = ""; s.pad(60000, "x"); x - y });"#),
+    (
+        "sort, allocating comparer",
+        r#"let a = []; for i in 0..5000 { a.push(5000 - i); } a.sort(|x, y| { let s = ""; s.pad(60000, "x"); x - y });"#,
+    ),
     ("sort, failing comparer", r#"let a = [3, 1, 2]; a.sort(|x, y| throw "bad comparer"); add_user("a@example.com");"#),
     ("sort, endless comparer", r#"let a = [3, 1, 2, 5, 4]; a.sort(|x, y| { loop {} }); add_user("a@example.com");"#),
     ("string doubling s += s", r#"let s = "x"; loop { s += s; }"#),
-    ("string + number keys", r#"let m = #{}; let s = ""; s.pad(60000, "k"); let i = 0; loop { m[s + i] = i; i += 1; }"#),
+    (
+        "string + number keys",
+        r#"let m = #{}; let s = ""; s.pad(60000, "k"); let i = 0; loop { m[s + i] = i; i += 1; }"#,
+    ),
     ("array doubling a += a", "let a = [1]; loop { a += a; }"),
     ("a.pad(1e8, 0)", "let a = []; a.pad(100000000, 0);"),
     ("nested arrays [a, a]", "let a = []; loop { a = [a, a]; }"),
@@ -101,8 +110,10 @@ fn hostile_script_child() {
 /// `m[key] = v`, and string interpolation is evaluated by rhai itself, out
 /// of reach of the checked functions; so keys made by interpolation are
 /// held only by the timeout (about 230 MB in 500 ms in a debug build).
-const KNOWN_GAPS: &[(&str, &str)] =
-    &[("interpolated map keys", r#"let m = #{}; let s = ""; s.pad(60000, "k"); for i in 0..1000000 { m[`${s}${i}`] = i; }"#)];
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "interpolated map keys",
+    r#"let m = #{}; let s = ""; s.pad(60000, "k"); for i in 0..1000000 { m[`${s}${i}`] = i; }"#,
+)];
 
 #[test]
 fn hostile_scripts_end_in_an_error_within_the_timeout_and_the_memory_cap() {
@@ -171,7 +182,10 @@ fn an_error_in_a_comparer_is_the_scripts_error() {
         r#"let a = [1, 2]; a.map(|x| throw "bad comparer");"#,
     ] {
         let err = run(src).expect_err("the script must fail");
-        assert!(matches!(&err, ScriptError::Runtime { message, .. } if message.contains("bad comparer")), "{src}: {err:?}");
+        assert!(
+            matches!(&err, ScriptError::Runtime { message, .. } if message.contains("bad comparer")),
+            "{src}: {err:?}"
+        );
     }
     // Caught in the script, the array is as it was.
     run(r#"let a = [3, 1, 2]; try { a.sort(|x, y| throw "no"); } catch { } if a != [3, 1, 2] { throw a; }"#)
@@ -210,4 +224,3 @@ fn the_memory_cap_counts_what_the_checked_functions_make() {
     assert!(matches!(&err, Err(ScriptError::Limit { message, .. }) if message.contains("bytes of memory")), "{err:?}");
     run(src).expect("within the default cap");
 }
-

@@ -20,7 +20,9 @@
 //! Sandbox: every run gets its own engine (the standard package is built once
 //! and shared) on its own thread (a stack sized for the limits, so deep
 //! recursion or nesting ends in an error, not a process abort), with
-//! operation, call-depth, size and wall-clock limits; `import` and `eval` are
+//! operation, call-depth, size, memory and wall-clock limits (the functions
+//! that can grow data are replaced by checked ones that refuse before they
+//! allocate: `checked/`, `budget.rs`); `import` and `eval` are
 //! refused at load (no module resolver either); `print`/`debug` go to tracing
 //! (target `mailgate::script`, at most 100 lines per run). rhai has no file or
 //! network access of its own and none is registered.
