@@ -191,13 +191,20 @@ pub fn pipeline_policy(settings: &Settings) -> Policy {
     }
 }
 
-/// The notifier: scripts, templates, the workaround token for groups.
-pub fn build_notifier(settings: &Settings, ctx: &AppContext) -> anyhow::Result<Notifier> {
-    let limits = ScriptLimits {
+/// The sandbox limits of the notification scripts, from `[notify]`; the
+/// same for `run` and `script test`.
+pub fn script_limits(settings: &Settings) -> ScriptLimits {
+    ScriptLimits {
         max_operations: settings.notify.script_max_operations,
         timeout: Duration::from_millis(settings.notify.script_timeout_ms),
+        max_memory_bytes: settings.notify.script_max_memory_bytes,
         ..ScriptLimits::default()
-    };
+    }
+}
+
+/// The notifier: scripts, templates, the workaround token for groups.
+pub fn build_notifier(settings: &Settings, ctx: &AppContext) -> anyhow::Result<Notifier> {
+    let limits = script_limits(settings);
     let scripts = match &settings.notify.scripts_dir {
         Some(dir) => Some(Arc::new(Scripts::load(std::path::Path::new(dir), limits)?)),
         None => None,

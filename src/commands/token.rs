@@ -144,8 +144,10 @@ pub async fn doctor(settings: &Settings) -> anyhow::Result<bool> {
 }
 
 /// `mailgate script test SCRIPT --event event.json`: the recipients SCRIPT
-/// gives for the event. Groups are expanded when a config with a working
-/// token is at hand; otherwise they are listed by name.
+/// gives for the event, run with the limits of the config file (as `run`
+/// would run it; the built-in limits when there is no config file). Groups
+/// are expanded when the config has a working token; otherwise they are
+/// listed by name.
 pub async fn script_test(
     config: &std::path::Path,
     script: &std::path::Path,
@@ -157,7 +159,17 @@ pub async fn script_test(
     let event: Event =
         serde_json::from_str(&std::fs::read_to_string(event).map_err(|e| anyhow::anyhow!("{}: {e}", event.display()))?)
             .map_err(|e| anyhow::anyhow!("the event file is not an event: {e}"))?;
-    let scripts = Scripts::from_sources([("default.rhai", source)], ScriptLimits::default())?;
+    // A config that exists but does not load is an error: testing with
+    // other limits than the service's would mislead.
+    let settings = if config.exists() { Some(Settings::load(config)?) } else { None };
+    let limits = match &settings {
+        Some(s) => crate::startup::script_limits(s),
+        None => {
+            eprintln!("no config file {}: the built-in script limits apply", config.display());
+            ScriptLimits::default()
+        }
+    };
+    let scripts = Scripts::from_sources([("default.rhai", source)], limits)?;
     let outcome = tokio::task::spawn_blocking(move || scripts.recipients(&event)).await?;
     let outcome = match outcome {
         Ok(o) => o,
@@ -168,8 +180,8 @@ pub async fn script_test(
     };
     let mut expanded = serde_json::Map::new();
     if !outcome.groups.is_empty()
-        && let Ok(settings) = Settings::load(config)
-        && let Ok(tokens) = service(&settings).await
+        && let Some(settings) = &settings
+        && let Ok(tokens) = service(settings).await
         && let Ok((client, _)) = tokens.client().await
     {
         for g in &outcome.groups {

@@ -38,6 +38,10 @@ pub struct NotifySettings {
     /// mailbox gets emptied, a typo'd account gets created).
     #[serde(default = "default_bounce_days")]
     pub bounce_suppression_days: u32,
+    /// Bytes a run may create through the functions that grow data (and
+    /// the cap of its string, array and map sizes); 0 = no cap.
+    #[serde(default = "default_script_memory")]
+    pub script_max_memory_bytes: usize,
 }
 
 impl Default for NotifySettings {
@@ -52,6 +56,7 @@ impl Default for NotifySettings {
             script_max_operations: default_script_ops(),
             script_timeout_ms: default_script_ms(),
             bounce_suppression_days: default_bounce_days(),
+            script_max_memory_bytes: default_script_memory(),
         }
     }
 }
@@ -73,6 +78,9 @@ fn default_script_ms() -> u64 {
 }
 fn default_bounce_days() -> u32 {
     30
+}
+fn default_script_memory() -> usize {
+    64 << 20
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -11,7 +11,7 @@ use mailgate::store::{BounceMark, NewOutgoing, OutboxStatus, Store};
 use mailgate_testkit::admin::AdminApi;
 use mailgate_testkit::{TestApp, TestDb};
 
-const API_KEY: &str = "bounces-admin-key-42";
+const API_KEY: &str = mailgate_testkit::ADMIN_API_KEY;
 
 /// A mail to `to` that the SMTP server took: its Message-ID.
 async fn sent(store: &Store, clock: &dyn Clock, key: &str, to: &str) -> String {
@@ -157,7 +157,7 @@ async fn bounces_are_listed_and_cleared_with_the_admin_api() {
         mark(&store, "old@customer.test", 1).await;
         let clock: Arc<dyn Clock> = Arc::new(mailgate::clock::SystemClock);
         let tokens = app.token_service(store.clone(), clock.clone());
-        let api = AdminApi::serve(Arc::new(tokens), store.clone(), clock, API_KEY).await;
+        let api = AdminApi::serve(Arc::new(tokens), store.clone(), clock).await;
         let http = reqwest::Client::new();
         let url = |p: &str| format!("{}/api/bounces{p}", api.base);
 

@@ -258,3 +258,43 @@ fn scripts_run_from_several_threads_at_once() {
         assert_eq!(users(&out), ["rita@example.com", "ann@example.com"]);
     }
 }
+
+// --- `mailgate script test` ------------------------------------------------
+
+#[tokio::test]
+async fn script_test_runs_with_the_limits_of_the_config_file() {
+    let app = mailgate_testkit::TestApp::builder()
+        .mailgate_defaults()
+        .set("jira.base_url", "http://127.0.0.1:9")
+        .set("notify.script_max_memory_bytes", 1 << 20)
+        .spawn()
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 100 strings of 60 KB: 6 MB, within the built-in 64 MB cap, not the configured 1 MB.
+    let script = dir.path().join("s.rhai");
+    std::fs::write(&script, "for i in 0..100 { let s = \"\"; s.pad(60000, \"x\"); }\nadd_user(\"a@example.com\");")
+        .expect("script");
+    let event = dir.path().join("event.json");
+    std::fs::write(&event, serde_json::to_string(&sample(EventKind::IssueCreated)).expect("json")).expect("event");
+    let script_test = |config: &Path| {
+        std::process::Command::new(crate::MAILGATE)
+            .arg("--config")
+            .arg(config)
+            .args(["script", "test"])
+            .arg(&script)
+            .arg("--event")
+            .arg(&event)
+            .output()
+            .expect("runs")
+    };
+
+    let out = script_test(&app.config_path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("more than 1048576 bytes of memory"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = script_test(Path::new("/nonexistent/mailgate.toml"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "built-in limits without a config: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("a@example.com"), "{stdout}");
+}

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rhai::module_resolvers::DummyModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, OptimizationLevel, Shared};
 
+use super::budget::MEMORY;
 use super::{ScriptError, ScriptLimits, Scripts};
 
 impl Scripts {
@@ -23,6 +24,9 @@ impl Scripts {
             EvalAltResult::ErrorTerminated(..) => limit(format!("ran longer than {:?}", self.limits.timeout)),
             EvalAltResult::ErrorStackOverflow(_) => {
                 limit(format!("more than {} nested function calls", self.limits.max_call_levels))
+            }
+            EvalAltResult::ErrorDataTooLarge(what, _) if what == MEMORY => {
+                limit(format!("more than {} bytes of memory", self.limits.max_memory_bytes))
             }
             EvalAltResult::ErrorDataTooLarge(what, _) => limit(format!("{what} too large")),
             EvalAltResult::ErrorTooManyModules(_) | EvalAltResult::ErrorTooManyVariables(_) => limit(inner.to_string()),
@@ -99,8 +103,10 @@ pub(super) fn route_output(engine: &mut Engine, script: &str) {
 }
 
 /// An engine with the sandbox settings; used to compile and (with the
-/// script API registered) to run.
+/// script API and the checked functions registered) to run. The size
+/// limits are held under the memory cap.
 pub(super) fn sandbox(std: &Shared<Module>, limits: &ScriptLimits) -> Engine {
+    let limits = limits.effective();
     let mut engine = Engine::new_raw();
     engine.register_global_module(std.clone());
     engine.set_module_resolver(DummyModuleResolver::new());

@@ -12,6 +12,12 @@ pub struct ScriptLimits {
     pub max_string_size: usize,
     pub max_array_size: usize,
     pub max_map_size: usize,
+    /// Bytes a run may create through the functions that can grow data
+    /// (`pad`, `replace`, `split`, `map`, …: see `checked.rs`), counted
+    /// before they allocate and never given back, so a bound on what the
+    /// run can hold through them. The string, array and map limits are
+    /// also held under it, even when they are off (`0`).
+    pub max_memory_bytes: usize,
     pub timeout: Duration,
 }
 
@@ -23,7 +29,36 @@ impl Default for ScriptLimits {
             max_string_size: 64 * 1024,
             max_array_size: 10_000,
             max_map_size: 10_000,
+            max_memory_bytes: 64 << 20,
             timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Rough bytes of one array element (a `Dynamic`) and of one map entry
+/// (key, value and tree overhead), to turn the memory cap into counts.
+pub(super) const ELEMENT_BYTES: usize = 16;
+pub(super) const ENTRY_BYTES: usize = 64;
+
+impl ScriptLimits {
+    /// The string, array and map limits the engine enforces: as configured,
+    /// but never above what the memory cap allows (`0` = unlimited). rhai
+    /// does not count map keys, and a key can be as long as a string, so
+    /// a map gets as many entries as full-length keys fit in the cap
+    /// (1,000 with the defaults).
+    pub(super) fn effective(&self) -> Self {
+        let cap = self.max_memory_bytes;
+        let within = |limit: usize, per_item: usize| match (limit, cap) {
+            (_, 0) => limit,
+            (0, cap) => (cap / per_item).max(1),
+            (limit, cap) => limit.min((cap / per_item).max(1)),
+        };
+        let max_string_size = within(self.max_string_size, 1);
+        Self {
+            max_string_size,
+            max_array_size: within(self.max_array_size, ELEMENT_BYTES),
+            max_map_size: within(self.max_map_size, ENTRY_BYTES.saturating_add(max_string_size)),
+            ..*self
         }
     }
 }

@@ -20,7 +20,9 @@
 //! Sandbox: every run gets its own engine (the standard package is built once
 //! and shared) on its own thread (a stack sized for the limits, so deep
 //! recursion or nesting ends in an error, not a process abort), with
-//! operation, call-depth, size and wall-clock limits; `import` and `eval` are
+//! operation, call-depth, size, memory and wall-clock limits (the functions
+//! that can grow data are replaced by checked ones that refuse before they
+//! allocate: `checked/`, `budget.rs`); `import` and `eval` are
 //! refused at load (no module resolver either); `print`/`debug` go to tracing
 //! (target `mailgate::script`, at most 100 lines per run). rhai has no file or
 //! network access of its own and none is registered.
@@ -39,10 +41,13 @@ use super::event::{Event, EventKind};
 use crate::domain::EmailAddress;
 
 mod api;
+mod budget;
+mod checked;
 mod engine;
 mod limits;
 
 use api::{push_unique, register_api, take_returned};
+use budget::Budget;
 use engine::{route_output, sandbox, truncate_strings};
 pub use limits::ScriptLimits;
 use limits::stack_size;
@@ -237,7 +242,7 @@ impl Scripts {
         // level of nested data (printing or comparing an array of arrays…):
         // run on a thread whose stack fits both limits, so a deep script ends
         // in `Limit` (or just works), never in a process abort.
-        let stack = stack_size(&self.limits);
+        let stack = stack_size(&self.limits.effective());
         let span = tracing::Span::current();
         std::thread::scope(|scope| {
             let worker = std::thread::Builder::new()
@@ -266,11 +271,12 @@ impl Scripts {
         })?;
 
         let state = Arc::new(Mutex::new(ScriptOutcome::default()));
+        let budget = Arc::new(Budget::new(&self.limits));
         let mut engine = sandbox(&self.std, &self.limits);
         register_api(&mut engine, &state);
+        checked::register(&mut engine, &budget);
         route_output(&mut engine, script);
-        if !self.limits.timeout.is_zero() {
-            let deadline = Instant::now() + self.limits.timeout;
+        if let Some(deadline) = budget.deadline() {
             engine.on_progress(move |ops| (ops % 256 == 0 && Instant::now() >= deadline).then(|| "timeout".into()));
         }
 
@@ -296,5 +302,7 @@ impl Scripts {
     }
 }
 
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod tests;
