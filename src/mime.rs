@@ -4,8 +4,10 @@
 use mail_parser::{HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
 
 use crate::domain::{Attachment, InboundMessage, MessageId};
+use headers::Field;
 
 mod body;
+mod headers;
 mod rfc2231;
 mod sender;
 
@@ -42,7 +44,8 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
 
     let text = body::text(&msg);
 
-    let raw_header = |name: &str| msg.header_raw(name).map(|v| v.trim().to_string());
+    let raw = headers::Raw::of(&msg);
+    let raw_header = |f: Field| raw.text(f);
     let content_type_is_report = msg.root_part().content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
@@ -58,19 +61,19 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         subject: msg.subject().unwrap_or("").trim().to_string(),
         text,
         attachments: Vec::new(),
-        auto_submitted: raw_header("Auto-Submitted"),
-        precedence: raw_header("Precedence"),
-        x_autoreply: msg.header_raw("X-Autoreply").is_some() || msg.header_raw("X-Autorespond").is_some(),
-        list_id: raw_header("List-Id"),
-        null_return_path: raw_header("Return-Path").is_some_and(|v| v == "<>" || v.is_empty()),
+        auto_submitted: raw_header(Field::AutoSubmitted),
+        precedence: raw_header(Field::Precedence),
+        x_autoreply: raw.has(Field::XAutoreply) || raw.has(Field::XAutorespond),
+        list_id: raw_header(Field::ListId),
+        null_return_path: raw_header(Field::ReturnPath).is_some_and(|v| v == "<>" || v.is_empty()),
         is_report: content_type_is_report,
-        x_mailgate_loop: msg.header_raw("X-Mailgate-Loop").is_some(),
-        x_auto_response_suppress: raw_header("X-Auto-Response-Suppress"),
-        x_ms_inbox_rules_loop: msg.header_raw("X-MS-Exchange-Inbox-Rules-Loop").is_some(),
-        x_loop: raw_header("X-Loop"),
-        x_jira_fingerprint: msg.header_raw("X-JIRA-FingerPrint").is_some(),
-        x_failed_recipients: msg.header_raw("X-Failed-Recipients").is_some(),
-        list_software: ["X-MLServer", "X-ML-Name", "Mailing-List"].into_iter().any(|h| msg.header_raw(h).is_some()),
+        x_mailgate_loop: raw.has(Field::XMailgateLoop),
+        x_auto_response_suppress: raw_header(Field::XAutoResponseSuppress),
+        x_ms_inbox_rules_loop: raw.has(Field::XMsInboxRulesLoop),
+        x_loop: raw_header(Field::XLoop),
+        x_jira_fingerprint: raw.has(Field::XJiraFingerPrint),
+        x_failed_recipients: raw.has(Field::XFailedRecipients),
+        list_software: [Field::XMlServer, Field::XMlName, Field::MailingList].into_iter().any(|f| raw.has(f)),
     };
     // Last, because the decoded bodies are moved out of the parsed message
     // (a big attachment is not copied).
