@@ -24,7 +24,7 @@ use crate::domain::JiraLogin;
 use crate::identity::TokenStatus;
 
 /// The furthest expiry accepted, in days after today (UTC).
-pub const MAX_EXPIRY_DAYS: u64 = 400;
+pub use crate::identity::MAX_EXPIRY_DAYS;
 
 /// The token arrives in the body, never in the URL. No `Debug`: it holds a secret.
 #[derive(Deserialize)]

@@ -7,4 +7,4 @@ mod token;
 
 pub use expiry::check_expiry;
 pub use resolve::{Resolution, ResolveError, known_users, resolve_sender};
-pub use token::{TokenError, TokenService, TokenState, TokenStatus, Unavailable};
+pub use token::{MAX_EXPIRY_DAYS, TokenError, TokenService, TokenState, TokenStatus, Unavailable};

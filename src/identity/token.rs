@@ -18,6 +18,12 @@ use crate::store::{Store, StoreError, TokenRecord};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The latest expiry a token may be given, in days from today: Atlassian
+/// Cloud API tokens created since December 2024 expire within 1 to 365 days
+/// (https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/),
+/// with some slack. The CLI and the admin API both hold to it.
+pub const MAX_EXPIRY_DAYS: u64 = 400;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenState {
@@ -152,6 +158,11 @@ impl TokenService {
         };
         if expires_at <= now {
             return Err(TokenError::Invalid("the expiry date is in the past".into()));
+        }
+        if expires_at > now + (MAX_EXPIRY_DAYS as i64 + 1) * DAY_MS {
+            return Err(TokenError::Invalid(format!(
+                "the expiry date is more than {MAX_EXPIRY_DAYS} days ahead; Jira Cloud API tokens live at most 365 days"
+            )));
         }
         let cipher = self.cipher()?;
         let id = format!("wt-{now}");

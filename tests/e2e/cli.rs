@@ -112,3 +112,24 @@ async fn migrate_creates_the_sqlite_file_and_log_reads_it() {
     let log = app.command(crate::MAILGATE).arg("log").output().expect("runs");
     assert!(log.status.success(), "{}", String::from_utf8_lossy(&log.stderr));
 }
+
+/// Issue 13: `token set` holds to the same expiry range as the admin API.
+#[tokio::test]
+async fn token_set_refuses_an_expiry_years_ahead() {
+    use std::io::Write;
+    let app = mailgate_testkit::TestApp::builder().master_key(&"7c".repeat(32)).spawn().await;
+    let mut set = app
+        .command(crate::MAILGATE)
+        .args(["token", "set", "--user", "admin@example.test", "--expires", "9999-12-31"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    set.stdin.take().expect("stdin").write_all(b"ATATT-far-future-token").expect("write");
+    let out = set.wait_with_output().expect("wait");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("more than 400 days ahead"), "{text}");
+    assert!(!text.contains("ATATT-far-future-token"), "{text}");
+}

@@ -352,18 +352,8 @@ async fn roles_expand_to_users_and_groups_and_bouncing_addresses_are_skipped() {
     app.jira.add_member("tiny", &tiny);
     app.jira.add_role("HELP", "Developers", &[&dev], &["tiny"]);
     app.set_token(ADMIN_USER, ADMIN_TOKEN).await;
-    let gone = EmailAddress::parse("gone@customer.test").expect("address");
-    let mark = BounceMark { email: &gone, reason: "test", message_id: None, status: "5.1.1", expires_at: i64::MAX };
-    app.store().await.mark_bouncing(&mark, 0).await.expect("bounce");
-    let n = app.notifier().await;
-    let mut ev = event("updated:HELP-1:t1");
-    ev.kind = EventKind::IssueUpdated;
-    assert!(n.queue(&ev).await.expect("queue"));
-
-    let outcome = n.try_notify_one().await.expect("notify");
-
+    let (outcome, to) = notify_update_with_gone_suppressed_until(&app, i64::MAX).await;
     assert_eq!(outcome, NotifyOutcome::Queued { event_id: "updated:HELP-1:t1".into(), recipients: 2 });
-    let to = recipients(&app, "issue_updated").await;
     assert_eq!(to, vec!["dev@corp.test", "tiny@corp.test"], "the role's user and group, not the bouncing address");
 }
 
@@ -372,17 +362,21 @@ async fn an_expired_bounce_suppression_no_longer_blocks_notifications() {
     let scripts = [("issue_updated.rhai", "add_user(\"gone@customer.test\");")];
     let app = spawn(notify_app(&scripts).smtp_nowhere()).await;
     app.set_token(ADMIN_USER, ADMIN_TOKEN).await;
+    let (outcome, to) = notify_update_with_gone_suppressed_until(&app, 1).await;
+    assert_eq!(outcome, NotifyOutcome::Queued { event_id: "updated:HELP-1:t1".into(), recipients: 1 });
+    assert_eq!(to, vec!["gone@customer.test"], "the suppression ended (expires_at 1), so it is notified again");
+}
+
+/// gone@customer.test suppressed until `expires_at`, then an issue update
+/// notified: the outcome and who its mails go to.
+async fn notify_update_with_gone_suppressed_until(app: &TestApp, expires_at: i64) -> (NotifyOutcome, Vec<String>) {
     let gone = EmailAddress::parse("gone@customer.test").expect("address");
-    let mark = BounceMark { email: &gone, reason: "test", message_id: None, status: "5.1.1", expires_at: 1 };
+    let mark = BounceMark { email: &gone, reason: "test", message_id: None, status: "5.1.1", expires_at };
     app.store().await.mark_bouncing(&mark, 0).await.expect("bounce");
     let n = app.notifier().await;
     let mut ev = event("updated:HELP-1:t1");
     ev.kind = EventKind::IssueUpdated;
     assert!(n.queue(&ev).await.expect("queue"));
-
     let outcome = n.try_notify_one().await.expect("notify");
-
-    assert_eq!(outcome, NotifyOutcome::Queued { event_id: "updated:HELP-1:t1".into(), recipients: 1 });
-    let to = recipients(&app, "issue_updated").await;
-    assert_eq!(to, vec!["gone@customer.test"], "the suppression ended (expires_at 1), so it is notified again");
+    (outcome, recipients(app, "issue_updated").await)
 }
