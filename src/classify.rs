@@ -9,10 +9,12 @@ use crate::domain::{EmailAddress, InboundMessage, IssueKey, MessageId};
 mod auto;
 pub mod dsn;
 mod quote;
+mod routing;
 pub mod suppress;
 
 pub use auto::{AutoReplySign, AutomatedSign, BounceSign, IgnoreReason, ignore_reason, subject_sign};
 pub use quote::{cut_at_marker, strip_quoted};
+pub use routing::{plus_issue, route};
 pub use suppress::{NoSuppression, SentMail, Suppression, suppressions};
 
 /// How a reply found its issue.
@@ -20,6 +22,8 @@ pub use suppress::{NoSuppression, SentMail, Suppression, suppressions};
 #[serde(rename_all = "snake_case")]
 pub enum ReplyMatch {
     SubjectKey,
+    /// A `+KEY-123` sub-address of our mailbox.
+    PlusAddress,
     InReplyTo,
     References,
 }
@@ -39,23 +43,6 @@ impl Decision {
             Self::Ignore(_) => "ignore",
         }
     }
-}
-
-/// The routing rule for a mail: first rule matching any To/Cc recipient,
-/// else the default.
-pub fn route<'a>(msg: &InboundMessage, routing: &'a RoutingSettings) -> &'a RouteTarget {
-    let recipients: Vec<&EmailAddress> = msg.recipients().collect();
-    routing
-        .rules
-        .iter()
-        .find(|rule| {
-            recipients.iter().any(|r| {
-                rule.recipient.as_ref().is_some_and(|want| want == *r)
-                    || rule.domain.as_ref().is_some_and(|d| r.domain().eq_ignore_ascii_case(d.trim_start_matches('@')))
-            })
-        })
-        .map(|rule| &rule.target)
-        .unwrap_or(&routing.default)
 }
 
 /// Every project key routing can send to; subject keys of other projects
@@ -88,13 +75,16 @@ pub fn decide(
     if let Some(key) = IssueKey::find_all(subject).into_iter().find(|k| projects.iter().any(|p| p == k.project())) {
         return Decision::Comment { issue: key, matched_by: ReplyMatch::SubjectKey };
     }
+    if let Some(key) = plus_issue(msg, routing) {
+        return Decision::Comment { issue: key, matched_by: ReplyMatch::PlusAddress };
+    }
     if let Some(key) = msg.in_reply_to.iter().find_map(|id| threads.get(id)) {
         return Decision::Comment { issue: key.clone(), matched_by: ReplyMatch::InReplyTo };
     }
     if let Some(key) = msg.references.iter().rev().find_map(|id| threads.get(id)) {
         return Decision::Comment { issue: key.clone(), matched_by: ReplyMatch::References };
     }
-    Decision::Create(route(msg, routing).clone())
+    Decision::Create(route(msg, routing))
 }
 
 const PREFIXES: &[&str] = &["re", "fwd", "fw", "aw", "wg", "sv", "vs", "antw", "tr", "rif"];

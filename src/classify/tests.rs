@@ -19,10 +19,23 @@ fn target(p: &str) -> RouteTarget {
 fn routing() -> RoutingSettings {
     RoutingSettings {
         rules: vec![
-            RoutingRule { recipient: Some(addr("sales@corp.test")), domain: None, target: target("SALES") },
-            RoutingRule { recipient: None, domain: Some("ops.test".into()), target: target("OPS") },
+            RoutingRule { recipient: Some(addr("sales@corp.test")), ..rule(target("SALES")) },
+            RoutingRule { domain: Some("ops.test".into()), ..rule(target("OPS")) },
         ],
         default: target("HELP"),
+    }
+}
+
+/// A rule with no condition yet.
+fn rule(target: RouteTarget) -> RoutingRule {
+    RoutingRule {
+        recipient: None,
+        domain: None,
+        recipient_regex: None,
+        sender: None,
+        sender_domain: None,
+        subject_regex: None,
+        target,
     }
 }
 
@@ -128,4 +141,72 @@ fn summaries_are_one_line_and_bounded() {
     assert_eq!(summary("Re: Fwd:  Hello\r\n world"), "Hello world");
     assert_eq!(summary(""), "(no subject)");
     assert_eq!(summary(&"x".repeat(400)).chars().count(), 255);
+}
+
+#[test]
+fn bcc_and_aliases_route_by_the_envelope_recipient() {
+    let r = routing();
+    let mut m = mail("Quote please");
+    m.delivered_to = vec![addr("sales@corp.test")];
+    assert_eq!(decide(&m, &[], &r, &HashMap::new()), Decision::Create(target("SALES")));
+}
+
+#[test]
+fn plus_addresses_choose_the_project_or_the_issue() {
+    let r = routing();
+    let mut m = mail("Quote please");
+    m.to = vec![Mailbox { name: None, address: addr("help+sales@corp.test") }];
+    assert_eq!(decide(&m, &[], &r, &HashMap::new()), Decision::Create(target("SALES")));
+    // The base address still matches its rule (sales+OPS: the rule's options, project OPS).
+    m.to = vec![Mailbox { name: None, address: addr("sales+ops@corp.test") }];
+    let Decision::Create(t) = decide(&m, &[], &r, &HashMap::new()) else { panic!("create") };
+    assert_eq!(t.project.to_string(), "OPS");
+    m.to = vec![Mailbox { name: None, address: addr("help+SALES-123@corp.test") }];
+    assert_eq!(
+        decide(&m, &[], &r, &HashMap::new()),
+        Decision::Comment { issue: IssueKey::parse("SALES-123").expect("key"), matched_by: ReplyMatch::PlusAddress }
+    );
+    // An unknown project in the tag is no project: the default.
+    m.to = vec![Mailbox { name: None, address: addr("help+newsletter@corp.test") }];
+    assert_eq!(decide(&m, &[], &r, &HashMap::new()), Decision::Create(target("HELP")));
+    m.to = vec![Mailbox { name: None, address: addr("help+UTF-8@corp.test") }];
+    assert_eq!(decide(&m, &[], &r, &HashMap::new()), Decision::Create(target("HELP")));
+}
+
+#[test]
+fn rules_match_the_sender_and_regular_expressions() {
+    let p = |s: &str| crate::config::Pattern::parse(s).expect("pattern");
+    let r = RoutingSettings {
+        rules: vec![
+            RoutingRule { sender: Some(addr("boss@customer.test")), ..rule(target("VIP")) },
+            RoutingRule { sender_domain: Some("partner.test".into()), ..rule(target("PART")) },
+            RoutingRule { subject_regex: Some(p(r"^\[?invoice")), ..rule(target("BILL")) },
+            RoutingRule { recipient_regex: Some(p(r"^it-.*@corp\.test$")), ..rule(target("IT")) },
+            // Two conditions: both must hold.
+            RoutingRule {
+                sender_domain: Some("customer.test".into()),
+                subject_regex: Some(p("outage")),
+                ..rule(target("OPS"))
+            },
+        ],
+        default: target("HELP"),
+    };
+    let project = |m: &InboundMessage| match decide(m, &[], &r, &HashMap::new()) {
+        Decision::Create(t) => t.project.to_string(),
+        other => format!("{other:?}"),
+    };
+    let mut m = mail("Hello");
+    assert_eq!(project(&m), "HELP");
+    m.subject = "Total OUTAGE".into();
+    assert_eq!(project(&m), "OPS");
+    m.subject = "[Invoice] 42".into();
+    assert_eq!(project(&m), "BILL");
+    m.subject = "Hello".into();
+    m.cc = vec![Mailbox { name: None, address: addr("it-desk@corp.test") }];
+    assert_eq!(project(&m), "IT");
+    m.from = Some(Mailbox { name: None, address: addr("boss@customer.test") });
+    assert_eq!(project(&m), "VIP");
+    m.from = Some(Mailbox { name: None, address: addr("ann@Partner.test") });
+    assert_eq!(project(&m), "PART");
+    assert!(crate::config::Pattern::parse("(unclosed").is_err());
 }

@@ -21,7 +21,7 @@ use env::{SECTIONS, apply_override};
 pub use inbound::{InboundSettings, MailboxSettings, TlsMode};
 use jira::default_timeout;
 pub use jira::{JiraAuth, JiraFlavor, JiraSettings};
-pub use routing::{RouteTarget, RoutingRule, RoutingSettings, SenderPolicy};
+pub use routing::{Pattern, RouteTarget, RoutingRule, RoutingSettings, SenderPolicy};
 pub use services::{IdentitySettings, NotifySettings, SecretsSettings, SmtpSettings, TokenAuthKind};
 pub use storage::{AuditSettings, DatabaseSettings};
 
@@ -142,8 +142,19 @@ impl Settings {
             }
         }
         for (i, rule) in self.routing.rules.iter().enumerate() {
-            if rule.recipient.is_none() && rule.domain.is_none() {
-                return Err(invalid(format!("routing.rules[{i}]"), "needs `recipient` or `domain`"));
+            let conditions = [
+                rule.recipient.is_some(),
+                rule.domain.is_some(),
+                rule.recipient_regex.is_some(),
+                rule.sender.is_some(),
+                rule.sender_domain.is_some(),
+                rule.subject_regex.is_some(),
+            ];
+            if !conditions.contains(&true) {
+                return Err(invalid(
+                    format!("routing.rules[{i}]"),
+                    "needs a condition: `recipient`, `domain`, `recipient_regex`, `sender`, `sender_domain` or `subject_regex`",
+                ));
             }
         }
         let targets = self.routing.rules.iter().map(|r| &r.target).chain(std::iter::once(&self.routing.default));

@@ -50,6 +50,11 @@ fn default_issue_type() -> String {
     "Task".into()
 }
 
+/// What a rule matches on. Recipient conditions (`recipient`, `domain`,
+/// `recipient_regex`) hold when any address the mail was delivered to
+/// (To, Cc, `Delivered-To`, `X-Original-To`, each also without its
+/// `+tag`) meets one of them; sender and subject conditions must hold when
+/// set. A rule with no condition matches nothing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoutingRule {
@@ -59,8 +64,49 @@ pub struct RoutingRule {
     /// Recipient domain to match (`corp.test`).
     #[serde(default)]
     pub domain: Option<String>,
+    /// A recipient address matching this regular expression.
+    #[serde(default)]
+    pub recipient_regex: Option<Pattern>,
+    /// The sender's exact address.
+    #[serde(default)]
+    pub sender: Option<EmailAddress>,
+    /// The sender's domain (`customer.test`).
+    #[serde(default)]
+    pub sender_domain: Option<String>,
+    /// The subject matching this regular expression.
+    #[serde(default)]
+    pub subject_regex: Option<Pattern>,
     #[serde(flatten)]
     pub target: RouteTarget,
+}
+
+/// A case-insensitive regular expression from the config. The `regex`
+/// crate runs in linear time (no backtracking), and the compiled size is
+/// capped, so an admin's pattern cannot stall the mailbox on a hostile
+/// subject.
+#[derive(Debug, Clone)]
+pub struct Pattern(regex::Regex);
+
+impl Pattern {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        regex::RegexBuilder::new(s)
+            .case_insensitive(true)
+            .size_limit(1 << 20)
+            .build()
+            .map(Self)
+            .map_err(|e| format!("not a valid regular expression: {e}"))
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -210,3 +210,15 @@ fn bounce_suppression_lasts_30_days_unless_configured() {
     let err = Settings::from_toml_with_env(&zero, env(&[])).expect_err("zero is refused").to_string();
     assert!(err.contains("notify.bounce_suppression_days"), "{err}");
 }
+
+#[test]
+fn routing_rules_take_sender_and_regex_conditions_and_refuse_a_bad_pattern() {
+    let text = format!(
+        "{BASE}\n[[routing.rules]]\nsender_domain = \"partner.test\"\nsubject_regex = \"^invoice\"\nproject = \"BILL\"\n"
+    );
+    let s = Settings::from_toml_with_env(&text, env(&[])).expect("valid");
+    assert!(s.routing.rules[0].subject_regex.as_ref().is_some_and(|p| p.is_match("INVOICE 7")));
+    let bad = format!("{BASE}\n[[routing.rules]]\nrecipient_regex = \"(\"\nproject = \"X\"\n");
+    let err = Settings::from_toml_with_env(&bad, env(&[])).expect_err("bad pattern").to_string();
+    assert!(err.contains("regular expression"), "{err}");
+}

@@ -44,6 +44,9 @@ pub struct InboundMessage {
     pub reply_to: Option<Mailbox>,
     pub to: Vec<Mailbox>,
     pub cc: Vec<Mailbox>,
+    /// Envelope recipients the delivering server recorded (`Delivered-To`,
+    /// `X-Original-To`): how Bcc'd mail and aliases reached us.
+    pub delivered_to: Vec<EmailAddress>,
     pub subject: String,
     /// Plain text body; HTML converted to text when there is no text part.
     pub text: String,
@@ -85,5 +88,11 @@ impl InboundMessage {
     /// Every recipient address (To then Cc).
     pub fn recipients(&self) -> impl Iterator<Item = &EmailAddress> {
         self.to.iter().chain(self.cc.iter()).map(|m| &m.address)
+    }
+
+    /// Every address the mail was delivered to: To, Cc, then the envelope
+    /// recipients (`Delivered-To`, `X-Original-To`).
+    pub fn delivered_to_any(&self) -> impl Iterator<Item = &EmailAddress> {
+        self.recipients().chain(self.delivered_to.iter())
     }
 }

@@ -69,3 +69,18 @@ impl<'a> Raw<'a> {
         self.0[f as usize].map(|v| v.trim().to_string())
     }
 }
+
+/// Every value of the envelope-recipient fields (`Delivered-To` is added
+/// once per delivery hop; `X-Original-To` by Postfix), in order.
+pub(super) fn envelope_recipients<'a>(msg: &'a Message<'a>) -> Vec<&'a str> {
+    let Some(root) = msg.parts.first() else { return Vec::new() };
+    root.headers
+        .iter()
+        .filter(|h| {
+            let n = h.name.as_str();
+            n.eq_ignore_ascii_case("Delivered-To") || n.eq_ignore_ascii_case("X-Original-To")
+        })
+        .filter_map(|h| msg.raw_message.get(h.offset_start as usize..h.offset_end as usize))
+        .filter_map(|b| std::str::from_utf8(b).ok())
+        .collect()
+}

@@ -288,7 +288,7 @@ impl Pipeline {
         let mut result = self.post(row, msg, mid, &target, &body.text, reporter).await;
         if let (Target::Comment(issue), Err(JiraError::NotFound(_))) = (&target, &result) {
             *detail = format!("issue {issue} not found; created a new issue instead");
-            let route = classify::route(msg, &self.policy.routing).clone();
+            let route = classify::route(msg, &self.policy.routing);
             let (floor, new) = self.create_floor(row, route.project.as_ref()).await;
             if let Some(f) = new
                 && let Err(e) = self.store.set_post_floor(row.id, f, self.clock.now_ms()).await

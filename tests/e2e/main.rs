@@ -20,6 +20,7 @@ mod pipeline;
 mod privacy;
 mod realworld;
 mod resume;
+mod routing;
 mod scripts;
 mod secrets;
 mod soak;
