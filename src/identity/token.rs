@@ -149,6 +149,9 @@ impl TokenService {
             return Err(TokenError::Invalid("the token is empty".into()));
         }
         let now = self.clock.now_ms();
+        if let Some(d) = expires {
+            check_expiry(d, self.clock.now().date_naive()).map_err(TokenError::Invalid)?;
+        }
         let expires_at = match expires {
             Some(d) => d
                 .and_hms_opt(0, 0, 0)
@@ -156,14 +159,6 @@ impl TokenService {
                 .ok_or_else(|| TokenError::Invalid("bad expiry date".into()))?,
             None => now + 365 * DAY_MS,
         };
-        if expires_at <= now {
-            return Err(TokenError::Invalid("the expiry date is in the past".into()));
-        }
-        if expires_at > now + (MAX_EXPIRY_DAYS as i64 + 1) * DAY_MS {
-            return Err(TokenError::Invalid(format!(
-                "the expiry date is more than {MAX_EXPIRY_DAYS} days ahead; Jira Cloud API tokens live at most 365 days"
-            )));
-        }
         let cipher = self.cipher()?;
         let id = format!("wt-{now}");
         let secret = SecretString::from(token.expose_secret().trim().to_string());
@@ -299,6 +294,22 @@ impl TokenService {
     }
 }
 
+/// `expires` must be after `today` (UTC) and at most [`MAX_EXPIRY_DAYS`]
+/// later; the one rule for the CLI and the admin API.
+pub fn check_expiry(expires: NaiveDate, today: NaiveDate) -> Result<(), String> {
+    if expires <= today {
+        return Err(format!("expires ({expires}) must be after today ({today})"));
+    }
+    let latest = today.checked_add_days(chrono::Days::new(MAX_EXPIRY_DAYS)).unwrap_or(NaiveDate::MAX);
+    if expires > latest {
+        return Err(format!(
+            "expires ({expires}) is more than {MAX_EXPIRY_DAYS} days ahead (latest {latest}); \
+             Jira Cloud API tokens live at most 365 days"
+        ));
+    }
+    Ok(())
+}
+
 /// Whole days from `now` until `expires_at`, rounded up (0 or less: expired).
 pub fn days_left(expires_at: i64, now: i64) -> i64 {
     let diff = expires_at - now;
@@ -307,7 +318,22 @@ pub fn days_left(expires_at: i64, now: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::days_left;
+    use super::{MAX_EXPIRY_DAYS, NaiveDate, check_expiry, days_left};
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn the_expiry_falls_within_the_accepted_span() {
+        let today = day("2026-12-01");
+        assert!(check_expiry(day("2026-12-02"), today).is_ok());
+        assert!(check_expiry(today + chrono::Days::new(MAX_EXPIRY_DAYS), today).is_ok());
+        assert!(check_expiry(today, today).is_err(), "today is already over at midnight");
+        assert!(check_expiry(day("2026-01-01"), today).is_err());
+        assert!(check_expiry(today + chrono::Days::new(MAX_EXPIRY_DAYS + 1), today).is_err());
+        assert!(check_expiry(day("9999-12-31"), today).is_err());
+    }
 
     #[test]
     fn days_left_rounds_up() {
