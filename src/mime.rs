@@ -58,10 +58,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         reply_to: msg.reply_to().and_then(sender::first_mailbox),
         to: msg.to().map(sender::mailboxes).unwrap_or_default(),
         cc: msg.cc().map(sender::mailboxes).unwrap_or_default(),
-        delivered_to: headers::envelope_recipients(&msg)
-            .into_iter()
-            .filter_map(|v| crate::domain::EmailAddress::parse(v.trim()).ok())
-            .collect(),
+        delivered_to: raw.envelope().iter().filter_map(|v| crate::domain::EmailAddress::parse(v.trim()).ok()).collect(),
         subject: msg.subject().unwrap_or("").trim().to_string(),
         text,
         attachments: Vec::new(),

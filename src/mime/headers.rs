@@ -43,44 +43,44 @@ pub(super) enum Field {
 }
 
 /// The raw value of each field of the top-level header (the last one when
-/// repeated, as mail-parser's `header_raw`), UTF-8 only.
-pub(super) struct Raw<'a>([Option<&'a str>; NAMES.len()]);
+/// repeated, as mail-parser's `header_raw`), UTF-8 only; and every value of
+/// the envelope-recipient fields (`Delivered-To` is added once per delivery
+/// hop, `X-Original-To` by Postfix), in order.
+pub(super) struct Raw<'a> {
+    fields: [Option<&'a str>; NAMES.len()],
+    envelope: Vec<&'a str>,
+}
 
 impl<'a> Raw<'a> {
     pub(super) fn of(msg: &'a Message<'a>) -> Self {
-        let mut found = [None; NAMES.len()];
-        let Some(root) = msg.parts.first() else { return Self(found) };
+        let mut out = Self { fields: [None; NAMES.len()], envelope: Vec::new() };
+        let Some(root) = msg.parts.first() else { return out };
         for h in &root.headers {
             let name = h.name.as_str();
-            if let Some(i) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(name)) {
+            let value = || {
                 let bytes = msg.raw_message.get(h.offset_start as usize..h.offset_end as usize);
-                found[i] = bytes.and_then(|b| std::str::from_utf8(b).ok());
+                bytes.and_then(|b| std::str::from_utf8(b).ok())
+            };
+            if let Some(i) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(name)) {
+                out.fields[i] = value();
+            } else if name.eq_ignore_ascii_case("Delivered-To") || name.eq_ignore_ascii_case("X-Original-To") {
+                out.envelope.extend(value());
             }
         }
-        Self(found)
+        out
     }
 
     pub(super) fn has(&self, f: Field) -> bool {
-        self.0[f as usize].is_some()
+        self.fields[f as usize].is_some()
     }
 
     /// The value, trimmed.
     pub(super) fn text(&self, f: Field) -> Option<String> {
-        self.0[f as usize].map(|v| v.trim().to_string())
+        self.fields[f as usize].map(|v| v.trim().to_string())
     }
-}
 
-/// Every value of the envelope-recipient fields (`Delivered-To` is added
-/// once per delivery hop; `X-Original-To` by Postfix), in order.
-pub(super) fn envelope_recipients<'a>(msg: &'a Message<'a>) -> Vec<&'a str> {
-    let Some(root) = msg.parts.first() else { return Vec::new() };
-    root.headers
-        .iter()
-        .filter(|h| {
-            let n = h.name.as_str();
-            n.eq_ignore_ascii_case("Delivered-To") || n.eq_ignore_ascii_case("X-Original-To")
-        })
-        .filter_map(|h| msg.raw_message.get(h.offset_start as usize..h.offset_end as usize))
-        .filter_map(|b| std::str::from_utf8(b).ok())
-        .collect()
+    /// The envelope recipients' raw values.
+    pub(super) fn envelope(&self) -> &[&'a str] {
+        &self.envelope
+    }
 }
