@@ -3,12 +3,7 @@
 //! mail from our fixtures, through Dovecot into the fake Jira.
 
 use mailgate::jira::adf_to_text;
-use mailgate_testkit::{TestApp, TestDb, mail};
-
-fn realworld(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/realworld/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use mailgate_testkit::{TestApp, TestDb, fixture, mail};
 
 #[tokio::test]
 async fn a_mail_read_in_another_client_first_is_still_taken() {
@@ -77,7 +72,7 @@ async fn a_reused_message_id_with_other_content_is_new_mail_and_logged() {
 #[tokio::test]
 async fn a_legacy_charset_mail_reaches_jira_decoded() {
     let app = TestApp::builder().with_imap().spawn().await;
-    app.imap_append(&realworld("charset-iso-2022-jp.eml")).await;
+    app.imap_append(&fixture("realworld/charset-iso-2022-jp.eml")).await;
     app.pass_imap().await;
     let issues = app.jira.issues();
     assert_eq!(issues.len(), 1);
