@@ -14,7 +14,7 @@ pub mod suppress;
 
 pub use auto::{AutoReplySign, AutomatedSign, BounceSign, IgnoreReason, ignore_reason, subject_sign};
 pub use quote::{cut_at_marker, strip_quoted};
-pub use routing::{plus_issue, route};
+pub use routing::{is_own, plus_issue, route, target_for_issue};
 pub use suppress::{NoSuppression, SentMail, Suppression, suppressions};
 
 /// How a reply found its issue.

@@ -227,7 +227,9 @@ pub fn build_notifier(settings: &Settings, ctx: &AppContext) -> anyhow::Result<N
         settings.notify.group_cache_ttl_secs,
     )
     .with_instance(ctx.instance.clone())
-    .with_service_desks(service_desk_projects(settings)))
+    .with_service_desks(service_desk_projects(settings))
+    .with_routing(settings.routing.clone())
+    .with_merge_window(std::time::Duration::from_secs(settings.notify.merge_window_secs)))
 }
 
 /// The projects routing sends to as JSM service desks.

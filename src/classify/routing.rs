@@ -64,6 +64,25 @@ pub fn route(msg: &InboundMessage, routing: &RoutingSettings) -> RouteTarget {
     target
 }
 
+/// The target whose policies govern a mail on an existing issue: the first
+/// rule (or the default) of the issue's project; a project no rule names
+/// takes the mail's own route.
+pub fn target_for_issue(msg: &InboundMessage, routing: &RoutingSettings, project: &str) -> RouteTarget {
+    routing
+        .rules
+        .iter()
+        .map(|r| &r.target)
+        .chain(std::iter::once(&routing.default))
+        .find(|t| t.project.as_ref().eq_ignore_ascii_case(project))
+        .cloned()
+        .unwrap_or_else(|| route(msg, routing))
+}
+
+/// Whether `addr` is one of ours, also with a `+tag`.
+pub fn is_own(addr: &EmailAddress, own: &[EmailAddress]) -> bool {
+    own.contains(addr) || split_tag(addr).0.is_some_and(|base| own.contains(&base))
+}
+
 fn known(routing: &RoutingSettings, project: &str) -> bool {
     super::known_projects(routing).iter().any(|p| p.eq_ignore_ascii_case(project))
 }

@@ -13,6 +13,7 @@ fn target(p: &str) -> RouteTarget {
         service_desk: None,
         request_type: None,
         cc_watchers: false,
+        conversation: Default::default(),
     }
 }
 

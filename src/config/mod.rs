@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 mod admin;
+mod conversation;
 mod defaults;
 mod env;
 mod inbound;
@@ -16,6 +17,7 @@ mod services;
 mod storage;
 
 pub use admin::{AdminSettings, AdminTls, ApiKeyError, MIN_API_KEY_CHARS, check_api_key};
+pub use conversation::{ClosedAction, CommentPolicy, ConversationPolicy, CustomerEvent, OutsiderAction};
 pub use env::is_loopback;
 use env::{SECTIONS, apply_override};
 pub use inbound::{InboundSettings, MailboxSettings, TlsMode};

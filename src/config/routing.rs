@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::ConversationPolicy;
 use crate::domain::{EmailAddress, ProjectKey};
 
 /// What to do with a sender who has no Jira account.
@@ -44,6 +45,9 @@ pub struct RouteTarget {
     /// Add Cc'd addresses with Jira accounts as watchers (request participants on JSM).
     #[serde(default)]
     pub cc_watchers: bool,
+    /// Who hears back, who may comment by mail, replies to closed issues.
+    #[serde(default)]
+    pub conversation: Box<ConversationPolicy>,
 }
 
 fn default_issue_type() -> String {

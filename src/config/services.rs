@@ -42,6 +42,14 @@ pub struct NotifySettings {
     /// the cap of its string, array and map sizes); 0 = no cap.
     #[serde(default = "default_script_memory")]
     pub script_max_memory_bytes: usize,
+    /// Notifications of one issue to one recipient due within this many
+    /// seconds of each other go out as one mail (0: each on its own).
+    #[serde(default = "default_merge_window")]
+    pub merge_window_secs: u64,
+    /// Files an agent adds are attached to the notification up to this
+    /// size each; bigger ones are linked.
+    #[serde(default = "default_attach_max")]
+    pub attachment_max_bytes: u64,
 }
 
 impl Default for NotifySettings {
@@ -57,10 +65,18 @@ impl Default for NotifySettings {
             script_timeout_ms: default_script_ms(),
             bounce_suppression_days: default_bounce_days(),
             script_max_memory_bytes: default_script_memory(),
+            merge_window_secs: default_merge_window(),
+            attachment_max_bytes: default_attach_max(),
         }
     }
 }
 
+fn default_merge_window() -> u64 {
+    60
+}
+fn default_attach_max() -> u64 {
+    5 * 1024 * 1024
+}
 fn default_catchup() -> u64 {
     300
 }

@@ -125,4 +125,22 @@ pub struct Event {
     pub changed: Vec<Change>,
     /// For events from mail: the sender, who gets the acknowledgement.
     pub mail_sender: Option<String>,
+    /// The issue's requester and participants as mailgate knows them from
+    /// mail (filled in before the script runs; the requester first).
+    #[serde(default)]
+    pub customers: Vec<Customer>,
+}
+
+/// A requester or participant: someone mailgate writes to by address,
+/// whether or not Jira knows them or shows their address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub email: String,
+    pub name: Option<String>,
+    pub account_id: Option<String>,
+    /// `requester` or `participant` (as the script sees it).
+    pub role: crate::store::Role,
+    /// Their latest mail on the issue: a mail to them threads under it.
+    #[serde(skip)]
+    pub last_message_id: Option<String>,
 }

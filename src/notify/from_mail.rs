@@ -60,6 +60,7 @@ pub fn event_for_mail(
         comment,
         changed: Vec::new(),
         mail_sender: sender,
+        customers: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! actions) become mails, with recipients chosen by rhai scripts.
 
 pub mod catchup;
+mod customers;
 mod error;
 pub mod event;
 pub mod from_mail;

@@ -6,17 +6,19 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use super::customers;
 use super::error::NotifyError;
-use super::event::{Event, Origin, Person, Visibility};
+use super::event::{Event, EventKind, Origin, Person, Visibility};
 use super::script::{ScriptOutcome, Scripts};
 use super::templates::{Rendered, Templates};
 use crate::clock::Clock;
+use crate::config::RoutingSettings;
 use crate::domain::{EmailAddress, IssueKey, MessageId};
 use crate::identity::TokenService;
 use crate::jira::JiraApi;
 use crate::outbound::outbox_message_id;
 use crate::queue::{InstanceId, RetryPolicy};
-use crate::store::{NewOutgoing, Store, StoreError};
+use crate::store::{Conversation, NewOutgoing, Store, StoreError};
 
 /// Cached members of a group or role: (fetched at, addresses, groups).
 type Members = (i64, Vec<String>, Vec<String>);
@@ -40,6 +42,10 @@ pub struct Notifier {
     /// Projects that are JSM service desks: a comment's visibility there is
     /// read from the JSM API before anyone is mailed.
     service_desks: Vec<String>,
+    /// The rules, for each project's conversation policy.
+    routing: Option<RoutingSettings>,
+    /// Mails of one issue to one recipient within this time go out as one.
+    merge_window_ms: i64,
 }
 
 /// Events whose recipients cannot be worked out yet: 5 s doubling to 15 min, 20 attempts.
@@ -87,7 +93,23 @@ impl Notifier {
             group_ttl_secs,
             groups: Mutex::new(HashMap::new()),
             service_desks: Vec::new(),
+            routing: None,
+            merge_window_ms: 0,
         }
+    }
+
+    /// The routing rules, whose conversation policies say which changes the
+    /// requester and participants hear of.
+    pub fn with_routing(mut self, routing: RoutingSettings) -> Self {
+        self.routing = Some(routing);
+        self
+    }
+
+    /// Hold each notification this long so that others of the same issue
+    /// to the same recipient go out with it as one mail.
+    pub fn with_merge_window(mut self, window: std::time::Duration) -> Self {
+        self.merge_window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        self
     }
 
     /// The projects that are JSM service desks.
@@ -121,8 +143,9 @@ impl Notifier {
         };
         match self.recipients(&mut event).await {
             Ok(recipients) => {
+                let conversation = self.store.conversation(&event.issue_key).await?.unwrap_or_default();
                 for r in &recipients {
-                    self.enqueue(&event, r).await?;
+                    self.enqueue(&event, r, &conversation).await?;
                 }
                 self.store.finish_event(&row.id, recipients.len() as i64, self.clock.now_ms()).await?;
                 tracing::info!(event = %row.id, recipients = recipients.len(), "notifications queued");
@@ -179,6 +202,12 @@ impl Notifier {
                 Err(e) => tracing::warn!(issue = %event.issue_key, error = %e, "cannot read watchers"),
             }
         }
+        // The requester and participants, whether or not Jira knows them.
+        event.customers = customers::of(&self.store.issue_people(&event.issue_key).await?);
+        let hears = match &self.routing {
+            Some(routing) => customers::hear(event, customers::policy_for(routing, &event.project)),
+            None => customers::hear(event, &Default::default()),
+        };
         let outcome = match self.run_script(event).await {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -204,11 +233,16 @@ impl Notifier {
                 for r in &o.removed {
                     set.remove(r);
                 }
+                customers::add(&mut set, event, hears, &o.removed);
             }
             // A failing script: the same defaults as when there is no script.
-            None => set.extend(ScriptOutcome::defaults_for(event).users),
+            None => {
+                set.extend(ScriptOutcome::defaults_for(event).users);
+                customers::add(&mut set, event, hears, &[]);
+            }
         }
         if event.origin == Origin::Mail
+            && event.kind == EventKind::IssueCreated
             && let Some(sender) = &event.mail_sender
         {
             // The acknowledgement to the person who wrote the mail.
@@ -339,7 +373,9 @@ impl Notifier {
         Ok(members)
     }
 
-    async fn enqueue(&self, event: &Event, recipient: &str) -> Result<(), StoreError> {
+    /// One outbox row: threaded under the recipient's own latest mail on the
+    /// issue (else the issue's), answered to the mailbox the request came in on.
+    async fn enqueue(&self, event: &Event, recipient: &str, conversation: &Conversation) -> Result<(), StoreError> {
         let rendered = match self.render(event) {
             Ok(r) => r,
             Err(e) => {
@@ -349,6 +385,8 @@ impl Notifier {
         };
         let dedupe = format!("event:{}:{recipient}", event.id);
         let message_id = outbox_message_id(&dedupe);
+        let own_thread = event.customers.iter().find(|c| c.email == recipient).and_then(|c| c.last_message_id.clone());
+        let thread = own_thread.or_else(|| conversation.last_message_id.clone());
         let m = NewOutgoing {
             dedupe_key: &dedupe,
             kind: event.kind.as_str(),
@@ -357,10 +395,12 @@ impl Notifier {
             body_text: &rendered.text,
             body_html: Some(&rendered.html),
             message_id: &message_id,
-            in_reply_to: None,
+            in_reply_to: thread.as_deref(),
             issue_key: Some(&event.issue_key),
+            reply_to: conversation.reply_to.as_deref(),
         };
-        self.store.enqueue(&m, self.clock.now_ms()).await?;
+        let now = self.clock.now_ms();
+        self.store.enqueue_merging(&m, now, self.merge_window_ms).await?;
         // Replies to this mail by In-Reply-To find the issue.
         if let (Ok(mid), Ok(key)) = (MessageId::parse(&message_id), IssueKey::parse(&event.issue_key)) {
             self.store.link_thread(&mid, &key, self.clock.now_ms()).await?;

@@ -139,6 +139,7 @@ mod tests {
             }),
             changed: vec![],
             mail_sender: None,
+            customers: Vec::new(),
         }
     }
 

@@ -70,6 +70,7 @@ pub fn event_from_issue(issue: &Value, kind: EventKind, origin: Origin, id: Stri
         comment: None,
         changed: Vec::new(),
         mail_sender: None,
+        customers: Vec::new(),
     })
 }
 

@@ -52,6 +52,7 @@ impl Ctx {
             message_id,
             in_reply_to: None,
             issue_key: None,
+            reply_to: None,
         };
         assert!(self.store.enqueue(&m, self.clock.now_ms()).await.expect("enqueue"));
     }

@@ -75,6 +75,12 @@ pub fn build_message(row: &OutgoingRow, from: &Mailbox, now: DateTime<Utc>) -> R
         .date(SystemTime::from(now))
         .header(AutoSubmitted("auto-generated".into()))
         .header(XMailgateLoop("yes".into()));
+    // A reply goes to the mailbox the request came in on (a bad stored value is left out).
+    if let Some(reply_to) = row.reply_to.as_deref().and_then(|r| EmailAddress::parse(r).ok())
+        && let Ok(addr) = reply_to.as_ref().parse::<Address>()
+    {
+        builder = builder.reply_to(Mailbox::new(from.name.clone(), addr));
+    }
     if let Some(parent) = &row.in_reply_to {
         let parent = MessageId::parse(parent).map_err(|_| BuildError::MessageId(parent.clone()))?;
         builder = builder.in_reply_to(parent.bracketed()).references(parent.bracketed());
@@ -84,4 +90,34 @@ pub fn build_message(row: &OutgoingRow, from: &Mailbox, now: DateTime<Utc>) -> R
         None => builder.singlepart(SinglePart::plain(row.body_text.clone()))?,
     };
     Ok(message)
+}
+
+/// One mail for `first` and the rows merged into it: the first's headers,
+/// the bodies one after the other. Pure.
+pub fn merge_rows(first: &OutgoingRow, rest: &[OutgoingRow]) -> OutgoingRow {
+    let mut out = first.clone();
+    if rest.is_empty() {
+        return out;
+    }
+    for r in rest {
+        out.body_text.push_str("\n\n----------------------------------------\n\n");
+        out.body_text.push_str(&r.body_text);
+    }
+    let inner = |html: &str| -> String {
+        let start = html.find("<body>").map_or(0, |i| i + "<body>".len());
+        let end = html.rfind("</body>").unwrap_or(html.len()).max(start);
+        html[start..end].to_string()
+    };
+    out.body_html = match (&first.body_html, rest.iter().all(|r| r.body_html.is_some())) {
+        (Some(html), true) => {
+            let mut body = inner(html);
+            for r in rest {
+                body.push_str("<hr>");
+                body.push_str(&inner(r.body_html.as_deref().unwrap_or_default()));
+            }
+            Some(format!("<html><body>{body}</body></html>"))
+        }
+        _ => None,
+    };
+    out
 }

@@ -13,7 +13,7 @@ mod smtp;
 mod stub;
 mod transport;
 
-pub use message::{AutoSubmitted, BuildError, XMailgateLoop, build_message};
+pub use message::{AutoSubmitted, BuildError, XMailgateLoop, build_message, merge_rows};
 pub use notices::{notify_admins, outbox_message_id};
 pub use smtp::{MailerError, SmtpTransport};
 #[cfg(test)]
@@ -67,19 +67,31 @@ pub async fn try_deliver_one(
         tracing::warn!("not sent: {LOOP_GUARD_ERROR}");
         return give_up(store, &row, LOOP_GUARD_ERROR, clock.now_ms()).await;
     }
-    let message = match build_message(&row, mailer.from(), now) {
+    // Notifications of this issue to this recipient made within its window go with it.
+    let merged = store.claim_merged(&row, owner, now.timestamp_millis()).await?;
+    let merged_ids: Vec<i64> = merged.iter().map(|r| r.id).collect();
+    let message = match build_message(&merge_rows(&row, &merged), mailer.from(), now) {
         Ok(m) => m,
         Err(e) => {
             tracing::error!(error.message = %e, "outbox row cannot be sent");
+            store.release_merged(&merged_ids, owner).await?;
             return give_up(store, &row, &e.to_string(), clock.now_ms()).await;
         }
     };
     let result = mailer.send(message).await;
     let now_ms = clock.now_ms();
+    if result.is_err() {
+        store.release_merged(&merged_ids, owner).await?;
+    }
     match result {
-        Ok(()) => {
+        Ok(()) if merged_ids.is_empty() => {
             store.record_attempt(row.id, OutboxStatus::Sent, None, now_ms, now_ms).await?;
             tracing::info!("mail sent");
+            Ok(DeliveryOutcome::Delivered)
+        }
+        Ok(()) => {
+            store.record_sent_merged(row.id, &merged_ids, now_ms).await?;
+            tracing::info!(merged = merged_ids.len(), "mail sent, with the notifications merged into it");
             Ok(DeliveryOutcome::Delivered)
         }
         Err(e) => {

@@ -34,6 +34,7 @@ pub async fn notify_admins(
             message_id: &message_id,
             in_reply_to: None,
             issue_key: None,
+            reply_to: None,
         };
         store.enqueue(&m, now).await?;
     }

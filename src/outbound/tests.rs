@@ -15,6 +15,8 @@ fn row() -> OutgoingRow {
         body_html: None,
         message_id: "abc123@mailgate.local".into(),
         in_reply_to: None,
+        reply_to: None,
+        merge_until: None,
         issue_key: None,
         attempts: 0,
         status: crate::store::OutboxStatus::Pending,

@@ -9,6 +9,7 @@ mod cut;
 mod duplicate;
 mod finish;
 mod notes;
+mod people;
 pub mod plan;
 mod post;
 mod resume;
@@ -232,6 +233,7 @@ impl Pipeline {
         crate::crash::point("after_jira_post");
         let notes = self.notes.take(row.id);
         self.store.record_posted(row.id, posted.action(), (&key, &mid), self.clock.now_ms(), &notes).await?;
+        self.record_conversation(row, &msg, &mid, &posted, reporter.as_ref()).await?;
 
         // Step 2: attachments, resuming after the last one uploaded.
         let (mut uploads, skipped) = plan::select_attachments(&msg.attachments, &self.policy.inbound);

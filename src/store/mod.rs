@@ -9,7 +9,9 @@ mod events;
 mod identities;
 mod inbound;
 mod log;
+mod merge;
 mod outbox;
+mod people;
 pub mod queue;
 mod stats;
 mod token;
@@ -24,6 +26,7 @@ pub use inbound::{
 };
 pub use log::{DeadLetter, LogEntry, LogFilter, NewLogEntry};
 pub use outbox::{NewOutgoing, OutboxStatus, OutgoingRow};
+pub use people::{Conversation, IssuePerson, MailOnIssue, PersonIn, Role};
 pub use token::TokenRecord;
 
 use sqlx::any::AnyPoolOptions;

@@ -46,6 +46,8 @@ pub struct NewOutgoing<'a> {
     pub message_id: &'a str,
     pub in_reply_to: Option<&'a str>,
     pub issue_key: Option<&'a str>,
+    /// Where the recipient's answer should go (the mailbox the request came in on).
+    pub reply_to: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,13 +61,16 @@ pub struct OutgoingRow {
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub issue_key: Option<String>,
+    pub reply_to: Option<String>,
+    /// Other rows of this issue and recipient made until then go out with it.
+    pub merge_until: Option<i64>,
     pub attempts: i64,
     pub status: OutboxStatus,
 }
 
 /// The row as stored; [`OutgoingRow`] is its typed reading.
 #[derive(sqlx::FromRow)]
-struct RawOutgoing {
+pub(super) struct RawOutgoing {
     id: i64,
     kind: String,
     recipient: String,
@@ -75,6 +80,8 @@ struct RawOutgoing {
     message_id: String,
     in_reply_to: Option<String>,
     issue_key: Option<String>,
+    reply_to: Option<String>,
+    merge_until: Option<i64>,
     attempts: i64,
     status: String,
 }
@@ -91,14 +98,15 @@ impl From<RawOutgoing> for OutgoingRow {
             message_id: r.message_id,
             in_reply_to: r.in_reply_to,
             issue_key: r.issue_key,
+            reply_to: r.reply_to,
+            merge_until: r.merge_until,
             attempts: r.attempts,
             status: OutboxStatus::parse(&r.status),
         }
     }
 }
 
-const COLUMNS: &str =
-    "id, kind, recipient, subject, body_text, body_html, message_id, in_reply_to, issue_key, attempts, status";
+pub(super) const COLUMNS: &str = "id, kind, recipient, subject, body_text, body_html, message_id, in_reply_to, issue_key, reply_to, merge_until, attempts, status";
 
 /// The outbox as a queue: oldest first.
 const OUTBOX: QueueTable = QueueTable { table: "outbox", order: "id", columns: COLUMNS };
@@ -106,10 +114,22 @@ const OUTBOX: QueueTable = QueueTable { table: "outbox", order: "id", columns: C
 impl Store {
     /// Enqueue; returns false when a row with this dedupe key exists already.
     pub async fn enqueue(&self, m: &NewOutgoing<'_>, now_ms: i64) -> Result<bool, StoreError> {
+        self.enqueue_at(m, now_ms, 0, None).await
+    }
+
+    /// Enqueue, due at `due_ms`; rows of its issue and recipient made until
+    /// `merge_until` go out with it as one mail.
+    pub(super) async fn enqueue_at(
+        &self,
+        m: &NewOutgoing<'_>,
+        now_ms: i64,
+        due_ms: i64,
+        merge_until: Option<i64>,
+    ) -> Result<bool, StoreError> {
         let sql = self.sql(
             "insert into outbox (dedupe_key, kind, recipient, subject, body_text, body_html, message_id, in_reply_to, issue_key,
-                                 created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+                                 reply_to, next_attempt_at, merge_until, created_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
         );
         let done = sqlx::query(sql)
             .bind(m.dedupe_key)
@@ -121,6 +141,9 @@ impl Store {
             .bind(m.message_id)
             .bind(m.in_reply_to)
             .bind(m.issue_key)
+            .bind(m.reply_to)
+            .bind(due_ms)
+            .bind(merge_until)
             .bind(now_ms)
             .bind(now_ms)
             .execute(self.pool())

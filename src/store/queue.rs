@@ -70,7 +70,7 @@ impl<'a> Lease<'a> {
 }
 
 /// The lease condition and how many times it binds (owner, now) values.
-fn free_of_lease(dialect: Dialect) -> &'static str {
+pub(super) fn free_of_lease(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => "(lease_until is null or lease_until < ?)",
         Dialect::Sqlite => "(lease_owner is null or lease_owner <> ? or lease_until < ?)",

@@ -148,6 +148,7 @@ async fn two_outbox_workers_on_postgres_send_each_mail_once() {
             message_id: &format!("o{n}@mailgate.test"),
             in_reply_to: None,
             issue_key: None,
+            reply_to: None,
         };
         assert!(store.enqueue(&m, now).await.expect("enqueue"));
     }

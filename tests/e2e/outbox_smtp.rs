@@ -63,6 +63,7 @@ impl Ctx {
             message_id: &message_id,
             in_reply_to: None,
             issue_key: Some("SUP-1"),
+            reply_to: None,
         };
         self.store.enqueue(&m, SystemClock.now_ms()).await.expect("enqueue")
     }

@@ -42,6 +42,7 @@ fn routing() -> RoutingSettings {
         service_desk: None,
         request_type: None,
         cc_watchers: false,
+        conversation: Default::default(),
     };
     RoutingSettings { rules: vec![], default }
 }

@@ -76,6 +76,7 @@ fn event() -> Event {
         }),
         changed: Vec::new(),
         mail_sender: None,
+        customers: Vec::new(),
     }
 }
 

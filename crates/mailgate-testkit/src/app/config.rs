@@ -34,6 +34,10 @@ api_key = "{ADMIN_API_KEY}"
 own_addresses = ["help@corp.test"]
 retry_base_ms = 50
 
+# Notifications go out at once (a test of merging sets a window).
+[notify]
+merge_window_secs = 0
+
 [[routing.rules]]
 recipient = "sales@corp.test"
 project = "SALES"
