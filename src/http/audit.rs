@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::extract::{ApiQuery, clamp_limit};
 use super::{AdminState, ApiError};
+use crate::domain::IssueKey;
 use crate::store::{AuditEntry, AuditFilter, LogEntry, LogFilter};
 
 /// Rows when the caller gives no `limit`.
@@ -60,6 +61,31 @@ async fn audit(
     Ok(axum::Json(s.store.audit_entries(&f).await?))
 }
 
+/// An issue's conversation: where its request came in, its latest mail,
+/// its requester and participants.
+async fn people(
+    State(s): State<AdminState>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let key = IssueKey::parse(&key).map_err(|e| ApiError::BadRequest(format!("issue key: {e}")))?;
+    let conversation = s.store.conversation(key.as_ref()).await?;
+    let people = s.store.issue_people(key.as_ref()).await?;
+    if conversation.is_none() && people.is_empty() {
+        let message = format!("mailgate has no conversation for {key}");
+        return Err(ApiError::Rejected { status: axum::http::StatusCode::NOT_FOUND, message });
+    }
+    let conversation = conversation.unwrap_or_default();
+    Ok(axum::Json(serde_json::json!({
+        "issue": key.as_ref(),
+        "reply_to": conversation.reply_to,
+        "last_message_id": conversation.last_message_id,
+        "people": people,
+    })))
+}
+
 pub fn router() -> Router<AdminState> {
-    Router::new().route("/api/log", get(log)).route("/api/audit", get(audit))
+    Router::new()
+        .route("/api/log", get(log))
+        .route("/api/audit", get(audit))
+        .route("/api/issues/{key}/people", get(people))
 }

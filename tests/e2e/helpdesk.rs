@@ -176,6 +176,19 @@ async fn a_customer_without_an_account_hears_back_threaded_and_their_reply_is_on
         let people = app.store().await.issue_people("HELP-1").await.expect("people");
         let who: Vec<(&str, &str)> = people.iter().map(|p| (p.address.as_str(), p.role.as_str())).collect();
         assert_eq!(who, [("carl@customer.test", "requester"), ("dora@customer.test", "participant")], "{label}");
+        let api: serde_json::Value = reqwest::Client::new()
+            .get(format!("{base}/api/issues/HELP-1/people"))
+            .bearer_auth(mailgate_testkit::ADMIN_API_KEY)
+            .send()
+            .await
+            .expect("api call")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(api["people"][0]["address"], "carl@customer.test", "{api}");
+        assert_eq!(api["people"][0]["role"], "requester", "{api}");
+        assert_eq!(api["reply_to"], "help@corp.test", "{api}");
+        assert_eq!(api["last_message_id"], "reply-1@customer.test", "{api}");
         service.shutdown().await;
     }
 }
@@ -213,4 +226,61 @@ async fn an_account_holder_with_a_hidden_address_hears_back_by_the_address_they_
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(to(sink, "hana@customer.test").len(), 2, "exactly one answer");
     service.shutdown().await;
+}
+
+/// A `jira:issue_updated` webhook body for a resolution.
+fn resolved_webhook(key: &str) -> Vec<u8> {
+    serde_json::json!({
+        "timestamp": 1_795_000_100_000i64,
+        "webhookEvent": "jira:issue_updated",
+        "issue_event_type_name": "issue_resolved",
+        "issue": {"id": "10001", "key": key, "fields": {
+            "summary": "Printer on fire", "project": {"key": "HELP"}, "status": {"name": "Done"},
+            "updated": "2026-11-23T11:00:00.000+0000"}},
+        "changelog": {"items": [
+            {"field": "resolution", "fromString": null, "toString": "Done"},
+            {"field": "status", "fromString": "Open", "toString": "Done"}]}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_within_the_window_reach_a_customer_as_one_mail_and_the_rule_chooses_which_changes() {
+    for (notify, expect_resolution) in [(r#"["resolved"]"#, true), ("[]", false)] {
+        let app = helpdesk(TestDb::sqlite())
+            .set("notify.merge_window_secs", 3)
+            .set_toml("routing.default", &format!(r#"{{ project = "HELP", conversation = {{ notify = {notify} }} }}"#))
+            .spawn()
+            .await;
+        let sink = app.sink();
+        let service = app.start_service().await;
+        let base = format!("http://{}", service.admin_addr().expect("admin api"));
+        app.imap_append(&mail(
+            "m-1@customer.test",
+            "Carl <carl@customer.test>",
+            "help@corp.test",
+            "Printer on fire",
+            "",
+            "It smokes.",
+        ))
+        .await;
+        wait_for_mails(sink, "carl@customer.test", 1).await;
+
+        for (n, text) in ["First answer.", "Second answer."].iter().enumerate() {
+            let cid = app.jira.add_agent_comment("HELP-1", text, true).expect("comment");
+            post_webhook(&base, &comment_webhook("HELP-1", &cid, text, None, false), &format!("w-{n}")).await;
+        }
+        post_webhook(&base, &resolved_webhook("HELP-1"), "w-r").await;
+        let mails = wait_for_mails(sink, "carl@customer.test", 2).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+
+        assert_eq!(to(sink, "carl@customer.test").len(), 2, "{notify}: the acknowledgement and one merged mail");
+        let merged = &mails[1];
+        assert!(merged.raw.contains("First answer.") && merged.raw.contains("Second answer."), "{}", merged.raw);
+        assert_eq!(merged.raw.contains("resolution"), expect_resolution, "{notify}: {}", merged.raw);
+        let rows = app.store().await.outgoing_of_kind("comment_created").await.expect("rows");
+        assert!(rows.iter().all(|r| r.status == mailgate::store::OutboxStatus::Sent), "every row is sent: {rows:?}");
+        service.shutdown().await;
+    }
 }
