@@ -5,11 +5,13 @@ mod error;
 mod http;
 mod jql;
 pub mod limit;
+mod state;
 pub mod text;
 
 pub use error::JiraError;
 pub use http::{HttpJira, error_message};
 pub use jql::jql_string;
+pub use state::{AttachmentMeta, IssueState, StatusCategory, Transition, parse_jira_time};
 pub use text::{adf_to_text, text_to_adf, text_to_wiki};
 
 use async_trait::async_trait;
@@ -157,6 +159,28 @@ pub trait JiraApi: Send + Sync {
     /// getRequestCommentById); `None` when the issue is not a request.
     /// Webhooks' `jsdPublic` is not to be trusted alone (jira-facts.md).
     async fn request_comment_public(&self, issue: &IssueKey, comment_id: &str) -> Result<Option<bool>, JiraError>;
+    /// The issue's status (and its category), resolution and people, read
+    /// from the issue itself (never the search index). `NotFound` when there
+    /// is no such issue (or it is not visible).
+    async fn issue_state(&self, issue: &IssueKey) -> Result<IssueState, JiraError>;
+    /// The transitions offered from the issue's current status (none
+    /// without the *Transition issues* permission).
+    async fn transitions(&self, issue: &IssueKey) -> Result<Vec<Transition>, JiraError>;
+    /// Perform a transition offered now ([`transitions`](Self::transitions));
+    /// one that is not is `Rejected` with 400.
+    async fn transition(&self, issue: &IssueKey, transition_id: &str) -> Result<(), JiraError>;
+    /// Link two issues with a link type named as on the site ("Relates",
+    /// "Duplicate", …). It reads "`inward` <the type's outward description>
+    /// `outward`" (e.g. Duplicate: inward duplicates outward): Jira takes the
+    /// request's `inwardIssue` as the link's source. Linking twice is not an
+    /// error. `NotFound` for an unknown issue or link type.
+    async fn link_issues(&self, link_type: &str, inward: &IssueKey, outward: &IssueKey) -> Result<(), JiraError>;
+    /// An attachment's metadata (file name, size, media type, author).
+    async fn attachment_meta(&self, id: &str) -> Result<AttachmentMeta, JiraError>;
+    /// An attachment's bytes; `None` when it is larger than `max_bytes`
+    /// (checked on the metadata before anything is downloaded, and on the
+    /// bytes as they arrive: never more than `max_bytes` are kept).
+    async fn download_attachment(&self, id: &str, max_bytes: u64) -> Result<Option<bytes::Bytes>, JiraError>;
 }
 
 /// What only the workaround (admin) user may do: find and create users and
@@ -181,4 +205,10 @@ pub trait IdentityApi: Send + Sync {
     async fn group_member_emails(&self, group: &str) -> Result<Vec<String>, JiraError>;
     /// A project role's actors: member email addresses and group names.
     async fn role_actors(&self, project: &str, role: &str) -> Result<(Vec<String>, Vec<String>), JiraError>;
+    /// Whether another user (accountId on Cloud, username on Data Center)
+    /// may add comments to the issue (the *Add comments* permission in its
+    /// project). Needs *Administer Jira* or the project's *Administer
+    /// projects* (findUsersWithAllPermissions). `NotFound` when the issue
+    /// does not exist.
+    async fn user_may_comment(&self, issue: &IssueKey, account_id_or_name: &str) -> Result<bool, JiraError>;
 }

@@ -24,7 +24,9 @@ impl Run {
         // Shape checks: search must see what the test just wrote. The lag
         // itself is checked in strict.rs.
         fake.set_search_lag(std::time::Duration::ZERO);
-        Self { spec, fake, http: reqwest::Client::new(), checked: Vec::new() }
+        // Redirects are answers to check (getAttachmentContent's 303), not to follow.
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
+        Self { spec, fake, http, checked: Vec::new() }
     }
 
     /// Send `method path` (query and body added by `build`) with the given

@@ -24,6 +24,7 @@
 //! mailgate's client and the fake.
 
 mod answers;
+mod attachments;
 mod bodies;
 mod client;
 mod harness;
@@ -34,6 +35,8 @@ mod recorder;
 mod self_checks;
 mod strict;
 mod watchers;
+mod workflow;
+mod workflow_client;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -49,7 +52,7 @@ use mailgate_testkit::openapi::*;
 use people::*;
 use recorder::*;
 use reqwest::Method;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, LOCATION};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use watchers::*;

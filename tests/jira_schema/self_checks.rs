@@ -254,6 +254,18 @@ fn query_no_content_and_jsm_checks_reject_wrong_input() {
     assert_eq!(watch.check_request(&json!("5b10ac8d82e05b22cc7d4ef5")), Ok(()));
     assert!(watch.check_request(&json!({"accountId": "5b10ac8d82e05b22cc7d4ef5"})).is_err());
 
+    // A success or redirect without a body passes only where the spec
+    // declares none (or `{}`): a body there, or no body where a schema is
+    // declared, still fails.
+    let dc_link = data_center().operation("POST", "/rest/api/2/issueLink").expect("linkIssues");
+    assert!(dc_link.check_response(201, None, &Value::Null).is_ok());
+    assert!(dc_link.check_response(201, Some("application/json"), &json!({"id": "1"})).is_err());
+    let content = cloud.operation("GET", "/rest/api/3/attachment/content/1").expect("getAttachmentContent");
+    assert!(content.check_response(303, None, &Value::Null).is_ok());
+    assert!(content.check_response(302, None, &Value::Null).is_err(), "302 is not declared");
+    let transitions = cloud.operation("GET", "/rest/api/3/issue/HELP-1/transitions").expect("getTransitions");
+    assert!(transitions.check_response(200, None, &Value::Null).is_err(), "Transitions is declared");
+
     // JSM: user objects are UserDTO (no platform `self`/`accountType`), and
     // errors are ErrorResponse, not the platform's ErrorCollection.
     let jsm = jsm();

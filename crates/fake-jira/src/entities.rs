@@ -33,12 +33,21 @@ fn issue_properties(issue: &FakeIssue, wanted: &[&str]) -> Value {
 }
 
 /// `GET /issue/{key}`: the issue itself, never the search index. With
-/// `properties=a,b` the answer holds those properties (P3 getIssue).
+/// `properties=a,b` the answer holds those properties (P3 getIssue). `fields`
+/// (comma list; default `*all`) keeps only the fields asked for: `*all` and
+/// `*navigable` keep every field the fake has, `-name` leaves one out, a
+/// field the issue does not have is left out.
 pub fn get_issue(st: &State, api: &str, key: &str, uri: &Uri) -> Response {
     let Some(i) = find(st, key) else { return issue_missing() };
     let issue = &st.issues[i];
-    let mut v = model::issue_json(&st.base_url, api, issue);
-    if let Some(props) = query_map(uri).get("properties") {
+    let mut v = model::issue_json(st, api, issue);
+    let q = query_map(uri);
+    if let (Some(wanted), Some(fields)) = (q.get("fields"), v["fields"].as_object_mut()) {
+        let wanted: Vec<&str> = wanted.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+        let all = wanted.iter().any(|w| *w == "*all" || *w == "*navigable");
+        fields.retain(|k, _| !wanted.contains(&format!("-{k}").as_str()) && (all || wanted.contains(&k.as_str())));
+    }
+    if let Some(props) = q.get("properties") {
         let wanted: Vec<&str> = props.split(',').map(str::trim).collect();
         v["properties"] = issue_properties(issue, &wanted);
     }

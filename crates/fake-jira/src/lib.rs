@@ -3,22 +3,34 @@
 //! memory and answers with Atlassian's shapes: status codes, `ErrorCollection`
 //! bodies, `nextPageToken`/`startAt` pagination, `Retry-After` on 429. It can
 //! be told to fail the next calls.
+//!
+//! Issues follow one small workflow (`workflow`: Open → In Progress → Done,
+//! and back by a reopen transition whose name a test can change), can be
+//! linked (`links`), and serve their attachments' bytes (`files`: Cloud's
+//! 303 to a media host, Data Center's `/secure/attachment` servlet). Other
+//! users' comment permission follows a simple model (`people::grants`:
+//! Jira accounts may comment, portal customers may not, unless a test says
+//! otherwise).
 
 mod adf;
 mod clock;
 mod entities;
+mod files;
 mod jql;
+mod links;
 mod model;
 mod people;
 mod routes;
 mod search;
 mod strict;
 mod wire;
+mod workflow;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+pub use links::FakeLink;
 pub use model::{FakeAttachment, FakeComment, FakeIssue};
 pub use people::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser};
 pub use strict::{HiddenEmailSearch, Strictness};
@@ -87,6 +99,13 @@ pub(crate) struct State {
     /// The API user's `timeZone` and its offset east of UTC in minutes:
     /// JQL dates without a zone are read in it.
     pub time_zone: (String, i32),
+    /// Issue links (`links`).
+    pub links: Vec<FakeLink>,
+    pub next_link_id: u64,
+    /// The name of the workflow's transition from Done back to Open.
+    pub reopen_name: String,
+    /// ADD_COMMENTS overrides: (project, account id or username, allowed).
+    pub comment_grants: Vec<(String, String, bool)>,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +137,8 @@ impl FakeJira {
             next_attachment_id: 30000,
             base_url: format!("http://{addr}"),
             time_zone: ("Etc/UTC".into(), 0),
+            next_link_id: 10_000,
+            reopen_name: workflow::DEFAULT_REOPEN.to_string(),
             ..Default::default()
         }));
         let app = routes::router(state.clone());

@@ -21,6 +21,11 @@ pub struct FakeAttachment {
     pub filename: String,
     pub mime_type: String,
     pub data: Vec<u8>,
+    /// Jira's timestamp of the upload.
+    pub created: String,
+    /// Who uploaded it: `None` for the API user (mailgate itself), else the
+    /// account id (Cloud) or username (DC) of the agent.
+    pub author: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +38,14 @@ pub struct FakeIssue {
     pub issue_type: String,
     pub labels: Vec<String>,
     pub reporter: Option<Value>,
+    /// Account id (Cloud) or username (DC) of the assignee, if any.
+    pub assignee: Option<String>,
+    /// The workflow status's name (see `workflow`): "Open" when created.
+    pub status: String,
+    /// The resolution's name, set by a transition to Done.
+    pub resolution: Option<String>,
+    /// Jira's timestamp of the resolution (`resolutiondate`).
+    pub resolution_date: Option<String>,
     pub properties: BTreeMap<String, Value>,
     pub comments: Vec<FakeComment>,
     pub attachments: Vec<FakeAttachment>,
@@ -86,6 +99,10 @@ pub fn insert_issue(
         issue_type: issue_type.to_string(),
         labels,
         reporter: None,
+        assignee: None,
+        status: super::workflow::OPEN.to_string(),
+        resolution: None,
+        resolution_date: None,
         properties,
         comments: Vec::new(),
         attachments: Vec::new(),
@@ -142,41 +159,38 @@ pub fn comment_json(base: &str, api: &str, issue: &FakeIssue, c: &FakeComment) -
     })
 }
 
-pub fn attachment_json(base: &str, api: &str, a: &FakeAttachment, created: &str) -> Value {
+/// An attachment as addAttachment and the issue's `attachment` field show it
+/// (P3 `Attachment`, DC `AttachmentJsonBean`). `content` is where its bytes
+/// are: Cloud's getAttachmentContent, Data Center's `/secure/attachment`
+/// servlet (see `files`).
+pub fn attachment_json(st: &State, api: &str, a: &FakeAttachment) -> Value {
+    let base = &st.base_url;
     json!({
         "self": format!("{base}/rest/api/{api}/attachments/{}", a.id),
         "id": a.id,
         "filename": a.filename,
-        "author": user_ref(base),
-        "created": created,
+        "author": super::people::author_json(st, api, a.author.as_deref()),
+        "created": a.created,
         "size": a.data.len(),
         "mimeType": a.mime_type,
-        "content": format!("{base}/rest/api/{api}/attachment/content/{}", a.id)
+        "content": super::files::content_url(base, api, a)
     })
 }
 
-/// The status every fake issue is in: Jira's classic "Open" (id 1) in the
-/// "To Do" category (`StatusDetails` on Cloud, `StatusJsonBean` on DC).
-fn status_json(base: &str, api: &str) -> Value {
-    json!({
-        "self": format!("{base}/rest/api/{api}/status/1"),
-        "description": "The issue is open and ready for the assignee to start work on it.",
-        "iconUrl": format!("{base}/images/icons/statuses/open.png"),
-        "name": "Open",
-        "id": "1",
-        "statusCategory": {
-            "self": format!("{base}/rest/api/{api}/statuscategory/2"),
-            "id": 2,
-            "key": "new",
-            "colorName": "blue-gray",
-            "name": "To Do"
-        }
-    })
-}
-
-pub fn issue_json(base: &str, api: &str, i: &FakeIssue) -> Value {
+pub fn issue_json(st: &State, api: &str, i: &FakeIssue) -> Value {
+    let base = &st.base_url;
     let comments: Vec<Value> = i.comments.iter().map(|c| comment_json(base, api, i, c)).collect();
-    let attachments: Vec<Value> = i.attachments.iter().map(|a| attachment_json(base, api, a, &i.updated)).collect();
+    let attachments: Vec<Value> = i.attachments.iter().map(|a| attachment_json(st, api, a)).collect();
+    let people = |id: Option<&str>| id.and_then(|id| super::people::person_json(st, api, id));
+    // A reporter set on create is shown as the user it names (email hidden
+    // when the profile hides it); one the fake does not know, as it was sent.
+    let reporter = match &i.reporter {
+        None => user_ref(base),
+        Some(raw) => {
+            let id = raw.get("accountId").or_else(|| raw.get("name")).and_then(Value::as_str);
+            people(id).unwrap_or_else(|| raw.clone())
+        }
+    };
     json!({
         "id": i.id,
         "key": i.key,
@@ -186,14 +200,17 @@ pub fn issue_json(base: &str, api: &str, i: &FakeIssue) -> Value {
             "summary": i.summary,
             "description": i.description,
             "issuetype": {"name": i.issue_type},
-            "status": status_json(base, api),
-            "assignee": null,
+            "status": super::workflow::status_json(base, api, &i.status),
+            "resolution": i.resolution.as_deref().map(|r| super::workflow::resolution_json(base, api, r)),
+            "resolutiondate": i.resolution_date,
+            "assignee": people(i.assignee.as_deref()),
             "project": {"key": i.project, "name": i.project},
             "labels": i.labels,
-            "reporter": i.reporter.clone().unwrap_or_else(|| user_ref(base)),
+            "reporter": reporter,
             "created": i.created,
             "updated": i.updated,
             "attachment": attachments,
+            "issuelinks": super::links::issue_links_json(st, api, i),
             "comment": {"startAt": 0, "maxResults": comments.len(), "total": comments.len(), "comments": comments}
         }
     })

@@ -9,12 +9,28 @@ use serde_json::{Value, json};
 use super::State;
 use super::wire::{error_collection, json_response, query_map};
 
+mod grants;
 mod jsm;
 mod users;
 
+pub use grants::permission_search;
 pub use jsm::servicedesk;
-pub use users::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser, new_user, user_json};
-use users::{find_user, parse_json};
+use users::parse_json;
+pub use users::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser, find_user, new_user, user_json};
+
+/// A user the fake knows as the user body an issue field or attachment
+/// shows (hidden email left out, see [`FakeUser::email_hidden`]).
+pub fn person_json(st: &State, api: &str, id: &str) -> Option<Value> {
+    find_user(st, id).map(|i| user_json(&st.base_url, api, &st.users[i]))
+}
+
+/// An attachment's or comment's author: the API user when `None`.
+pub fn author_json(st: &State, api: &str, id: Option<&str>) -> Value {
+    match id {
+        None => super::model::user_ref(&st.base_url),
+        Some(id) => person_json(st, api, id).unwrap_or_else(|| json!({"accountId": id, "active": true})),
+    }
+}
 
 /// `GET /rest/api/{2,3}/user/search`: a bare array; `query` (Cloud) or
 /// `username` (DC) prefix-matches display name or email.

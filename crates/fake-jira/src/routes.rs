@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::entities::{self, find, issue_missing};
 use super::model::{self, FakeAttachment};
 use super::wire::{error_collection, error_for, json_response};
-use super::{FakeAuth, Fault, State, people, search};
+use super::{FakeAuth, Fault, State, files, links, people, search, workflow};
 
 type Shared = Arc<Mutex<State>>;
 
@@ -132,7 +132,8 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
         let who = principal(&st, &headers);
         st.calls_by.push((call.clone(), who.clone()));
-        if who.is_none() {
+        // The media host takes its URL's token instead of Jira credentials.
+        if who.is_none() && !uri.path().starts_with(super::files::MEDIA_PREFIX) {
             error_for(
                 &uri,
                 StatusCode::UNAUTHORIZED,
@@ -158,6 +159,8 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
     let segs: Vec<&str> = path.split('/').skip(1).collect();
     let (api, rest) = match segs.as_slice() {
         ["rest", "servicedeskapi", rest @ ..] => return people::servicedesk(st, method.as_str(), rest, uri, body),
+        ["media", "file", id, "binary"] if method == Method::GET => return files::media(st, id, uri),
+        ["secure", "attachment", id, _name] if method == Method::GET => return files::secure(st, id),
         ["rest", "api", v @ ("2" | "3"), rest @ ..] => (*v, rest),
         _ => return error_collection(StatusCode::NOT_FOUND, &["null for uri"], &[]),
     };
@@ -177,6 +180,12 @@ fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, bod
         ("POST", ["issue", key, "comment"]) => entities::add_comment(st, api, key, body),
         ("GET", ["issue", key, "comment"]) => entities::list_comments(st, api, key, uri),
         ("POST", ["issue", key, "attachments"]) => add_attachments(st, api, key, headers, body),
+        ("GET", ["issue", key, "transitions"]) => workflow::list(st, api, key, uri),
+        ("POST", ["issue", key, "transitions"]) => workflow::perform(st, key, body),
+        ("POST", ["issueLink"]) => links::link_issues(st, body),
+        ("GET", ["attachment", "content", id]) => files::content(st, id, uri),
+        ("GET", ["attachment", id]) => files::meta(st, api, id),
+        ("GET", ["user", "permission", "search"]) => people::permission_search(st, api, uri),
         ("GET", ["search", "jql"]) if api == "3" => search::search_jql(st, api, uri),
         ("GET", ["search"]) if api == "2" => search::search_paged(st, api, uri),
         ("GET", ["user", "search"]) => people::user_search(st, api, uri),
@@ -282,9 +291,10 @@ fn add_attachments(st: &mut State, api: &str, key: &str, headers: &HeaderMap, bo
     let mut out = Vec::new();
     for (filename, mime_type, data) in files {
         st.next_attachment_id += 1;
-        let a = FakeAttachment { id: st.next_attachment_id.to_string(), filename, mime_type, data };
         let created = model::jira_time(st.next_attachment_id);
-        out.push(model::attachment_json(&st.base_url, api, &a, &created));
+        let a =
+            FakeAttachment { id: st.next_attachment_id.to_string(), filename, mime_type, data, created, author: None };
+        out.push(model::attachment_json(st, api, &a));
         st.issues[i].attachments.push(a);
     }
     // Atlassian answers 200 (not 201) with an array.

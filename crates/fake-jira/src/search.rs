@@ -117,7 +117,7 @@ fn page_of_hits(st: &State, api: &str, hits: &[usize], start: usize, max: usize,
 
 /// A search hit with the requested `fields` (comma list, `*all`; none: `summary`).
 fn search_hit(st: &State, api: &str, i: &FakeIssue, fields: Option<&str>) -> Value {
-    let full = model::issue_json(&st.base_url, api, i);
+    let full = model::issue_json(st, api, i);
     let wanted: Vec<&str> = fields.unwrap_or("summary").split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
     let mut out = serde_json::Map::new();
     if let Some(all) = full["fields"].as_object() {

@@ -9,7 +9,10 @@ use super::paging::Progress;
 use super::{HttpJira, json_body};
 use crate::config::JiraFlavor;
 use crate::domain::IssueKey;
-use crate::jira::{CreatedIssue, IssueRef, JiraApi, JiraError, JiraUser, NewIssue, NewRequest, ProbedIssue, Upload};
+use crate::jira::{
+    AttachmentMeta, CreatedIssue, IssueRef, IssueState, JiraApi, JiraError, JiraUser, NewIssue, NewRequest,
+    ProbedIssue, Transition, Upload,
+};
 
 pub(super) fn user_from(v: &Value) -> JiraUser {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
@@ -280,6 +283,36 @@ impl JiraApi for HttpJira {
             Err(JiraError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn issue_state(&self, issue: &IssueKey) -> Result<IssueState, JiraError> {
+        self.issue_state(issue).await
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn transitions(&self, issue: &IssueKey) -> Result<Vec<Transition>, JiraError> {
+        self.transitions(issue).await
+    }
+
+    #[tracing::instrument(skip_all, fields(issue = %issue, transition = transition_id))]
+    async fn transition(&self, issue: &IssueKey, transition_id: &str) -> Result<(), JiraError> {
+        self.transition(issue, transition_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(link_type = link_type, inward = %inward, outward = %outward))]
+    async fn link_issues(&self, link_type: &str, inward: &IssueKey, outward: &IssueKey) -> Result<(), JiraError> {
+        self.link(link_type, inward, outward).await
+    }
+
+    #[tracing::instrument(skip_all, fields(attachment = id))]
+    async fn attachment_meta(&self, id: &str) -> Result<AttachmentMeta, JiraError> {
+        self.attachment_meta(id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(attachment = id, max_bytes = max_bytes))]
+    async fn download_attachment(&self, id: &str, max_bytes: u64) -> Result<Option<bytes::Bytes>, JiraError> {
+        self.download(id, max_bytes).await
     }
 
     #[tracing::instrument(skip_all, fields(issue = %issue))]

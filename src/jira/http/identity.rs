@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::paging::Progress;
 use super::{HttpJira, json_body, user_from};
 use crate::config::JiraFlavor;
+use crate::domain::IssueKey;
 use crate::jira::{IdentityApi, JiraApi, JiraError, JiraUser};
 
 #[async_trait]
@@ -171,6 +172,39 @@ impl IdentityApi for HttpJira {
             }
         }
         Ok((emails, groups))
+    }
+
+    /// `GET /user/permission/search?permissions=ADD_COMMENTS&issueKey=…`
+    /// (findUsersWithAllPermissions) with `accountId` (Cloud: exact match,
+    /// one of `query`/`accountId` required) or `username` (Data Center: a
+    /// filter "used to search username, name or e-mail address", so the
+    /// answer is matched on `name` here). The answer is the array of users
+    /// who have the permission. DC's filter can match more users than the
+    /// one asked about (a prefix), so it asks for DC's largest page (1000).
+    #[tracing::instrument(skip_all, fields(issue = %issue))]
+    async fn user_may_comment(&self, issue: &IssueKey, account_id_or_name: &str) -> Result<bool, JiraError> {
+        let url = format!("{}/user/permission/search", self.api());
+        let mut q = vec![("permissions", "ADD_COMMENTS".to_string()), ("issueKey", issue.to_string())];
+        match self.flavor {
+            JiraFlavor::Cloud => q.push(("accountId", account_id_or_name.to_string())),
+            JiraFlavor::Datacenter => {
+                q.extend([("username", account_id_or_name.to_string()), ("maxResults", "1000".to_string())]);
+            }
+        }
+        let v = json_body(self.send(|| self.request(Method::GET, &url).query(&q), true).await?).await?;
+        let field = match self.flavor {
+            JiraFlavor::Cloud => "accountId",
+            JiraFlavor::Datacenter => "name",
+        };
+        Ok(v.as_array().is_some_and(|users| {
+            users.iter().any(|u| {
+                u.get(field).and_then(Value::as_str).is_some_and(|id| match self.flavor {
+                    JiraFlavor::Cloud => id == account_id_or_name,
+                    // DC usernames are case-insensitive.
+                    JiraFlavor::Datacenter => id.eq_ignore_ascii_case(account_id_or_name),
+                })
+            })
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(group))]

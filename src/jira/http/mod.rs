@@ -18,6 +18,7 @@ mod api;
 mod identity;
 mod paging;
 mod resume;
+mod state;
 
 use answer::check;
 pub use answer::error_message;
@@ -97,7 +98,12 @@ impl HttpJira {
     }
 
     fn request(&self, method: Method, url: &str) -> RequestBuilder {
-        let rb = self.client.request(method, url).header("Accept", "application/json");
+        self.request_accepting(method, url, "application/json")
+    }
+
+    /// A request that accepts `accept` (a download: any media type).
+    fn request_accepting(&self, method: Method, url: &str, accept: &str) -> RequestBuilder {
+        let rb = self.client.request(method, url).header("Accept", accept);
         match &self.auth {
             Auth::Basic { user, secret } => rb.basic_auth(user, Some(secret.expose_secret())),
             Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
