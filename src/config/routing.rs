@@ -42,7 +42,8 @@ pub struct RouteTarget {
     /// JSM request type id (needed with `service_desk`).
     #[serde(default)]
     pub request_type: Option<String>,
-    /// Add Cc'd addresses with Jira accounts as watchers (request participants on JSM).
+    /// Add the other addresses on To and Cc that have Jira accounts as
+    /// watchers (request participants on JSM).
     #[serde(default)]
     pub cc_watchers: bool,
     /// Who hears back, who may comment by mail, replies to closed issues.

@@ -9,9 +9,12 @@ mod cut;
 mod duplicate;
 mod finish;
 mod notes;
+mod on_issue;
 mod people;
 pub mod plan;
+mod policy;
 mod post;
+mod refuse;
 mod resume;
 mod throttle;
 
@@ -29,6 +32,7 @@ use crate::queue::RetryPolicy;
 use crate::store::{Action, HoldReason, InboundRow, InboundState, LoggedAction, Status, Store, StoreError};
 
 pub use plan::{Plan, SkipReason, Skipped};
+use policy::OnIssue;
 pub use post::Posted;
 use post::Target;
 
@@ -157,14 +161,33 @@ impl Pipeline {
             Ok(target) => target,
             Err(reason) => return self.ignore(row, &mid, reason).await,
         };
-        if let Some(outcome) = self.throttled(row, &msg, &mid, &decision).await? {
-            return Ok(outcome);
-        }
         let mut detail = match &decision {
             Decision::Comment { matched_by, .. } => format!("reply matched by {matched_by:?}"),
             Decision::Create(t) => format!("routed to project {}", t.project),
             Decision::Ignore(_) => String::new(),
         };
+        // The rule's conversation policy, before anything is posted.
+        let (mut reopen, mut followup) = (None, None);
+        let target = match (target, row.state.posted_issue()) {
+            (Target::Comment(issue), None) => match self.policy_effect(row, &msg, &mid, &issue).await? {
+                Ok(OnIssue::Comment) => Target::Comment(issue),
+                Ok(OnIssue::Reopen(name)) => {
+                    reopen = Some(name);
+                    Target::Comment(issue)
+                }
+                Ok(OnIssue::NewIssue { link }) => {
+                    detail.push_str(&format!("; a new issue instead of a comment on {issue} (conversation policy)"));
+                    followup = link.map(|l| (l, issue));
+                    self.new_issue_target(&msg)
+                }
+                Ok(OnIssue::Refuse(why)) => return self.refuse(row, &msg, &mid, &issue, why).await,
+                Err(e) => return self.jira_failed(row, &mid, &e).await,
+            },
+            (target, _) => target,
+        };
+        if let Some(outcome) = self.throttled(row, &msg, &mid, &decision).await? {
+            return Ok(outcome);
+        }
 
         // Who the issue is for (only for new issues; comments are posted as they are).
         let mut reporter: Option<JiraUser> = None;
@@ -219,13 +242,22 @@ impl Pipeline {
                     let (known, new) = self.create_floor(row, route.project.as_ref()).await;
                     (*floor, marked) = (Some(known), new);
                 }
+                if let (Some(name), Target::Comment(issue)) = (&reopen, &target)
+                    && let Err(e) = self.reopen(row, &mid, issue, name).await
+                {
+                    return self.jira_failed(row, &mid, &e).await;
+                }
                 let notes = self.notes.take(row.id);
                 self.store.mark_posting(row.id, target.action(), marked, self.clock.now_ms(), &notes).await?;
                 crate::crash::point("before_jira_post");
-                match self.post_once(row, &msg, &mid, target, reporter.as_ref(), &mut detail).await {
+                let done = match self.post_once(row, &msg, &mid, target, reporter.as_ref(), &mut detail).await {
                     Ok(done) => done,
                     Err(e) => return self.jira_failed(row, &mid, &e).await,
+                };
+                if let (Some((link, old)), Posted::Issue(new)) = (&followup, &done.0) {
+                    self.link_followup(row, &mid, link, new, old).await;
                 }
+                done
             }
         };
         let key = posted.issue().clone();

@@ -212,18 +212,22 @@ impl Pipeline {
             .any(|t| t.service_desk.is_some() && t.project.as_ref() == project)
     }
 
-    /// Cc'd people with Jira accounts, when the rule wants them as watchers.
+    /// The other people on To and Cc with Jira accounts, when the rule wants
+    /// them as watchers (request participants on JSM).
     async fn cc_users(&self, msg: &InboundMessage, target: &RouteTarget) -> Vec<JiraUser> {
         let Some(tokens) = self.identity.as_deref().filter(|_| target.cc_watchers) else { return Vec::new() };
         let sender = msg.sender();
         let own = &self.policy.inbound.own_addresses;
-        let cc: Vec<&str> = msg
-            .cc
+        let mut cc: Vec<&str> = msg
+            .to
             .iter()
+            .chain(&msg.cc)
             .map(|m| &m.address)
-            .filter(|a| Some(*a) != sender && !own.contains(a))
+            .filter(|a| Some(*a) != sender && !classify::is_own(a, own))
             .map(|a| a.as_ref())
             .collect();
+        let mut seen = std::collections::HashSet::new();
+        cc.retain(|a| seen.insert(*a));
         known_users(tokens, &self.store, self.clock.now_ms(), self.policy.identity_ttl_secs, &cc).await
     }
 }

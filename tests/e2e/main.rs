@@ -18,6 +18,7 @@ mod multi_instance;
 mod notify;
 mod outbox_smtp;
 mod pipeline;
+mod policies;
 mod privacy;
 mod realworld;
 mod resume;
