@@ -229,7 +229,8 @@ pub fn build_notifier(settings: &Settings, ctx: &AppContext) -> anyhow::Result<N
     .with_instance(ctx.instance.clone())
     .with_service_desks(service_desk_projects(settings))
     .with_routing(settings.routing.clone())
-    .with_merge_window(std::time::Duration::from_secs(settings.notify.merge_window_secs)))
+    .with_merge_window(std::time::Duration::from_secs(settings.notify.merge_window_secs))
+    .with_attachment_cap(settings.notify.attachment_max_bytes))
 }
 
 /// The projects routing sends to as JSM service desks.

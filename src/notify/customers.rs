@@ -40,6 +40,8 @@ pub fn hear(event: &Event, policy: &ConversationPolicy) -> bool {
     match event.kind {
         EventKind::CommentCreated => true,
         EventKind::IssueCreated => false,
+        // An agent's files (mailgate's own uploads are already left out).
+        EventKind::IssueUpdated if !event.files.is_empty() => true,
         EventKind::IssueUpdated => event.changed.iter().any(|c| {
             let field = c.field.to_ascii_lowercase();
             policy.notify.iter().any(|wanted| match wanted {
@@ -116,6 +118,7 @@ mod tests {
             changed: vec![],
             mail_sender: None,
             customers: vec![customer("ann@c.test", None), customer("hid@c.test", Some("acc-h"))],
+            files: Vec::new(),
         }
     }
 

@@ -129,6 +129,24 @@ pub struct Event {
     /// mail (filled in before the script runs; the requester first).
     #[serde(default)]
     pub customers: Vec<Customer>,
+    /// Files added to the issue (from the changelog); an agent's go with the mail.
+    #[serde(default)]
+    pub files: Vec<FileRef>,
+}
+
+/// A file added to the issue, and how it reaches the mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// Jira's attachment id.
+    pub id: String,
+    pub filename: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Attached to the mail; else too large, and linked by `url`.
+    #[serde(default)]
+    pub attached: bool,
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// A requester or participant: someone mailgate writes to by address,

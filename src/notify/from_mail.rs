@@ -61,6 +61,7 @@ pub fn event_for_mail(
         changed: Vec::new(),
         mail_sender: sender,
         customers: Vec::new(),
+        files: Vec::new(),
     }
 }
 

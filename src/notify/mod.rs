@@ -5,6 +5,7 @@ pub mod catchup;
 mod customers;
 mod error;
 pub mod event;
+mod files;
 pub mod from_mail;
 pub mod notifier;
 pub mod script;

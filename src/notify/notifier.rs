@@ -46,6 +46,10 @@ pub struct Notifier {
     routing: Option<RoutingSettings>,
     /// Mails of one issue to one recipient within this time go out as one.
     merge_window_ms: i64,
+    /// An agent's file larger than this is linked, not attached.
+    pub(super) attachment_max_bytes: u64,
+    /// The account mailgate posts as: its own uploads are not mailed back.
+    pub(super) own_account: std::sync::OnceLock<Option<String>>,
 }
 
 /// Events whose recipients cannot be worked out yet: 5 s doubling to 15 min, 20 attempts.
@@ -95,7 +99,15 @@ impl Notifier {
             service_desks: Vec::new(),
             routing: None,
             merge_window_ms: 0,
+            attachment_max_bytes: 5 * 1024 * 1024,
+            own_account: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Attach an agent's files up to this size each; link bigger ones.
+    pub fn with_attachment_cap(mut self, max_bytes: u64) -> Self {
+        self.attachment_max_bytes = max_bytes;
+        self
     }
 
     /// The routing rules, whose conversation policies say which changes the
@@ -202,6 +214,7 @@ impl Notifier {
                 Err(e) => tracing::warn!(issue = %event.issue_key, error = %e, "cannot read watchers"),
             }
         }
+        self.gather_files(event).await?;
         // The requester and participants, whether or not Jira knows them.
         event.customers = customers::of(&self.store.issue_people(&event.issue_key).await?);
         let hears = match &self.routing {
@@ -398,6 +411,7 @@ impl Notifier {
             in_reply_to: thread.as_deref(),
             issue_key: Some(&event.issue_key),
             reply_to: conversation.reply_to.as_deref(),
+            event_id: Some(&event.id),
         };
         let now = self.clock.now_ms();
         self.store.enqueue_merging(&m, now, self.merge_window_ms).await?;

@@ -23,11 +23,11 @@ Reply to this mail to add a comment.\n{{ issue_url }}\n";
 const TEXT_UPDATED: &str = "{% if reply_marker %}{{ reply_marker }}\n\n{% endif %}\
 {{ event.issue_key }} was updated.\n\n\
 {% for c in event.changed %}{{ c.field }}: {{ c.from or '-' }} -> {{ c.to or '-' }}\n{% endfor %}\
-{% if event.status %}Status: {{ event.status }}\n{% endif %}\n{{ issue_url }}\n";
+{% if event.status %}Status: {{ event.status }}\n{% endif %}{{ files }}\n{{ issue_url }}\n";
 
 const TEXT_COMMENT: &str = "{% if reply_marker %}{{ reply_marker }}\n\n{% endif %}\
 {% if event.comment %}{{ (event.comment.author.display_name if event.comment.author else none) or 'Someone' }} commented on {{ event.issue_key }}:\n\n\
-{{ event.comment.body }}\n{% endif %}\n\
+{{ event.comment.body }}\n{% endif %}{{ files }}\n\
 Reply to this mail to add a comment.\n{{ issue_url }}\n";
 
 const HTML: &str = "<html><body>\
@@ -35,6 +35,7 @@ const HTML: &str = "<html><body>\
 <p><a href=\"{{ issue_url }}\">{{ event.issue_key }}</a>: {{ event.summary }}</p>\
 {% if event.comment %}<blockquote>{{ event.comment.body }}</blockquote>{% endif %}\
 {% for c in event.changed %}<p>{{ c.field }}: {{ c.from or '-' }} &rarr; {{ c.to or '-' }}</p>{% endfor %}\
+{% for f in event.files %}<p>{% if f.attached %}Attached: {{ f.filename }}{% else %}<a href=\"{{ f.url }}\">{{ f.filename }}</a> (too large to attach){% endif %}</p>{% endfor %}\
 </body></html>";
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,24 @@ struct Context<'a> {
     event: &'a Event,
     issue_url: String,
     reply_marker: Option<&'a str>,
+    /// The event's files as text lines (attached, or linked when too large).
+    files: String,
+}
+
+/// The lines that name the event's files.
+fn file_lines(event: &Event) -> String {
+    let mut out = String::new();
+    for f in &event.files {
+        match (&f.url, f.attached) {
+            (_, true) => out.push_str(&format!("\nAttached: {}", f.filename)),
+            (Some(url), false) => out.push_str(&format!("\nToo large to attach: {} {url}", f.filename)),
+            (None, false) => out.push_str(&format!("\nFile added: {}", f.filename)),
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 fn defaults(kind: EventKind) -> (&'static str, &'static str) {
@@ -101,6 +120,7 @@ impl Templates {
             event,
             issue_url: format!("{}/browse/{}", jira_base.trim_end_matches('/'), event.issue_key),
             reply_marker,
+            files: file_lines(event),
         };
         let render = |suffix: &str| {
             let name = format!("{}.{suffix}", event.kind.as_str());
@@ -140,6 +160,7 @@ mod tests {
             changed: vec![],
             mail_sender: None,
             customers: Vec::new(),
+            files: Vec::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::event::{Change, CommentInfo, Event, EventKind, Origin, Person, Visibility};
+use super::event::{Change, CommentInfo, Event, EventKind, FileRef, Origin, Person, Visibility};
 use crate::jira::adf_to_text;
 
 /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under
@@ -71,6 +71,7 @@ pub fn event_from_issue(issue: &Value, kind: EventKind, origin: Origin, id: Stri
         changed: Vec::new(),
         mail_sender: None,
         customers: Vec::new(),
+        files: Vec::new(),
     })
 }
 
@@ -124,6 +125,22 @@ pub fn parse_payload(body: &[u8]) -> Result<Option<Event>, PayloadError> {
                 field: i["field"].as_str().unwrap_or_default().to_string(),
                 from: i["fromString"].as_str().map(String::from),
                 to: i["toString"].as_str().map(String::from),
+            })
+            .collect();
+        // A file added: the changelog item of field "Attachment" carries its id in `to`.
+        event.files = items
+            .iter()
+            .filter(|i| i["fieldId"].as_str() == Some("attachment") || i["field"].as_str() == Some("Attachment"))
+            .filter_map(|i| {
+                let id = i["to"].as_str().filter(|id| !id.is_empty())?;
+                let filename = i["toString"].as_str().unwrap_or(id);
+                Some(FileRef {
+                    id: id.to_string(),
+                    filename: filename.to_string(),
+                    size: None,
+                    attached: false,
+                    url: None,
+                })
             })
             .collect();
     }

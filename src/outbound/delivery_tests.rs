@@ -53,6 +53,7 @@ impl Ctx {
             in_reply_to: None,
             issue_key: None,
             reply_to: None,
+            event_id: None,
         };
         assert!(self.store.enqueue(&m, self.clock.now_ms()).await.expect("enqueue"));
     }

@@ -3,12 +3,13 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
+use lettre::message::header::ContentType;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
 use crate::domain::{EmailAddress, MessageId};
-use crate::store::OutgoingRow;
+use crate::store::{MailFile, OutgoingRow};
 
 /// Why a row could not be turned into a mail; the row is given up.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,16 @@ text_header!(
 
 /// The mail for an outbox row. No I/O; `now` becomes the Date header.
 pub fn build_message(row: &OutgoingRow, from: &Mailbox, now: DateTime<Utc>) -> Result<Message, BuildError> {
+    build_message_with(row, &[], from, now)
+}
+
+/// The mail for an outbox row with `files` attached. No I/O.
+pub fn build_message_with(
+    row: &OutgoingRow,
+    files: &[MailFile],
+    from: &Mailbox,
+    now: DateTime<Utc>,
+) -> Result<Message, BuildError> {
     let to: Address = EmailAddress::parse(&row.recipient)
         .ok()
         .and_then(|a| a.as_ref().parse().ok())
@@ -85,11 +96,23 @@ pub fn build_message(row: &OutgoingRow, from: &Mailbox, now: DateTime<Utc>) -> R
         let parent = MessageId::parse(parent).map_err(|_| BuildError::MessageId(parent.clone()))?;
         builder = builder.in_reply_to(parent.bracketed()).references(parent.bracketed());
     }
-    let message = match &row.body_html {
-        Some(html) => builder.multipart(MultiPart::alternative_plain_html(row.body_text.clone(), html.clone()))?,
-        None => builder.singlepart(SinglePart::plain(row.body_text.clone()))?,
+    let alternative = |html: &String| MultiPart::alternative_plain_html(row.body_text.clone(), html.clone());
+    if files.is_empty() {
+        return Ok(match &row.body_html {
+            Some(html) => builder.multipart(alternative(html))?,
+            None => builder.singlepart(SinglePart::plain(row.body_text.clone()))?,
+        });
+    }
+    let mut mixed = match &row.body_html {
+        Some(html) => MultiPart::mixed().multipart(alternative(html)),
+        None => MultiPart::mixed().singlepart(SinglePart::plain(row.body_text.clone())),
     };
-    Ok(message)
+    for f in files {
+        let content_type = ContentType::parse(&f.content_type)
+            .unwrap_or_else(|_| ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN));
+        mixed = mixed.singlepart(Attachment::new(one_line(&f.filename)).body(f.data.clone(), content_type));
+    }
+    Ok(builder.multipart(mixed)?)
 }
 
 /// One mail for `first` and the rows merged into it: the first's headers,

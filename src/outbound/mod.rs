@@ -13,7 +13,7 @@ mod smtp;
 mod stub;
 mod transport;
 
-pub use message::{AutoSubmitted, BuildError, XMailgateLoop, build_message, merge_rows};
+pub use message::{AutoSubmitted, BuildError, XMailgateLoop, build_message, build_message_with, merge_rows};
 pub use notices::{notify_admins, outbox_message_id};
 pub use smtp::{MailerError, SmtpTransport};
 #[cfg(test)]
@@ -70,7 +70,9 @@ pub async fn try_deliver_one(
     // Notifications of this issue to this recipient made within its window go with it.
     let merged = store.claim_merged(&row, owner, now.timestamp_millis()).await?;
     let merged_ids: Vec<i64> = merged.iter().map(|r| r.id).collect();
-    let message = match build_message(&merge_rows(&row, &merged), mailer.from(), now) {
+    let events: Vec<&str> = std::iter::once(&row).chain(&merged).filter_map(|r| r.event_id.as_deref()).collect();
+    let files = store.event_files(&events).await?;
+    let message = match build_message_with(&merge_rows(&row, &merged), &files, mailer.from(), now) {
         Ok(m) => m,
         Err(e) => {
             tracing::error!(error.message = %e, "outbox row cannot be sent");

@@ -35,6 +35,7 @@ pub async fn notify_admins(
             in_reply_to: None,
             issue_key: None,
             reply_to: None,
+            event_id: None,
         };
         store.enqueue(&m, now).await?;
     }

@@ -17,6 +17,7 @@ fn row() -> OutgoingRow {
         in_reply_to: None,
         reply_to: None,
         merge_until: None,
+        event_id: None,
         issue_key: None,
         attempts: 0,
         status: crate::store::OutboxStatus::Pending,

@@ -57,6 +57,7 @@ impl Pipeline {
                     in_reply_to: Some(mid.as_ref()),
                     issue_key: None,
                     reply_to: reply_to.as_deref(),
+                    event_id: None,
                 };
                 self.store.enqueue(&reply, now).await?;
                 self.note(row, Some(mid), "policy", &format!("{reason}; a reply tells {sender}"));

@@ -6,6 +6,7 @@ mod audit;
 mod blocked;
 mod bounces;
 mod events;
+mod files;
 mod identities;
 mod inbound;
 mod log;
@@ -20,6 +21,7 @@ pub use crate::stats::{BlockedCount, Counts, Statistics};
 pub use audit::{AuditEntry, AuditFilter, PendingNote};
 pub use bounces::{BounceMark, BouncingAddress};
 pub use events::{EventRow, EventStatus};
+pub use files::MailFile;
 pub use identities::{CachedIdentity, IdentityKind};
 pub use inbound::{
     Action, Blocker, Claim, Finish, HoldReason, InboundRow, InboundState, LoggedAction, NewInbound, Status, Unacked,

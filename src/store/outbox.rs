@@ -48,6 +48,8 @@ pub struct NewOutgoing<'a> {
     pub issue_key: Option<&'a str>,
     /// Where the recipient's answer should go (the mailbox the request came in on).
     pub reply_to: Option<&'a str>,
+    /// The event it notifies of: the event's files are attached.
+    pub event_id: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +66,7 @@ pub struct OutgoingRow {
     pub reply_to: Option<String>,
     /// Other rows of this issue and recipient made until then go out with it.
     pub merge_until: Option<i64>,
+    pub event_id: Option<String>,
     pub attempts: i64,
     pub status: OutboxStatus,
 }
@@ -82,6 +85,7 @@ pub(super) struct RawOutgoing {
     issue_key: Option<String>,
     reply_to: Option<String>,
     merge_until: Option<i64>,
+    event_id: Option<String>,
     attempts: i64,
     status: String,
 }
@@ -100,13 +104,14 @@ impl From<RawOutgoing> for OutgoingRow {
             issue_key: r.issue_key,
             reply_to: r.reply_to,
             merge_until: r.merge_until,
+            event_id: r.event_id,
             attempts: r.attempts,
             status: OutboxStatus::parse(&r.status),
         }
     }
 }
 
-pub(super) const COLUMNS: &str = "id, kind, recipient, subject, body_text, body_html, message_id, in_reply_to, issue_key, reply_to, merge_until, attempts, status";
+pub(super) const COLUMNS: &str = "id, kind, recipient, subject, body_text, body_html, message_id, in_reply_to, issue_key, reply_to, merge_until, event_id, attempts, status";
 
 /// The outbox as a queue: oldest first.
 const OUTBOX: QueueTable = QueueTable { table: "outbox", order: "id", columns: COLUMNS };
@@ -128,8 +133,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let sql = self.sql(
             "insert into outbox (dedupe_key, kind, recipient, subject, body_text, body_html, message_id, in_reply_to, issue_key,
-                                 reply_to, next_attempt_at, merge_until, created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+                                 reply_to, next_attempt_at, merge_until, event_id, created_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
         );
         let done = sqlx::query(sql)
             .bind(m.dedupe_key)
@@ -144,6 +149,7 @@ impl Store {
             .bind(m.reply_to)
             .bind(due_ms)
             .bind(merge_until)
+            .bind(m.event_id)
             .bind(now_ms)
             .bind(now_ms)
             .execute(self.pool())

@@ -32,7 +32,7 @@ async fn each_mail_has_a_trail_of_decisions_and_jira_calls() {
         let steps: Vec<&str> = trail.iter().map(|e| e.step.as_str()).collect();
         assert_eq!(
             steps,
-            vec!["decide", "sender", "jira", "decide", "sender", "jira", "outcome"],
+            vec!["decide", "sender", "jira", "decide", "sender", "jira", "people", "outcome"],
             "{}: {trail:?}",
             app.label()
         );
@@ -44,7 +44,8 @@ async fn each_mail_has_a_trail_of_decisions_and_jira_calls() {
             trail[2].detail
         );
         assert!(trail[5].detail.contains("issue HELP-1 created"), "{}", trail[5].detail);
-        assert_eq!(trail[6].detail, "done create HELP-1");
+        assert_eq!(trail[6].detail, "requester ann@c.test", "the conversation's people are in the trail");
+        assert_eq!(trail[7].detail, "done create HELP-1");
         let ignored = store
             .audit_entries(&AuditFilter { message_id: Some("au2@c.test".into()), limit: 100, ..Default::default() })
             .await

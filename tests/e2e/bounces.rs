@@ -28,6 +28,7 @@ async fn sent(store: &Store, clock: &dyn Clock, key: &str, to: &str) -> String {
         in_reply_to: None,
         issue_key: Some("HELP-1"),
         reply_to: None,
+        event_id: None,
     };
     assert!(store.enqueue(&m, now).await.expect("enqueue"));
     let me = mailgate::queue::InstanceId::new(clock);

@@ -284,3 +284,71 @@ async fn events_within_the_window_reach_a_customer_as_one_mail_and_the_rule_choo
         service.shutdown().await;
     }
 }
+
+/// A `jira:issue_updated` webhook body for files added (changelog `Attachment` items).
+fn attachment_webhook(key: &str, files: &[(&str, &str)]) -> Vec<u8> {
+    let items: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(id, name)| {
+            serde_json::json!({"field": "Attachment", "fieldtype": "jira", "fieldId": "attachment",
+            "from": null, "fromString": null, "to": id, "toString": name})
+        })
+        .collect();
+    serde_json::json!({
+        "timestamp": 1_795_000_200_000i64,
+        "webhookEvent": "jira:issue_updated",
+        "issue_event_type_name": "issue_updated",
+        "issue": {"id": "10001", "key": key, "fields": {
+            "summary": "Printer on fire", "project": {"key": "HELP"}, "status": {"name": "Open"},
+            "updated": format!("2026-11-23T12:00:0{}.000+0000", files.len())}},
+        "changelog": {"items": items}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_file_is_attached_a_big_one_linked_and_the_customers_own_not_sent_back() {
+    let app = helpdesk(TestDb::sqlite()).set("notify.attachment_max_bytes", 2000).spawn().await;
+    app.set_token(ADMIN_USER, ADMIN_TOKEN).await;
+    let sink = app.sink();
+    let service = app.start_service().await;
+    let base = format!("http://{}", service.admin_addr().expect("admin api"));
+    app.imap_append(&mailgate_testkit::fixture("with-attachments.eml")).await;
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            app.jira.issue("HELP-1").is_some_and(|i| !i.attachments.is_empty())
+        })
+        .await
+    );
+    let requester = app.store().await.issue_people("HELP-1").await.expect("people")[0].address.clone();
+    wait_for_mails(sink, &requester, 1).await;
+    let theirs: Vec<(String, String)> = app
+        .jira
+        .issue("HELP-1")
+        .expect("issue")
+        .attachments
+        .iter()
+        .map(|a| (a.id.clone(), a.filename.clone()))
+        .collect();
+
+    let small = app.jira.add_agent_attachment("HELP-1", "fix.txt", "text/plain", b"turn it off and on").expect("file");
+    let big = app.jira.add_agent_attachment("HELP-1", "manual.pdf", "application/pdf", &[7u8; 5000]).expect("file");
+    let mut files: Vec<(&str, &str)> = theirs.iter().map(|(id, n)| (id.as_str(), n.as_str())).collect();
+    files.push((&small, "fix.txt"));
+    files.push((&big, "manual.pdf"));
+    post_webhook(&base, &attachment_webhook("HELP-1", &files), "f-1").await;
+
+    let mails = wait_for_mails(sink, &requester, 2).await;
+    let mail = &mails[1];
+    assert!(
+        mail.raw.contains("filename=\"fix.txt\"") || mail.raw.contains("filename=fix.txt"),
+        "attached: {}",
+        mail.raw
+    );
+    assert!(mail.raw.contains("Too large to attach: manual.pdf"), "linked: {}", mail.raw);
+    for (_, name) in &theirs {
+        assert!(!mail.raw.contains(&format!("filename=\"{name}\"")), "their own {name} is not sent back: {}", mail.raw);
+    }
+    service.shutdown().await;
+}

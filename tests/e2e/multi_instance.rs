@@ -149,6 +149,7 @@ async fn two_outbox_workers_on_postgres_send_each_mail_once() {
             in_reply_to: None,
             issue_key: None,
             reply_to: None,
+            event_id: None,
         };
         assert!(store.enqueue(&m, now).await.expect("enqueue"));
     }

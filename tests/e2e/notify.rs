@@ -180,6 +180,7 @@ fn event(id: &str) -> Event {
         changed: Vec::new(),
         mail_sender: None,
         customers: Vec::new(),
+        files: Vec::new(),
     }
 }
 

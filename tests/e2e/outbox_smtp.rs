@@ -64,6 +64,7 @@ impl Ctx {
             in_reply_to: None,
             issue_key: Some("SUP-1"),
             reply_to: None,
+            event_id: None,
         };
         self.store.enqueue(&m, SystemClock.now_ms()).await.expect("enqueue")
     }

@@ -47,6 +47,7 @@ fn sample(kind: EventKind) -> Event {
         changed: vec![Change { field: "status".into(), from: Some("Open".into()), to: Some("In Progress".into()) }],
         mail_sender: None,
         customers: Vec::new(),
+        files: Vec::new(),
     }
 }
 

@@ -189,6 +189,7 @@ async fn queue_gauges_show_the_current_state_and_survive_a_reset() {
                 in_reply_to: None,
                 issue_key: Some("HELP-1"),
                 reply_to: None,
+                event_id: None,
             };
             assert!(store.enqueue(&out, now).await.expect("enqueue"));
         }

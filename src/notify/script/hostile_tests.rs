@@ -77,6 +77,7 @@ fn event() -> Event {
         changed: Vec::new(),
         mail_sender: None,
         customers: Vec::new(),
+        files: Vec::new(),
     }
 }
 

@@ -28,6 +28,7 @@ fn event(kind: EventKind) -> Event {
         changed: vec![Change { field: "status".into(), from: Some("Open".into()), to: Some("Done".into()) }],
         mail_sender: None,
         customers: Vec::new(),
+        files: Vec::new(),
     }
 }
 
