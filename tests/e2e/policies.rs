@@ -158,7 +158,7 @@ async fn each_closed_issue_policy_does_what_it_says() {
 async fn a_reply_to_an_issue_resolved_long_ago_becomes_a_new_linked_issue() {
     let app = app_with(TestDb::sqlite(), r#"{ closed = "reopen", new_issue_after_days = 7 }"#).await;
     open_help_1(&app).await;
-    let ten_days_ago = chrono::Utc::now().timestamp_millis() - 10 * 86_400_000;
+    let ten_days_ago = mailgate::clock::Clock::now_ms(&mailgate::clock::SystemClock) - 10 * 86_400_000;
     app.jira.resolve_issue_at("HELP-1", ten_days_ago);
     app.receive(reply("late@c.test", "ann@c.test", "it is back"));
     app.drain().await;
@@ -167,7 +167,7 @@ async fn a_reply_to_an_issue_resolved_long_ago_becomes_a_new_linked_issue() {
     assert!(app.jira.links("HELP-2").iter().any(|(_, other)| other == "HELP-1"));
 
     // Resolved yesterday: reopened.
-    app.jira.resolve_issue_at("HELP-2", chrono::Utc::now().timestamp_millis() - 86_400_000);
+    app.jira.resolve_issue_at("HELP-2", mailgate::clock::Clock::now_ms(&mailgate::clock::SystemClock) - 86_400_000);
     app.receive(mail("soon@c.test", "ann@c.test", "help@corp.test", "Re: [HELP-2] Printer on fire", "", "again"));
     app.drain().await;
     assert_eq!(app.jira.issue_status("HELP-2"), "Open");
