@@ -13,6 +13,8 @@ fn target(p: &str) -> RouteTarget {
         service_desk: None,
         request_type: None,
         cc_watchers: false,
+        fields: Default::default(),
+        directives: vec![],
     }
 }
 

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::fields::{DirectiveKind, FieldRules};
 use crate::domain::{EmailAddress, ProjectKey};
 
 /// What to do with a sender who has no Jira account.
@@ -44,6 +45,12 @@ pub struct RouteTarget {
     /// Add Cc'd addresses with Jira accounts as watchers (request participants on JSM).
     #[serde(default)]
     pub cc_watchers: bool,
+    /// Fields of a new issue, constant or read from the mail (`fields.priority = "High"`).
+    #[serde(default)]
+    pub fields: FieldRules,
+    /// The `#name=value` directives in a new mail this rule honours.
+    #[serde(default)]
+    pub directives: Vec<DirectiveKind>,
 }
 
 fn default_issue_type() -> String {
@@ -99,6 +106,20 @@ impl Pattern {
 
     pub fn is_match(&self, text: &str) -> bool {
         self.0.is_match(text)
+    }
+
+    /// The text of the first capture group where the pattern matches (the
+    /// whole match when the pattern has no group).
+    pub fn capture<'t>(&self, text: &'t str) -> Option<&'t str> {
+        let caps = self.0.captures(text)?;
+        caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str())
+    }
+}
+
+/// Two patterns are equal when their sources are.
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
     }
 }
 

@@ -10,6 +10,7 @@ mod cli;
 mod conversation;
 mod crash;
 mod faults;
+mod fields;
 mod identity;
 mod inbound_imap;
 mod limits;

@@ -26,6 +26,7 @@
 mod answers;
 mod bodies;
 mod client;
+mod fields;
 mod harness;
 mod hygiene;
 mod jsm;

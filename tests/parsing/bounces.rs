@@ -42,6 +42,8 @@ fn routing() -> RoutingSettings {
         service_desk: None,
         request_type: None,
         cc_watchers: false,
+        fields: Default::default(),
+        directives: vec![],
     };
     RoutingSettings { rules: vec![], default }
 }

@@ -7,6 +7,7 @@
 mod adf;
 mod clock;
 mod entities;
+mod fields;
 mod jql;
 mod model;
 mod people;
@@ -19,6 +20,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+pub use fields::CustomFieldKind;
 pub use model::{FakeAttachment, FakeComment, FakeIssue};
 pub use people::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser};
 pub use strict::{HiddenEmailSearch, Strictness};
@@ -87,6 +89,8 @@ pub(crate) struct State {
     /// The API user's `timeZone` and its offset east of UTC in minutes:
     /// JQL dates without a zone are read in it.
     pub time_zone: (String, i32),
+    /// Priorities, components, versions, custom fields (see `fields`).
+    pub catalog: fields::Catalog,
 }
 
 #[derive(Debug, Clone)]

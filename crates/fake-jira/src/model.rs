@@ -33,6 +33,9 @@ pub struct FakeIssue {
     pub issue_type: String,
     pub labels: Vec<String>,
     pub reporter: Option<Value>,
+    /// Priority, assignee, due date, components, fix versions and custom
+    /// fields as the create sent them (field id to value).
+    pub fields: BTreeMap<String, Value>,
     pub properties: BTreeMap<String, Value>,
     pub comments: Vec<FakeComment>,
     pub attachments: Vec<FakeAttachment>,
@@ -86,6 +89,7 @@ pub fn insert_issue(
         issue_type: issue_type.to_string(),
         labels,
         reporter: None,
+        fields: BTreeMap::new(),
         properties,
         comments: Vec::new(),
         attachments: Vec::new(),
@@ -177,7 +181,7 @@ fn status_json(base: &str, api: &str) -> Value {
 pub fn issue_json(base: &str, api: &str, i: &FakeIssue) -> Value {
     let comments: Vec<Value> = i.comments.iter().map(|c| comment_json(base, api, i, c)).collect();
     let attachments: Vec<Value> = i.attachments.iter().map(|a| attachment_json(base, api, a, &i.updated)).collect();
-    json!({
+    let mut v = json!({
         "id": i.id,
         "key": i.key,
         "self": format!("{base}/rest/api/{api}/issue/{}", i.id),
@@ -196,5 +200,9 @@ pub fn issue_json(base: &str, api: &str, i: &FakeIssue) -> Value {
             "attachment": attachments,
             "comment": {"startAt": 0, "maxResults": comments.len(), "total": comments.len(), "comments": comments}
         }
-    })
+    });
+    for (id, value) in &i.fields {
+        v["fields"][id.as_str()] = value.clone();
+    }
+    v
 }
