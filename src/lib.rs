@@ -10,6 +10,7 @@ pub mod crash;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod domain;
+pub mod fields;
 pub mod http;
 pub mod identity;
 pub mod ingest;

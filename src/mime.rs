@@ -75,6 +75,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         x_jira_fingerprint: raw.has(Field::XJiraFingerPrint),
         x_failed_recipients: raw.has(Field::XFailedRecipients),
         list_software: [Field::XMlServer, Field::XMlName, Field::MailingList].into_iter().any(|f| raw.has(f)),
+        header: header_section(&msg),
     };
     // Last, because the decoded bodies are moved out of the parsed message
     // (a big attachment is not copied).
@@ -99,6 +100,17 @@ fn parse_unguarded(raw: &[u8]) -> Result<InboundMessage, ParseError> {
     // Then two files of one name stay two (same names on every attempt).
     names::make_unique(&mut out.attachments);
     Ok(out)
+}
+
+/// The top-level header section's text (invalid UTF-8 replaced).
+fn header_section(msg: &mail_parser::Message<'_>) -> crate::domain::RawHeader {
+    let text = msg
+        .parts
+        .first()
+        .and_then(|p| msg.raw_message.get(p.offset_header as usize..p.offset_body as usize))
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    crate::domain::RawHeader::new(text)
 }
 
 /// Part `i`'s file name when its header gives it as RFC 2231 continuations:

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::classify::{self, Decision};
+use crate::classify::Decision;
 use crate::context::AppContext;
 use crate::mime;
-use crate::pipeline::{Parsed, Pipeline, RowOutcome, Skipped};
+use crate::pipeline::{Parsed, Pipeline, RequestPreview, RowOutcome, Skipped};
 use crate::store::{Action, NewInbound};
 
 /// What happened (or would happen) to a mail.
@@ -80,6 +80,10 @@ pub struct ReplayReport {
     pub attachments: Vec<AttachmentReport>,
     /// Attachments that would not be uploaded, and why.
     pub skipped: Vec<Skipped>,
+    /// The create or comment request as it would be sent to Jira (method,
+    /// path, JSON body); ids Jira is asked for first show as emails, listed
+    /// in `looked_up`.
+    pub jira_request: Option<RequestPreview>,
 }
 
 /// Decide what a raw mail would do, without side effects.
@@ -98,6 +102,7 @@ async fn report_for(pipeline: &Pipeline, file: &str, parsed: &Parsed) -> ReplayR
         Err(e) => return error_report(file, e.to_string()),
     };
     let plan = pipeline.plan(msg, &decision);
+    let jira_request = pipeline.jira_request(msg, &decision);
     let (issue_key, reason) = match &decision {
         Decision::Create(t) => (None, Some(format!("new issue in {}", t.project))),
         Decision::Comment { issue, matched_by } => {
@@ -119,7 +124,7 @@ async fn report_for(pipeline: &Pipeline, file: &str, parsed: &Parsed) -> ReplayR
         from: msg.sender().map(|a| a.to_string()),
         from_name: msg.from.as_ref().and_then(|m| m.name.clone()),
         subject: Some(msg.subject.clone()),
-        summary: Some(classify::summary(&msg.subject)),
+        summary: Some(plan.summary),
         body,
         attachments: plan
             .uploads
@@ -132,6 +137,7 @@ async fn report_for(pipeline: &Pipeline, file: &str, parsed: &Parsed) -> ReplayR
             })
             .collect(),
         skipped: plan.skipped,
+        jira_request,
     }
 }
 
@@ -149,6 +155,7 @@ fn error_report(file: &str, reason: String) -> ReplayReport {
         body: None,
         attachments: Vec::new(),
         skipped: Vec::new(),
+        jira_request: None,
     }
 }
 

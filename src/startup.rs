@@ -188,6 +188,7 @@ pub fn pipeline_policy(settings: &Settings) -> Policy {
         notify_events: settings.smtp.is_some(),
         admins: settings.admin.notify.clone(),
         bounce_suppression_days: settings.notify.bounce_suppression_days,
+        flavor: settings.jira.flavor,
     }
 }
 

@@ -14,6 +14,8 @@ fn target(p: &str) -> RouteTarget {
         request_type: None,
         cc_watchers: false,
         conversation: Default::default(),
+        fields: Default::default(),
+        directives: vec![],
     }
 }
 

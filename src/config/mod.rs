@@ -10,6 +10,7 @@ mod admin;
 mod conversation;
 mod defaults;
 mod env;
+mod fields;
 mod inbound;
 mod jira;
 mod routing;
@@ -20,6 +21,7 @@ pub use admin::{AdminSettings, AdminTls, ApiKeyError, MIN_API_KEY_CHARS, check_a
 pub use conversation::{ClosedAction, CommentPolicy, ConversationPolicy, CustomerEvent, OutsiderAction};
 pub use env::is_loopback;
 use env::{SECTIONS, apply_override};
+pub use fields::{DirectiveKind, FieldKey, FieldRules, FieldSource, MailPart, MailValue, Shape, parse_date};
 pub use inbound::{InboundSettings, MailboxSettings, TlsMode};
 use jira::default_timeout;
 pub use jira::{JiraAuth, JiraFlavor, JiraSettings};
@@ -171,6 +173,12 @@ impl Settings {
             }
             if t.sender_policy == Some(SenderPolicy::CreateCustomer) && t.service_desk.is_none() {
                 return Err(invalid(key, "sender_policy = \"create-customer\" needs `service_desk`"));
+            }
+            if t.service_desk.is_some() && !(t.fields.is_empty() && t.directives.is_empty()) {
+                return Err(invalid(
+                    key,
+                    "`fields` and `directives` are for Jira issues, not JSM requests (`service_desk`)",
+                ));
             }
         }
         self.admin.validate()?;

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use super::ConversationPolicy;
+use super::fields::{DirectiveKind, FieldRules};
 use crate::domain::{EmailAddress, ProjectKey};
 
 /// What to do with a sender who has no Jira account.
@@ -49,6 +50,12 @@ pub struct RouteTarget {
     /// Who hears back, who may comment by mail, replies to closed issues.
     #[serde(default)]
     pub conversation: Box<ConversationPolicy>,
+    /// Fields of a new issue, constant or read from the mail (`fields.priority = "High"`).
+    #[serde(default)]
+    pub fields: FieldRules,
+    /// The `#name=value` directives in a new mail this rule honours.
+    #[serde(default)]
+    pub directives: Vec<DirectiveKind>,
 }
 
 fn default_issue_type() -> String {
@@ -104,6 +111,20 @@ impl Pattern {
 
     pub fn is_match(&self, text: &str) -> bool {
         self.0.is_match(text)
+    }
+
+    /// The text of the first capture group where the pattern matches (the
+    /// whole match when the pattern has no group).
+    pub fn capture<'t>(&self, text: &'t str) -> Option<&'t str> {
+        let caps = self.0.captures(text)?;
+        caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str())
+    }
+}
+
+/// Two patterns are equal when their sources are.
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
     }
 }
 

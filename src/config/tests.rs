@@ -222,3 +222,41 @@ fn routing_rules_take_sender_and_regex_conditions_and_refuse_a_bad_pattern() {
     let err = Settings::from_toml_with_env(&bad, env(&[])).expect_err("bad pattern").to_string();
     assert!(err.contains("regular expression"), "{err}");
 }
+
+#[test]
+fn a_rules_fields_and_directives_load_and_jsm_rules_refuse_them() {
+    let text = format!(
+        r#"{BASE}
+[[routing.rules]]
+recipient = "sales@corp.test"
+project = "SALES"
+fields.priority = "High"
+fields.due_date = 2027-01-31
+fields.customfield_10042 = {{ from = "sender_domain" }}
+fields.customfield_10050 = {{ from = "header", name = "X-Customer-Id" }}
+directives = ["priority", "due", "assignee"]
+"#
+    );
+    let s = Settings::from_toml_with_env(&text, env(&[])).expect("valid");
+    let t = &s.routing.rules[0].target;
+    let keys: Vec<&str> = t.fields.iter().map(|(k, _)| k.config_name()).collect();
+    assert_eq!(keys, ["customfield_10042", "customfield_10050", "due_date", "priority"]);
+    assert!(t.fields.iter().any(|(_, v)| *v == FieldSource::Constant(serde_json::json!("2027-01-31"))));
+    assert_eq!(t.directives, [DirectiveKind::Priority, DirectiveKind::Due, DirectiveKind::Assignee]);
+
+    let jsm = format!(
+        r#"{BASE}
+[[routing.rules]]
+recipient = "sd@corp.test"
+project = "SD"
+service_desk = "7"
+request_type = "25"
+directives = ["priority"]
+"#
+    );
+    let err = Settings::from_toml_with_env(&jsm, env(&[])).expect_err("invalid");
+    assert!(err.to_string().contains("routing.rules[0]") && err.to_string().contains("JSM"), "{err}");
+    let typo = text.replace("fields.priority", "fields.priorty");
+    let err = Settings::from_toml_with_env(&typo, env(&[])).expect_err("invalid");
+    assert!(err.to_string().contains("fields.priorty: unknown field"), "{err}");
+}

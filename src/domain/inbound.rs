@@ -78,6 +78,41 @@ pub struct InboundMessage {
     /// `X-MLServer`, `X-ML-Name` or `Mailing-List` present: list software
     /// (fml, ezmlm) handled this; its admin notices are not requests.
     pub list_software: bool,
+    /// The top-level header section as received, for values a routing rule
+    /// reads from a header (`fields.x = { from = "header", name = "…" }`).
+    pub header: RawHeader,
+}
+
+/// A header section, kept as its text (one copy; fields are found when asked for).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawHeader(String);
+
+impl RawHeader {
+    pub fn new(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The first field named `name` (any case): its value unfolded (folding
+    /// line breaks become one space) and trimmed, as sent (encoded words are
+    /// not decoded). The first is the one the last hop added.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let mut lines = self.0.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).peekable();
+        while let Some(line) = lines.next() {
+            let Some((field, first)) = line.split_once(':') else { continue };
+            if line.starts_with([' ', '\t']) || !field.trim_end().eq_ignore_ascii_case(name) {
+                continue;
+            }
+            let mut value = first.trim().to_string();
+            while let Some(more) = lines.next_if(|l| l.starts_with([' ', '\t'])) {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(more.trim());
+            }
+            return Some(value.trim().to_string());
+        }
+        None
+    }
 }
 
 impl InboundMessage {

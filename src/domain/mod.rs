@@ -10,7 +10,7 @@ mod message_id;
 
 pub use address::EmailAddress;
 pub use digest::{InvalidDigest, Sha256Digest};
-pub use inbound::{Attachment, InboundMessage, Mailbox};
+pub use inbound::{Attachment, InboundMessage, Mailbox, RawHeader};
 pub use issue_key::{IssueKey, ProjectKey};
 pub use login::{InvalidLogin, JiraLogin};
 pub use message_id::MessageId;

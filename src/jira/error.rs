@@ -21,6 +21,10 @@ pub enum JiraError {
     Network(#[source] reqwest::Error),
     #[error("Jira rejected the request ({status}): {message}")]
     Rejected { status: u16, message: String },
+    /// A create refused for fields' values: a 400 whose `errors` name
+    /// fields (field id to Jira's message). Nothing was created.
+    #[error("Jira rejected the request (400): {message}")]
+    InvalidFields { message: String, fields: Vec<(String, String)> },
     #[error("unexpected answer from Jira: {0}")]
     Decode(String),
     /// The answer's body could not be read as JSON (the URL is kept, as before).

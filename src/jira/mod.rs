@@ -5,12 +5,14 @@ mod error;
 mod http;
 mod jql;
 pub mod limit;
+pub mod requests;
 mod state;
 pub mod text;
 
 pub use error::JiraError;
 pub use http::{HttpJira, error_message};
 pub use jql::jql_string;
+pub use requests::JiraRequest;
 pub use state::{AttachmentMeta, IssueState, StatusCategory, Transition, parse_jira_time};
 pub use text::{adf_to_text, text_to_adf, text_to_wiki};
 
@@ -19,7 +21,7 @@ use async_trait::async_trait;
 use crate::domain::IssueKey;
 
 /// An issue to create.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewIssue {
     pub project: String,
     pub issue_type: String,
@@ -33,6 +35,15 @@ pub struct NewIssue {
     pub reporter: Option<String>,
     /// Stored as the `mailgate` issue property so a lost response can be found again.
     pub source_message_id: Option<String>,
+    /// Priority name (`{"name": …}`).
+    pub priority: Option<String>,
+    /// accountId (Cloud) or username (Data Center).
+    pub assignee: Option<String>,
+    pub due_date: Option<chrono::NaiveDate>,
+    /// Version names (`fixVersions`).
+    pub fix_versions: Vec<String>,
+    /// `customfield_<id>` to the JSON Jira takes (a string, a number, `{"value": …}`).
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

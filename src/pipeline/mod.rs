@@ -5,6 +5,7 @@
 
 mod attachments;
 mod bounces;
+mod create;
 mod cut;
 mod duplicate;
 mod finish;
@@ -14,6 +15,7 @@ mod people;
 pub mod plan;
 mod policy;
 mod post;
+mod preview;
 mod refuse;
 mod resume;
 mod throttle;
@@ -22,7 +24,7 @@ use std::sync::Arc;
 
 use crate::classify::{self, Decision, IgnoreReason};
 use crate::clock::Clock;
-use crate::config::{InboundSettings, RoutingSettings};
+use crate::config::{InboundSettings, JiraFlavor, RoutingSettings};
 use crate::domain::{EmailAddress, InboundMessage, IssueKey, MessageId};
 use crate::identity::{Resolution, ResolveError, TokenService, resolve_sender};
 use crate::jira::{JiraApi, JiraError, JiraUser};
@@ -35,6 +37,7 @@ pub use plan::{Plan, SkipReason, Skipped};
 use policy::OnIssue;
 pub use post::Posted;
 use post::Target;
+pub use preview::RequestPreview;
 
 /// A mail that was being worked on when the process stopped runs alone
 /// next time (see `ingest`); one that stops the process this many times
@@ -59,6 +62,8 @@ pub struct Policy {
     pub admins: Vec<EmailAddress>,
     /// How long a permanent bounce of our mail suppresses its recipient.
     pub bounce_suppression_days: u32,
+    /// The Jira the requests are built for (`replay --dry-run` shows them).
+    pub flavor: JiraFlavor,
 }
 
 /// The inbound use case. Built once at start-up from the application
@@ -231,7 +236,8 @@ impl Pipeline {
                     Action::Create => Posted::Issue(issue.clone()),
                 };
                 let reply = matches!(posted, Posted::Comment { .. });
-                (posted, self.jira_body(&msg, reply, issue.project()).full)
+                let directives = matches!(&target, Target::Create { route, .. } if !route.directives.is_empty());
+                (posted, self.jira_body(&msg, reply, issue.project(), directives && !reply).full)
             }
             _ => {
                 // From here an answer can be lost: the mark is committed first.
@@ -329,7 +335,7 @@ impl Pipeline {
             {
                 tracing::warn!(error = %e, "could not keep the create's key floor");
             }
-            let create = Target::Create { route, floor: Some(floor) };
+            let create = Target::Create { route: Box::new(route), floor: Some(floor) };
             body = self.body_for_target(msg, &create);
             result = self.post(row, msg, mid, &create, &body.text, reporter).await;
         }

@@ -173,7 +173,7 @@ impl Pipeline {
 
     /// The target of a mail the policy turned into a new issue.
     pub(super) fn new_issue_target(&self, msg: &InboundMessage) -> Target {
-        Target::Create { route: classify::route(msg, &self.policy.routing), floor: None }
+        Target::Create { route: Box::new(classify::route(msg, &self.policy.routing)), floor: None }
     }
 
     /// Link a follow-up issue to the closed one (safe to repeat: Jira

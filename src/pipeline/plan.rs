@@ -94,12 +94,22 @@ pub struct Plan<'a> {
 /// The plan for `msg` under `decision` (an ignored mail gets an empty body).
 pub fn plan<'a>(msg: &'a InboundMessage, decision: &Decision, policy: &InboundSettings) -> Plan<'a> {
     let (uploads, skipped) = select_attachments(&msg.attachments, policy);
-    let body = match decision {
-        Decision::Ignore(_) => String::new(),
-        Decision::Comment { .. } => body_for(msg, true, &skipped, policy.reply_marker.as_deref()),
-        Decision::Create(_) => body_for(msg, false, &skipped, policy.reply_marker.as_deref()),
+    let marker = policy.reply_marker.as_deref();
+    let (summary, body) = match decision {
+        Decision::Ignore(_) => (classify::summary(&msg.subject), String::new()),
+        Decision::Comment { .. } => (classify::summary(&msg.subject), body_for(msg, true, &skipped, marker, false)),
+        Decision::Create(route) => (
+            crate::fields::summary(route, &msg.subject),
+            body_for(msg, false, &skipped, marker, !route.directives.is_empty()),
+        ),
     };
-    Plan { summary: classify::summary(&msg.subject), body, uploads, skipped }
+    Plan { summary, body, uploads, skipped }
+}
+
+/// The text a new issue is made from: the mail's, before our reply marker
+/// (someone answering a notification as a new mail quotes it), trimmed.
+pub fn issue_text<'a>(msg: &'a InboundMessage, reply_marker: Option<&str>) -> &'a str {
+    classify::cut_at_marker(&msg.text, reply_marker).trim()
 }
 
 /// The attachments to upload, and those skipped by the inbound policy, in
@@ -146,16 +156,23 @@ fn skip_reason(a: &Attachment, policy: &InboundSettings) -> Option<SkipReason> {
 
 /// Text of a new issue's description or a comment: who wrote, what they
 /// wrote (a reply without the quoted part), and what was not uploaded.
-pub fn body_for(msg: &InboundMessage, reply: bool, skipped: &[Skipped], reply_marker: Option<&str>) -> String {
+/// With `directives` a new issue's directive lines are left out
+/// (`crate::fields`).
+pub fn body_for(
+    msg: &InboundMessage,
+    reply: bool,
+    skipped: &[Skipped],
+    reply_marker: Option<&str>,
+    directives: bool,
+) -> String {
     // A new issue's text is borrowed, not copied: a long mail's body is the
-    // biggest thing in memory. It is cut at our reply marker too: someone
-    // answering a notification as a new mail (or forwarding one) quotes it.
+    // biggest thing in memory.
     let stripped;
     let text: &str = if reply {
         stripped = classify::strip_quoted(&msg.text, reply_marker);
         &stripped
     } else {
-        classify::cut_at_marker(&msg.text, reply_marker).trim()
+        issue_text(msg, reply_marker)
     };
     let mut out = String::with_capacity(text.len() + 128);
     if let Some(from) = &msg.from {
@@ -164,7 +181,21 @@ pub fn body_for(msg: &InboundMessage, reply: bool, skipped: &[Skipped], reply_ma
             None => out.push_str(&format!("From: {}\n\n", from.address)),
         }
     }
-    out.push_str(if text.is_empty() { "(no text)" } else { text });
+    let start = out.len();
+    if directives && !reply {
+        // Copied line by line, in place: no second copy of the text.
+        for line in text.split_inclusive('\n').filter(|l| !crate::fields::is_directive_line(l)) {
+            out.push_str(line);
+        }
+        let lead = out[start..].len() - out[start..].trim_start().len();
+        out.drain(start..start + lead);
+        out.truncate(start + out[start..].trim_end().len());
+    } else {
+        out.push_str(text);
+    }
+    if out.len() == start {
+        out.push_str("(no text)");
+    }
     let mut listed = skipped.iter().filter(|s| s.reason.in_note()).peekable();
     if listed.peek().is_some() {
         out.push_str("\n\nAttachments not uploaded:");

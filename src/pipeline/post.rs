@@ -6,7 +6,7 @@ use crate::classify::{self, Decision, IgnoreReason};
 use crate::config::RouteTarget;
 use crate::domain::{InboundMessage, IssueKey, MessageId};
 use crate::identity::known_users;
-use crate::jira::{JiraError, JiraUser, NewIssue, NewRequest, ProbedIssue};
+use crate::jira::{JiraError, JiraUser, NewRequest, ProbedIssue};
 use crate::store::{Action, InboundRow};
 
 /// What Jira holds for a mail after its post.
@@ -42,7 +42,8 @@ pub(super) enum Target {
     /// A new issue, with the key floor committed before its first attempt
     /// (see `resume`); `None` until the mark is written.
     Create {
-        route: RouteTarget,
+        /// Boxed: a rule's fields make it the big variant.
+        route: Box<RouteTarget>,
         floor: Option<u64>,
     },
 }
@@ -52,7 +53,7 @@ impl Target {
     pub(super) fn of(decision: &Decision) -> Result<Self, &IgnoreReason> {
         match decision {
             Decision::Comment { issue, .. } => Ok(Self::Comment(issue.clone())),
-            Decision::Create(t) => Ok(Self::Create { route: t.clone(), floor: None }),
+            Decision::Create(t) => Ok(Self::Create { route: Box::new(t.clone()), floor: None }),
             Decision::Ignore(reason) => Err(reason),
         }
     }
@@ -136,8 +137,7 @@ impl Pipeline {
                         return Ok(Posted::Issue(found));
                     }
                 }
-                let issue = self.new_issue(target, msg, summary, body.to_string(), reporter);
-                let created = self.jira.create_issue(&issue).await?;
+                let created = self.create_issue(row, mid, target, msg, body, reporter).await?;
                 self.floors.saw(&created.key);
                 for user in self.cc_users(msg, target).await {
                     if let Some(id) = user.id()
@@ -159,45 +159,28 @@ impl Pipeline {
         }
     }
 
-    /// The text `to` posts (see [`jira_body`](Self::jira_body)).
+    /// The text `to` posts (see [`jira_body`](Self::jira_body)); a new
+    /// issue's without its directive lines when its rule reads directives.
     pub(super) fn body_for_target(&self, msg: &InboundMessage, to: &Target) -> cut::Fitted {
         match to {
-            Target::Comment(issue) => self.jira_body(msg, true, issue.project()),
-            Target::Create { route, .. } => self.jira_body(msg, false, route.project.as_ref()),
+            Target::Comment(issue) => self.jira_body(msg, true, issue.project(), false),
+            Target::Create { route, .. } => {
+                self.jira_body(msg, false, route.project.as_ref(), !route.directives.is_empty())
+            }
         }
     }
 
     /// The description or comment text for `project`, cut to Jira's limit
     /// (JSM takes plain text; the platform's measure is the client's).
-    pub(super) fn jira_body(&self, msg: &InboundMessage, reply: bool, project: &str) -> cut::Fitted {
+    pub(super) fn jira_body(&self, msg: &InboundMessage, reply: bool, project: &str, directives: bool) -> cut::Fitted {
         let inbound = &self.policy.inbound;
         let (_, skipped) = plan::select_attachments(&msg.attachments, inbound);
-        let body = plan::body_for(msg, reply, &skipped, inbound.reply_marker.as_deref());
+        let body = plan::body_for(msg, reply, &skipped, inbound.reply_marker.as_deref(), directives);
         // JSM takes a request's description as plain text; comments are the platform's.
         if !reply && self.is_service_desk_project(project) {
             cut::fit(body, cut::TEXT_LIMIT, |s| s.chars().count())
         } else {
             cut::fit(body, cut::TEXT_LIMIT, |s| self.jira.text_length(s))
-        }
-    }
-
-    fn new_issue(
-        &self,
-        target: &RouteTarget,
-        msg: &InboundMessage,
-        summary: String,
-        description: String,
-        reporter: Option<&JiraUser>,
-    ) -> NewIssue {
-        NewIssue {
-            project: target.project.to_string(),
-            issue_type: target.issue_type.clone(),
-            summary,
-            description,
-            labels: target.labels.clone(),
-            components: target.components.clone(),
-            reporter: reporter.and_then(JiraUser::id).map(String::from).or_else(|| self.policy.reporter.clone()),
-            source_message_id: msg.message_id.as_ref().map(|m| m.to_string()),
         }
     }
 

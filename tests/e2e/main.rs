@@ -10,6 +10,7 @@ mod cli;
 mod conversation;
 mod crash;
 mod faults;
+mod fields;
 mod helpdesk;
 mod identity;
 mod inbound_imap;

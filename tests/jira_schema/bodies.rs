@@ -14,10 +14,7 @@ fn new_issue() -> NewIssue {
         issue_type: "Task".into(),
         summary: "VPN fails".into(),
         description: BODY.into(),
-        labels: Vec::new(),
-        components: Vec::new(),
-        reporter: None,
-        source_message_id: None,
+        ..NewIssue::default()
     }
 }
 

@@ -27,6 +27,7 @@ mod answers;
 mod attachments;
 mod bodies;
 mod client;
+mod fields;
 mod harness;
 mod hygiene;
 mod jsm;

@@ -43,6 +43,8 @@ fn routing() -> RoutingSettings {
         request_type: None,
         cc_watchers: false,
         conversation: Default::default(),
+        fields: Default::default(),
+        directives: vec![],
     };
     RoutingSettings { rules: vec![], default }
 }

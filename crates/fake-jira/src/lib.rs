@@ -15,6 +15,7 @@
 mod adf;
 mod clock;
 mod entities;
+mod fields;
 mod files;
 mod jql;
 mod links;
@@ -30,6 +31,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+pub use fields::CustomFieldKind;
 pub use links::FakeLink;
 pub use model::{FakeAttachment, FakeComment, FakeIssue};
 pub use people::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser};
@@ -106,6 +108,8 @@ pub(crate) struct State {
     pub reopen_name: String,
     /// ADD_COMMENTS overrides: (project, account id or username, allowed).
     pub comment_grants: Vec<(String, String, bool)>,
+    /// Priorities, components, versions, custom fields (see `fields`).
+    pub catalog: fields::Catalog,
 }
 
 #[derive(Debug, Clone)]

@@ -46,6 +46,9 @@ pub struct FakeIssue {
     pub resolution: Option<String>,
     /// Jira's timestamp of the resolution (`resolutiondate`).
     pub resolution_date: Option<String>,
+    /// Priority, assignee, due date, components, fix versions and custom
+    /// fields as the create sent them (field id to value).
+    pub fields: BTreeMap<String, Value>,
     pub properties: BTreeMap<String, Value>,
     pub comments: Vec<FakeComment>,
     pub attachments: Vec<FakeAttachment>,
@@ -103,6 +106,7 @@ pub fn insert_issue(
         status: super::workflow::OPEN.to_string(),
         resolution: None,
         resolution_date: None,
+        fields: BTreeMap::new(),
         properties,
         comments: Vec::new(),
         attachments: Vec::new(),
@@ -191,7 +195,7 @@ pub fn issue_json(st: &State, api: &str, i: &FakeIssue) -> Value {
             people(id).unwrap_or_else(|| raw.clone())
         }
     };
-    json!({
+    let mut v = json!({
         "id": i.id,
         "key": i.key,
         "self": format!("{base}/rest/api/{api}/issue/{}", i.id),
@@ -213,5 +217,12 @@ pub fn issue_json(st: &State, api: &str, i: &FakeIssue) -> Value {
             "issuelinks": super::links::issue_links_json(st, api, i),
             "comment": {"startAt": 0, "maxResults": comments.len(), "total": comments.len(), "comments": comments}
         }
-    })
+    });
+    // What the create set, as it was sent; the assignee the workflow holds wins.
+    for (id, value) in &i.fields {
+        if id != "assignee" || i.assignee.is_none() {
+            v["fields"][id.as_str()] = value.clone();
+        }
+    }
+    v
 }

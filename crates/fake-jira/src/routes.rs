@@ -245,6 +245,11 @@ fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
     if super::strict::too_long(&st.strict, &description) {
         return error_collection(StatusCode::BAD_REQUEST, &[], &[("description", super::strict::TOO_LONG)]);
     }
+    let refused = super::fields::check(&st.catalog, project, fields);
+    if !refused.is_empty() {
+        let errors: Vec<(&str, &str)> = refused.iter().map(|(k, m)| (k.as_str(), m.as_str())).collect();
+        return error_collection(StatusCode::BAD_REQUEST, &[], &errors);
+    }
     let issue_type = fields["issuetype"]["name"].as_str().unwrap_or("Task");
     let labels = fields["labels"]
         .as_array()
@@ -263,6 +268,7 @@ fn create_issue(st: &mut State, api: &str, body: &Bytes) -> Response {
         if !fields["reporter"].is_null() {
             st.issues[i].reporter = Some(fields["reporter"].clone());
         }
+        st.issues[i].fields = super::fields::kept(fields);
         let id = st.issues[i].id.clone();
         let base = st.base_url.clone();
         return json_response(

@@ -29,8 +29,9 @@ fn http_date(value: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc2822(value.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
-/// Map a response to success or a typed error.
-pub(super) async fn check(resp: Response) -> Result<Response, JiraError> {
+/// Map a response to success or a typed error; with `fields`, a 400 whose
+/// `errors` name fields is [`JiraError::InvalidFields`].
+pub(super) async fn check(resp: Response, fields: bool) -> Result<Response, JiraError> {
     let status = resp.status();
     if status.is_success() {
         return Ok(resp);
@@ -44,6 +45,12 @@ pub(super) async fn check(resp: Response) -> Result<Response, JiraError> {
     });
     let body = resp.text().await.unwrap_or_default();
     let message = error_message(&body);
+    if fields && status == StatusCode::BAD_REQUEST {
+        let named = field_errors(&body);
+        if !named.is_empty() {
+            return Err(JiraError::InvalidFields { message, fields: named });
+        }
+    }
     Err(match status {
         StatusCode::UNAUTHORIZED => JiraError::Unauthorized,
         StatusCode::FORBIDDEN => JiraError::Forbidden(message),
@@ -73,6 +80,15 @@ pub fn error_message(body: &str) -> String {
     if parts.is_empty() { body.chars().take(300).collect() } else { parts.join("; ") }
 }
 
+/// The `errors` of a platform `ErrorCollection`: field id to message.
+fn field_errors(body: &str) -> Vec<(String, String)> {
+    let v: Value = serde_json::from_str(body).unwrap_or_default();
+    v.get("errors")
+        .and_then(Value::as_object)
+        .map(|errs| errs.iter().map(|(k, m)| (k.clone(), m.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default()
+}
+
 pub(super) async fn json_body(resp: Response) -> Result<Value, JiraError> {
     resp.json::<Value>().await.map_err(JiraError::Body)
 }
@@ -90,6 +106,17 @@ mod tests {
         assert_eq!(retry_after("Tue, 01 Dec 2026 10:00:42 GMT", now), Some(Duration::from_secs(42)));
         assert_eq!(retry_after("Tue, 01 Dec 2026 09:59:00 GMT", now), Some(Duration::ZERO), "past: now");
         assert_eq!(retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn the_fields_of_an_error_collection_are_read() {
+        let body = r#"{"errorMessages":[],"errors":{"priority":"Priority name 'Urgent' is not valid"}}"#;
+        assert_eq!(
+            super::field_errors(body),
+            [("priority".to_string(), "Priority name 'Urgent' is not valid".to_string())]
+        );
+        assert!(super::field_errors(r#"{"errorMessages":["no"],"errors":{}}"#).is_empty());
+        assert!(super::field_errors("<html>").is_empty());
     }
 
     #[test]

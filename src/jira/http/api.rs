@@ -9,6 +9,7 @@ use super::paging::Progress;
 use super::{HttpJira, json_body};
 use crate::config::JiraFlavor;
 use crate::domain::IssueKey;
+use crate::jira::requests;
 use crate::jira::{
     AttachmentMeta, CreatedIssue, IssueRef, IssueState, JiraApi, JiraError, JiraUser, NewIssue, NewRequest,
     ProbedIssue, Transition, Upload,
@@ -47,30 +48,10 @@ impl JiraApi for HttpJira {
 
     #[tracing::instrument(skip_all, fields(project = %issue.project))]
     async fn create_issue(&self, issue: &NewIssue) -> Result<CreatedIssue, JiraError> {
-        let mut fields = json!({
-            "project": {"key": issue.project},
-            "issuetype": {"name": issue.issue_type},
-            "summary": issue.summary,
-            "description": self.body(&issue.description),
-        });
-        if !issue.labels.is_empty() {
-            fields["labels"] = json!(issue.labels);
-        }
-        if !issue.components.is_empty() {
-            fields["components"] = Value::Array(issue.components.iter().map(|c| json!({"name": c})).collect());
-        }
-        if let Some(r) = &issue.reporter {
-            fields["reporter"] = match self.flavor {
-                JiraFlavor::Cloud => json!({"accountId": r}),
-                JiraFlavor::Datacenter => json!({"name": r}),
-            };
-        }
-        let mut body = json!({"fields": fields});
-        if let Some(mid) = &issue.source_message_id {
-            body["properties"] = super::resume::properties_for(mid);
-        }
-        let url = format!("{}/issue", self.api());
-        let v = json_body(self.send(|| self.request(Method::POST, &url).json(&body), false).await?).await?;
+        let req = requests::create_issue(self.flavor, issue);
+        let url = format!("{}{}", self.base, req.path);
+        let v =
+            json_body(self.send_as(|| self.request(Method::POST, &url).json(&req.body), false, true).await?).await?;
         let r = issue_ref(&v).ok_or_else(|| JiraError::Decode(format!("create issue answer without id/key: {v}")))?;
         Ok(CreatedIssue { id: r.id, key: r.key })
     }
@@ -82,12 +63,9 @@ impl JiraApi for HttpJira {
         body: &str,
         source_message_id: Option<&str>,
     ) -> Result<String, JiraError> {
-        let url = format!("{}/issue/{}/comment", self.api(), issue);
-        let mut payload = json!({"body": self.body(body)});
-        if let Some(mid) = source_message_id {
-            payload["properties"] = super::resume::properties_for(mid);
-        }
-        let v = json_body(self.send(|| self.request(Method::POST, &url).json(&payload), false).await?).await?;
+        let req = requests::add_comment(self.flavor, issue, body, source_message_id);
+        let url = format!("{}{}", self.base, req.path);
+        let v = json_body(self.send(|| self.request(Method::POST, &url).json(&req.body), false).await?).await?;
         v.get("id")
             .and_then(Value::as_str)
             .map(String::from)
@@ -227,17 +205,7 @@ impl JiraApi for HttpJira {
 
     #[tracing::instrument(skip_all, fields(service_desk = %request.service_desk))]
     async fn create_request(&self, request: &NewRequest) -> Result<CreatedIssue, JiraError> {
-        let mut body = json!({
-            "serviceDeskId": request.service_desk,
-            "requestTypeId": request.request_type,
-            "requestFieldValues": {"summary": request.summary, "description": request.description},
-        });
-        if let Some(who) = &request.on_behalf_of {
-            body["raiseOnBehalfOf"] = json!(who);
-        }
-        if !request.participants.is_empty() {
-            body["requestParticipants"] = json!(request.participants);
-        }
+        let body = requests::create_request(request).body;
         let url = format!("{}/request", self.jsm());
         let v = json_body(self.send(|| self.request(Method::POST, &url).json(&body), false).await?).await?;
         let key = v

@@ -9,8 +9,8 @@ use reqwest::{Method, RequestBuilder, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
+use super::JiraError;
 use super::limit::RateLimiter;
-use super::{JiraError, text_to_adf, text_to_wiki};
 use crate::config::{JiraAuth, JiraFlavor, JiraSettings};
 
 mod answer;
@@ -24,6 +24,7 @@ use answer::check;
 pub use answer::error_message;
 use answer::json_body;
 use api::user_from;
+pub(super) use resume::properties_for;
 
 /// Longest `Retry-After` we sleep through inside one call; longer waits
 /// go back to the caller, which parks the mail.
@@ -91,10 +92,7 @@ impl HttpJira {
     }
 
     fn api(&self) -> String {
-        match self.flavor {
-            JiraFlavor::Cloud => format!("{}/rest/api/3", self.base),
-            JiraFlavor::Datacenter => format!("{}/rest/api/2", self.base),
-        }
+        format!("{}{}", self.base, super::requests::api(self.flavor))
     }
 
     fn request(&self, method: Method, url: &str) -> RequestBuilder {
@@ -113,20 +111,28 @@ impl HttpJira {
     /// A description or comment body: ADF on Cloud, wiki markup on Data
     /// Center, both read from the mail's lightweight structure (`jira::text`).
     fn body(&self, text: &str) -> Value {
-        match self.flavor {
-            JiraFlavor::Cloud => text_to_adf(text),
-            JiraFlavor::Datacenter => Value::String(text_to_wiki(text)),
-        }
+        super::requests::text_body(self.flavor, text)
     }
 
     /// Send, retrying rate limits always and server/network errors only when
     /// `idempotent` (a POST that timed out may have taken effect).
     async fn send(&self, build: impl Fn() -> RequestBuilder, idempotent: bool) -> Result<Response, JiraError> {
+        self.send_as(build, idempotent, false).await
+    }
+
+    /// [`send`](Self::send); with `fields`, a 400 naming fields is
+    /// [`JiraError::InvalidFields`] (a create refused for fields' values).
+    async fn send_as(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+        idempotent: bool,
+        fields: bool,
+    ) -> Result<Response, JiraError> {
         let mut attempt = 0u32;
         loop {
             self.limiter.acquire().await;
             let result = match build().send().await {
-                Ok(resp) => check(resp).await,
+                Ok(resp) => check(resp, fields).await,
                 Err(e) => Err(JiraError::Network(e.without_url())),
             };
             let err = match result {

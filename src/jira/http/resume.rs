@@ -22,7 +22,7 @@ fn property_value(message_id: &str) -> Value {
 }
 
 /// The `properties` a create or a comment carries (an `EntityProperty` list).
-pub(super) fn properties_for(message_id: &str) -> Value {
+pub(in crate::jira) fn properties_for(message_id: &str) -> Value {
     json!([{"key": PROPERTY, "value": property_value(message_id)}])
 }
 
