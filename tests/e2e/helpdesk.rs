@@ -195,7 +195,13 @@ async fn a_customer_without_an_account_hears_back_threaded_and_their_reply_is_on
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_holder_with_a_hidden_address_hears_back_by_the_address_they_wrote_from() {
-    let app = helpdesk(TestDb::sqlite()).spawn().await;
+    for db in TestDb::all().await {
+        hidden_address_holder(db).await;
+    }
+}
+
+async fn hidden_address_holder(db: TestDb) {
+    let app = helpdesk(db).spawn().await;
     let hana = app.jira.add_user("hana@customer.test", "Hana");
     app.jira.hide_email(&hana);
     app.set_token(ADMIN_USER, ADMIN_TOKEN).await;

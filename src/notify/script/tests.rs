@@ -285,3 +285,26 @@ fn an_error_in_a_function_reports_the_line_of_the_throw() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_script_sees_the_requester_and_participants_and_can_remove_them() {
+    let mut ev = event(EventKind::CommentCreated);
+    let customer = |email: &str, role| crate::notify::event::Customer {
+        email: email.into(),
+        name: None,
+        account_id: None,
+        role,
+        last_message_id: None,
+    };
+    ev.customers = vec![
+        customer("ann@c.test", crate::store::Role::Requester),
+        customer("bob@c.test", crate::store::Role::Participant),
+    ];
+    let source = r#"
+        for c in event.customers { if c.role == "participant" { remove(c.email); } }
+        add_user(event.customers[0].email);
+    "#;
+    let out = run(source, &ev).expect("runs");
+    assert_eq!(users(&out), ["ann@c.test"]);
+    assert_eq!(out.removed, ["bob@c.test"], "the notifier leaves the removed ones out of the customers it adds");
+}
