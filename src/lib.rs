@@ -18,6 +18,7 @@ pub mod jira;
 pub mod mailbox;
 pub mod mime;
 pub mod notify;
+pub mod oauth;
 pub mod outbound;
 pub mod pipeline;
 pub mod queue;
