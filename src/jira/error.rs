@@ -30,12 +30,17 @@ pub enum JiraError {
     /// The answer's body could not be read as JSON (the URL is kept, as before).
     #[error("unexpected answer from Jira: {0}")]
     Body(#[source] reqwest::Error),
+    /// No OAuth access token for Jira (3LO): the grant is refused or the
+    /// token endpoint is unavailable.
+    #[error("no Jira access token: {0}")]
+    OAuth(#[source] crate::oauth::OAuthError),
 }
 
 impl JiraError {
     /// Worth trying again later, unchanged.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::RateLimited { .. } | Self::Server { .. } | Self::Network(_))
+            || matches!(self, Self::OAuth(e) if e.is_transient())
     }
 
     /// The call may have taken effect although we got no answer.

@@ -12,9 +12,22 @@ use futures_util::TryStreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpStream;
 
+use super::sasl::Sasl;
 use super::stream::ImapStream;
 use super::{AckTarget, MailConnector, MailSource, MailboxError};
 use crate::config::{MailboxSettings, TlsMode};
+use crate::oauth::{self, AccessTokens};
+
+/// How the connector logs in.
+enum ImapAuth {
+    Password(SecretString),
+    /// SASL with an OAuth 2.0 access token: XOAUTH2 (Microsoft, Google), or
+    /// OAUTHBEARER (RFC 7628) when the server offers only that.
+    OAuth {
+        tokens: Arc<dyn AccessTokens>,
+        bearer: bool,
+    },
+}
 
 pub struct ImapConnector {
     name: String,
@@ -22,7 +35,7 @@ pub struct ImapConnector {
     port: u16,
     tls: TlsMode,
     user: String,
-    password: SecretString,
+    auth: ImapAuth,
     folder: String,
     processed: Option<String>,
     failed: Option<String>,
@@ -49,13 +62,55 @@ impl ImapConnector {
             port: s.port,
             tls: s.tls,
             user: s.user.clone(),
-            password: s.password.clone(),
+            auth: ImapAuth::Password(s.password.clone()),
             folder: s.folder.clone(),
             processed: s.processed_folder.clone(),
             failed: s.failed_folder.clone(),
             idle: s.idle,
             tls_config: Arc::new(tls_config),
         })
+    }
+
+    /// Log in with OAuth 2.0 access tokens from `tokens` instead of the
+    /// password: SASL XOAUTH2, or OAUTHBEARER (RFC 7628) with `bearer`.
+    pub fn with_oauth(mut self, tokens: Arc<dyn AccessTokens>, bearer: bool) -> Self {
+        self.auth = ImapAuth::OAuth { tokens, bearer };
+        self
+    }
+
+    /// Log in: the password, or a SASL mechanism with an access token. A
+    /// refused token is dropped and a fresh one tried once at once (an
+    /// expired one cached from before a reconnect is the usual cause).
+    async fn log_in(&self, mut client: Client<ImapStream>) -> Result<Session<ImapStream>, MailboxError> {
+        let (tokens, bearer) = match &self.auth {
+            ImapAuth::Password(password) => {
+                return client
+                    .login(&self.user, password.expose_secret())
+                    .await
+                    .map_err(|(e, _)| MailboxError::Login(e));
+            }
+            ImapAuth::OAuth { tokens, bearer } => (tokens, *bearer),
+        };
+        let mut last = None;
+        for _ in 0..2 {
+            let token = tokens.access_token().await.map_err(MailboxError::OAuth)?;
+            let response = if bearer {
+                oauth::oauthbearer_response(&self.user, &self.host, self.port, token.expose_secret())
+            } else {
+                oauth::xoauth2_response(&self.user, token.expose_secret())
+            };
+            let mechanism = if bearer { "OAUTHBEARER" } else { "XOAUTH2" };
+            match client.authenticate(mechanism, Sasl::new(response)).await {
+                Ok(session) => return Ok(session),
+                Err((e, c)) => {
+                    tokens.invalidate();
+                    tracing::warn!(mechanism, "the IMAP server refused the access token; trying a fresh one");
+                    last = Some(e);
+                    client = c;
+                }
+            }
+        }
+        Err(MailboxError::Login(last.unwrap_or(async_imap::error::Error::No("authentication failed".into()))))
     }
 
     async fn tls_wrap(&self, tcp: TcpStream) -> Result<ImapStream, MailboxError> {
@@ -110,8 +165,7 @@ impl MailConnector for ImapConnector {
                 Client::new(self.tls_wrap(tcp).await?)
             }
         };
-        let mut session =
-            client.login(&self.user, self.password.expose_secret()).await.map_err(|(e, _)| MailboxError::Login(e))?;
+        let mut session = self.log_in(client).await?;
         let caps = session.capabilities().await?;
         let has_idle = caps.has_str("IDLE");
         let has_move = caps.has_str("MOVE");

@@ -3,6 +3,7 @@
 
 mod imap;
 mod memory;
+mod sasl;
 mod stream;
 
 pub use imap::ImapConnector;
@@ -39,6 +40,10 @@ pub enum MailboxError {
     TlsState,
     #[error("IMAP login failed: {0}")]
     Login(#[source] async_imap::error::Error),
+    /// No OAuth access token could be had (the grant is refused, or the
+    /// token endpoint is down).
+    #[error("IMAP login failed: {0}")]
+    OAuth(#[source] crate::oauth::OAuthError),
     #[error("IMAP protocol error: {0}")]
     Protocol(#[from] async_imap::error::Error),
     #[error("IMAP protocol error: session lost during IDLE")]
@@ -48,7 +53,12 @@ pub enum MailboxError {
 impl MailboxError {
     /// The server refused the credentials: retried too, but more slowly.
     pub fn is_auth(&self) -> bool {
-        matches!(self, Self::Login(_))
+        matches!(self, Self::Login(_)) || matches!(self, Self::OAuth(e) if !e.is_transient())
+    }
+
+    /// The OAuth grant is refused for good: an admin must log in again.
+    pub fn is_revoked_grant(&self) -> bool {
+        matches!(self, Self::OAuth(crate::oauth::OAuthError::Revoked { .. }))
     }
 
     /// Worth reconnecting soon: the network, the server or the session
@@ -58,6 +68,7 @@ impl MailboxError {
         !matches!(
             self,
             Self::Login(_)
+                | Self::OAuth(crate::oauth::OAuthError::Revoked { .. } | crate::oauth::OAuthError::Config { .. })
                 | Self::CaFile { .. }
                 | Self::CertificatePem { .. }
                 | Self::Certificate { .. }

@@ -20,7 +20,9 @@ impl Pipeline {
         let error = e.to_string();
         let kind = if e.is_transient() { "transient" } else { "permanent" };
         self.note(row, Some(mid), "jira", &format!("call failed ({kind}): {error}"));
-        if matches!(e, JiraError::Unauthorized) {
+        // Refused credentials (a 401, or a 3LO grant that gives no token):
+        // the mail waits for an admin, it is not the mail's fault.
+        if matches!(e, JiraError::Unauthorized) || matches!(e, JiraError::OAuth(o) if !o.is_transient()) {
             tracing::warn!(error = %e, "Jira credentials rejected; mail held until they work");
             self.store.hold(row.id, HoldReason::Credentials, &error, now + HOLD_MS, now).await?;
             return Ok(RowOutcome::Retry(error));

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::JiraError;
 use super::limit::RateLimiter;
 use crate::config::{JiraAuth, JiraFlavor, JiraSettings};
+use crate::oauth::AccessTokens;
 
 mod answer;
 mod api;
@@ -40,8 +41,13 @@ pub struct HttpJira {
 }
 
 enum Auth {
-    Basic { user: String, secret: SecretString },
+    Basic {
+        user: String,
+        secret: SecretString,
+    },
     Bearer(SecretString),
+    /// Jira Cloud OAuth 2.0 (3LO): a bearer access token of the moment.
+    ThreeLo(Arc<dyn AccessTokens>),
 }
 
 impl std::fmt::Debug for HttpJira {
@@ -105,7 +111,26 @@ impl HttpJira {
         match &self.auth {
             Auth::Basic { user, secret } => rb.basic_auth(user, Some(secret.expose_secret())),
             Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
+            // The token is added by `send_as`, which can wait for a refresh.
+            Auth::ThreeLo(_) => rb,
         }
+    }
+
+    /// A 3LO client: requests go to `{api_url}/ex/jira/{cloud_id}` with
+    /// bearer tokens from `tokens` (Atlassian's OAuth 2.0 (3LO) apps:
+    /// <https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/>).
+    pub fn with_oauth(
+        settings: &JiraSettings,
+        api_url: &str,
+        cloud_id: &str,
+        tokens: Arc<dyn AccessTokens>,
+        limiter: Arc<RateLimiter>,
+    ) -> Result<Self, JiraError> {
+        let mut client =
+            Self::with_auth(settings, &JiraAuth::Bearer { token: SecretString::from(String::new()) }, limiter)?;
+        client.base = format!("{}/ex/jira/{}", api_url.trim_end_matches('/'), cloud_id);
+        client.auth = Auth::ThreeLo(tokens);
+        Ok(client)
     }
 
     /// A description or comment body: ADF on Cloud, wiki markup on Data
@@ -129,12 +154,25 @@ impl HttpJira {
         fields: bool,
     ) -> Result<Response, JiraError> {
         let mut attempt = 0u32;
+        let mut refreshed = false;
         loop {
             self.limiter.acquire().await;
-            let result = match build().send().await {
+            let mut request = build();
+            if let Auth::ThreeLo(tokens) = &self.auth {
+                let token = tokens.access_token().await.map_err(JiraError::OAuth)?;
+                request = request.bearer_auth(token.expose_secret());
+            }
+            let result = match request.send().await {
                 Ok(resp) => check(resp, fields).await,
                 Err(e) => Err(JiraError::Network(e.without_url())),
             };
+            // An expired or revoked access token: Jira did nothing; once
+            // more with a fresh one (a refresh), whatever the method.
+            if let (Err(JiraError::Unauthorized), Auth::ThreeLo(tokens), false) = (&result, &self.auth, refreshed) {
+                tokens.invalidate();
+                refreshed = true;
+                continue;
+            }
             let err = match result {
                 Ok(resp) => return Ok(resp),
                 Err(e) => e,
