@@ -76,7 +76,19 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     println!("Processing log:");
     let mut log = app.context().store.recent_log(100).await?;
     log.reverse();
-    for (entry, (file, _)) in log.iter().zip(SAMPLE_MAILS.iter()) {
+    // Each file with the log row of its Message-ID (mails run side by side,
+    // so the log's order is not the files' order); a repeated Message-ID
+    // takes the next row of that id.
+    let mut used = vec![false; log.len()];
+    for (file, bytes) in SAMPLE_MAILS {
+        let mid = crate::mime::parse(bytes).ok().and_then(|m| m.message_id).map(|m| m.to_string());
+        let found = (0..log.len()).find(|&i| !used[i] && log[i].message_id.is_some() && log[i].message_id == mid);
+        let Some(i) = found else {
+            println!("  {file:<30} (not in the log)");
+            continue;
+        };
+        used[i] = true;
+        let entry = &log[i];
         println!(
             "  {file:<30} {:<8} {:<9} {}",
             entry.action,
