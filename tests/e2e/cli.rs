@@ -27,6 +27,12 @@ fn demo_runs_the_pipeline_on_the_sample_mails() {
     assert!(stdout.contains("HELP-1 [email] Printer on floor 3 is on fire"), "{stdout}");
     assert!(stdout.contains("SALES-1"), "{stdout}");
     assert!(stdout.contains("duplicate Message-ID"), "{stdout}");
+    // Each file beside its own result (mails run side by side).
+    let row = |file: &str| stdout.lines().find(|l| l.trim_start().starts_with(file)).unwrap_or_default().to_string();
+    assert!(row("01-new-request.eml").contains("create"), "{stdout}");
+    assert!(row("05-out-of-office.eml").contains("auto-submitted"), "{stdout}");
+    assert!(row("06-bounce.eml").contains("ignore"), "{stdout}");
+    assert!(row("07-same-mail-again.eml").contains("duplicate Message-ID"), "{stdout}");
     assert!(stdout.contains("7 mails stored, 7 processed, 7 acknowledged"), "{stdout}");
 }
 
