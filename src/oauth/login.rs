@@ -147,29 +147,43 @@ impl Loopback {
         tokio::time::timeout(timeout, self.serve(state)).await.map_err(|_| LoginError::Timeout(secs))?
     }
 
+    /// Each connection on its own task: a browser's idle speculative
+    /// connection does not hold up the one with the redirect.
     async fn serve(&self, state: &str) -> Result<SecretString, LoginError> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
         loop {
-            let (mut conn, _) = self.listener.accept().await?;
-            let Ok(Ok(target)) = tokio::time::timeout(Duration::from_secs(10), read_target(&mut conn)).await else {
-                continue;
-            };
-            let outcome = callback_outcome(&target, &self.path, state);
-            let (status, page) = match &outcome {
-                None => ("404 Not Found", "not found"),
-                Some(Ok(_)) => ("200 OK", "mailgate: logged in. You can close this tab."),
-                Some(Err(_)) => ("400 Bad Request", "mailgate: the login failed; see the terminal."),
-            };
-            let reply = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-                page.len()
-            );
-            let _ = conn.write_all(reply.as_bytes()).await;
-            let _ = conn.shutdown().await;
-            if let Some(result) = outcome {
-                return result;
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (conn, _) = accepted?;
+                    let (tx, path, state) = (tx.clone(), self.path.clone(), state.to_string());
+                    tokio::spawn(async move {
+                        if let Some(outcome) = answer(conn, &path, &state).await {
+                            let _ = tx.send(outcome).await;
+                        }
+                    });
+                }
+                Some(outcome) = rx.recv() => return outcome,
             }
         }
     }
+}
+
+/// Answer one connection; the outcome when it was the redirect.
+async fn answer(mut conn: tokio::net::TcpStream, path: &str, state: &str) -> Option<Result<SecretString, LoginError>> {
+    let target = tokio::time::timeout(Duration::from_secs(10), read_target(&mut conn)).await.ok()?.ok()?;
+    let outcome = callback_outcome(&target, path, state);
+    let (status, page) = match &outcome {
+        None => ("404 Not Found", "not found"),
+        Some(Ok(_)) => ("200 OK", "mailgate: logged in. You can close this tab."),
+        Some(Err(_)) => ("400 Bad Request", "mailgate: the login failed; see the terminal."),
+    };
+    let reply = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = conn.write_all(reply.as_bytes()).await;
+    let _ = conn.shutdown().await;
+    outcome
 }
 
 /// The request target (`/callback?code=…`) of an HTTP request's first line.

@@ -1,7 +1,14 @@
 use super::*;
 
-async fn store() -> Store {
-    Store::connect("sqlite::memory:").await.expect("store")
+/// SQLite, and PostgreSQL when a server answers (the database is dropped
+/// with the returned guard).
+async fn stores() -> (Vec<Store>, Option<mailgate_testkit::TestDb>) {
+    let mut out = vec![Store::connect("sqlite::memory:").await.expect("sqlite")];
+    let pg = mailgate_testkit::TestDb::postgres().await;
+    if let Some(db) = &pg {
+        out.push(Store::connect(&db.url).await.expect("postgres"));
+    }
+    (out, pg)
 }
 
 fn login<'a>(grant: &'a str, blob: &[u8]) -> NewLogin<'a> {
@@ -17,7 +24,13 @@ fn login<'a>(grant: &'a str, blob: &[u8]) -> NewLogin<'a> {
 
 #[tokio::test]
 async fn a_login_is_stored_and_a_new_login_raises_the_version_and_clears_a_revocation() {
-    let s = store().await;
+    let (stores, _pg) = stores().await;
+    for s in stores {
+        a_login_is_stored_and_a_new_login_raises_the_version_and_clears_a_revocation_on(s).await;
+    }
+}
+
+async fn a_login_is_stored_and_a_new_login_raises_the_version_and_clears_a_revocation_on(s: Store) {
     assert!(s.oauth_grant("jira").await.expect("read").is_none());
     s.put_oauth_login(&login("jira", b"ct-1"), 1_000).await.expect("login");
     let g = s.oauth_grant("jira").await.expect("read").expect("row");
@@ -37,7 +50,13 @@ async fn a_login_is_stored_and_a_new_login_raises_the_version_and_clears_a_revoc
 
 #[tokio::test]
 async fn a_rotation_is_written_only_over_the_version_it_was_refreshed_from() {
-    let s = store().await;
+    let (stores, _pg) = stores().await;
+    for s in stores {
+        a_rotation_is_written_only_over_the_version_it_was_refreshed_from_on(s).await;
+    }
+}
+
+async fn a_rotation_is_written_only_over_the_version_it_was_refreshed_from_on(s: Store) {
     s.put_oauth_login(&login("smtp", b"ct-1"), 1_000).await.expect("login");
     let r = |from, blob: &'static [u8]| Refreshed {
         grant: "smtp",
@@ -58,7 +77,13 @@ async fn a_rotation_is_written_only_over_the_version_it_was_refreshed_from() {
 
 #[tokio::test]
 async fn grants_without_refresh_tokens_note_access_and_can_be_revoked_and_reset_by_a_secret() {
-    let s = store().await;
+    let (stores, _pg) = stores().await;
+    for s in stores {
+        grants_without_refresh_tokens_note_access_and_can_be_revoked_and_reset_by_a_secret_on(s).await;
+    }
+}
+
+async fn grants_without_refresh_tokens_note_access_and_can_be_revoked_and_reset_by_a_secret_on(s: Store) {
     assert!(s.mark_oauth_revoked("mailbox:a", 0, "invalid_client", 1_000).await.expect("revoke new row"));
     s.put_oauth_secret("mailbox:a", b"sec".to_vec(), "k1", 2_000).await.expect("secret");
     let g = s.oauth_grant("mailbox:a").await.expect("read").expect("row");
