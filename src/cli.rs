@@ -94,6 +94,54 @@ pub enum Command {
     /// Addresses not notified because our mail to them bounced for good.
     #[command(subcommand)]
     Bounces(BouncesCommand),
+    /// OAuth 2.0 grants of mailboxes, SMTP and Jira (3LO): log in, store a
+    /// client secret, show their state.
+    #[command(subcommand, name = "oauth")]
+    OAuth(OAuthCommand),
+}
+
+/// Which grant: one of --mailbox NAME, --smtp, --jira.
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct GrantTarget {
+    /// The mailbox with this `name` ([[mailboxes]]).
+    #[arg(long)]
+    pub mailbox: Option<String>,
+    /// [smtp].
+    #[arg(long)]
+    pub smtp: bool,
+    /// [jira] (OAuth 2.0 3LO).
+    #[arg(long)]
+    pub jira: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OAuthCommand {
+    /// Log in as the mailbox's user (or the Jira user) and store the refresh
+    /// token encrypted: in a browser (authorization code with PKCE, back to
+    /// a loopback address), or with --device on a headless server.
+    Login {
+        #[command(flatten)]
+        target: GrantTarget,
+        /// The device-code flow: a URL and a code to enter on any device.
+        #[arg(long)]
+        device: bool,
+        /// How long to wait for the login, in seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout_secs: u64,
+    },
+    /// Store a client secret, or a service account's JSON key, read from
+    /// standard input (never from the command line), encrypted.
+    SetSecret {
+        #[command(flatten)]
+        target: GrantTarget,
+    },
+    /// Each configured grant: provider, flow, state, expiry, what is stored,
+    /// the last error. Never a secret.
+    Status {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! What each CLI subcommand does.
 
 pub mod bounces;
+pub mod oauth;
 pub mod token;
 
 use crate::cli::{Cli, Command, Format};
@@ -22,6 +23,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Script(crate::cli::ScriptCommand::Test { script, event }) => {
             token::script_test(&cli.config, &script, &event).await
+        }
+        Command::OAuth(cmd) => {
+            let settings = Settings::load(&cli.config)?;
+            oauth::run(&settings, cmd).await
         }
         Command::Bounces(cmd) => {
             let settings = Settings::load(&cli.config)?;

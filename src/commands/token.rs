@@ -75,6 +75,15 @@ pub async fn run(settings: &Settings, cmd: TokenCommand) -> anyhow::Result<()> {
             } else {
                 println!("no token stored; nothing to re-encrypt");
             }
+            // OAuth 2.0 refresh tokens and secrets are under the same key.
+            if let Some(old) = crate::context::load_cipher(settings)? {
+                use crate::clock::Clock;
+                let store = Store::connect(&settings.database.url).await?;
+                let n = crate::oauth::rekey_grants(&store, &old, &new_key, SystemClock.now_ms()).await?;
+                if n > 0 {
+                    println!("{n} OAuth grant(s) re-encrypted under key {}", new_key.key_id());
+                }
+            }
             Ok(())
         }
     }

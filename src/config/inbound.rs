@@ -4,6 +4,7 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::{MailAuth, OAuthClient, OAuthSettings};
 use crate::domain::{EmailAddress, Sha256Digest};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -23,7 +24,13 @@ pub struct MailboxSettings {
     pub port: u16,
     pub tls: TlsMode,
     pub user: String,
+    /// The IMAP password; not with `auth` (OAuth 2.0).
+    #[serde(default = "no_password")]
     pub password: SecretString,
+    /// Absent: LOGIN with `password`. `{ kind = "oauth2", … }`: AUTHENTICATE
+    /// XOAUTH2 with a token for `user` (see [`super::OAuthSettings`]).
+    #[serde(default)]
+    pub auth: Option<MailAuth>,
     #[serde(default = "default_folder")]
     pub folder: String,
     #[serde(default)]
@@ -37,6 +44,26 @@ pub struct MailboxSettings {
     /// Extra PEM root certificate to trust (self-signed servers).
     #[serde(default)]
     pub ca_file: Option<String>,
+}
+
+impl MailboxSettings {
+    /// The OAuth 2.0 client, when the mailbox logs in with one.
+    pub fn oauth(&self) -> Option<&OAuthSettings> {
+        match &self.auth {
+            Some(MailAuth::OAuth2(o)) => Some(o),
+            None => None,
+        }
+    }
+
+    /// The OAuth 2.0 client with its defaults resolved (a service
+    /// account acts as `user` unless `subject` says otherwise).
+    pub fn oauth_client(&self) -> Option<OAuthClient> {
+        self.oauth().map(|o| o.client(&self.user))
+    }
+}
+
+pub(super) fn no_password() -> SecretString {
+    SecretString::from(String::new())
 }
 
 fn default_folder() -> String {

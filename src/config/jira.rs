@@ -3,6 +3,8 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::JiraOAuthSettings;
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum JiraFlavor {
@@ -19,6 +21,9 @@ pub enum JiraAuth {
     Basic { user: String, secret: SecretString },
     /// Data Center Personal Access Token.
     Bearer { token: SecretString },
+    /// Jira Cloud OAuth 2.0 (3LO): tokens from `mailgate oauth login --jira`.
+    #[serde(rename = "oauth2")]
+    OAuth2(JiraOAuthSettings),
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 mod admin;
@@ -13,6 +14,8 @@ mod env;
 mod fields;
 mod inbound;
 mod jira;
+mod oauth;
+mod oauth_client;
 mod routing;
 mod services;
 mod storage;
@@ -25,6 +28,8 @@ pub use fields::{DirectiveKind, FieldKey, FieldRules, FieldSource, MailPart, Mai
 pub use inbound::{InboundSettings, MailboxSettings, TlsMode};
 use jira::default_timeout;
 pub use jira::{JiraAuth, JiraFlavor, JiraSettings};
+pub use oauth::{Flow, JiraOAuthSettings, MailAuth, OAuthSettings, Provider};
+pub use oauth_client::{BodyStyle, OAuthClient, ProviderKind, SecretSource};
 pub use routing::{Pattern, RouteTarget, RoutingRule, RoutingSettings, SenderPolicy};
 pub use services::{IdentitySettings, NotifySettings, SecretsSettings, SmtpSettings, TokenAuthKind};
 pub use storage::{AuditSettings, DatabaseSettings};
@@ -123,6 +128,12 @@ impl Settings {
                 "Jira Cloud does not accept bearer Personal Access Tokens; use kind = \"basic\" with email and API token",
             ));
         }
+        if let JiraAuth::OAuth2(o) = &self.jira.auth {
+            if self.jira.flavor != JiraFlavor::Cloud {
+                return Err(invalid("jira.auth", "OAuth 2.0 (3LO) is for Jira Cloud (flavor = \"cloud\")"));
+            }
+            o.validate()?;
+        }
         if self.jira.timeout_secs == 0 {
             return Err(invalid("jira.timeout_secs", "must be at least 1"));
         }
@@ -140,6 +151,18 @@ impl Settings {
                     key("tls"),
                     "\"none\" is only allowed for loopback hosts (127.0.0.1, ::1, localhost)",
                 ));
+            }
+            match mb.oauth() {
+                Some(o) => {
+                    o.validate(&key("auth"))?;
+                    if !mb.password.expose_secret().is_empty() {
+                        return Err(invalid(key("password"), "not used with auth kind \"oauth2\": leave it out"));
+                    }
+                }
+                None if mb.password.expose_secret().is_empty() => {
+                    return Err(invalid(key("password"), "required (or `auth = { kind = \"oauth2\", … }`)"));
+                }
+                None => {}
             }
             if mb.poll_interval_secs == 0 {
                 return Err(invalid(key("poll_interval_secs"), "must be at least 1"));
@@ -191,6 +214,21 @@ impl Settings {
         {
             return Err(invalid("smtp.tls", "\"none\" is only allowed for loopback hosts (127.0.0.1, ::1, localhost)"));
         }
+        if let Some(o) = self.smtp.as_ref().and_then(|s| s.oauth()) {
+            o.validate("smtp.auth")?;
+            let smtp = self.smtp.as_ref().map(|s| (s.user.as_deref(), s.password.is_some()));
+            if let Some((user, password)) = smtp {
+                if user.is_none_or(|u| u.trim().is_empty()) {
+                    return Err(invalid(
+                        "smtp.user",
+                        "required with auth kind \"oauth2\" (the account XOAUTH2 logs in as)",
+                    ));
+                }
+                if password {
+                    return Err(invalid("smtp.password", "not used with auth kind \"oauth2\": leave it out"));
+                }
+            }
+        }
         if !(1..=256).contains(&self.inbound.concurrency) {
             return Err(invalid("inbound.concurrency", "must be between 1 and 256"));
         }
@@ -204,5 +242,7 @@ impl Settings {
     }
 }
 
+#[cfg(test)]
+mod oauth_tests;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{TlsMode, default_timeout};
+use super::{MailAuth, OAuthClient, OAuthSettings, TlsMode, default_timeout};
 use crate::domain::EmailAddress;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +162,10 @@ pub struct SmtpSettings {
     pub user: Option<String>,
     #[serde(default)]
     pub password: Option<SecretString>,
+    /// Absent: `user` and `password` (or no AUTH). `{ kind = "oauth2", … }`:
+    /// AUTH XOAUTH2 as `user` (see [`super::OAuthSettings`]).
+    #[serde(default)]
+    pub auth: Option<MailAuth>,
     pub from: EmailAddress,
     #[serde(default)]
     pub from_name: Option<String>,
@@ -169,4 +173,19 @@ pub struct SmtpSettings {
     pub ca_file: Option<String>,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+}
+
+impl SmtpSettings {
+    /// The OAuth 2.0 client, when SMTP logs in with one.
+    pub fn oauth(&self) -> Option<&OAuthSettings> {
+        match &self.auth {
+            Some(MailAuth::OAuth2(o)) => Some(o),
+            None => None,
+        }
+    }
+
+    /// The OAuth 2.0 client with its defaults resolved (for `user`).
+    pub fn oauth_client(&self) -> Option<OAuthClient> {
+        self.oauth().map(|o| o.client(self.user.as_deref().unwrap_or_default()))
+    }
 }

@@ -4,8 +4,30 @@
 //! how the token is obtained (client credentials, refresh token, JWT bearer)
 //! and where grants are kept (encrypted under the master key) is behind it.
 
+mod cache;
+mod client;
+mod client_credentials;
+pub mod endpoint;
+mod factory;
+mod grants;
+pub mod login;
+mod refresh;
+mod service_account;
+#[cfg(test)]
+mod test_server;
+#[cfg(test)]
+mod tests;
+
 use async_trait::async_trait;
 use secrecy::SecretString;
+
+pub use crate::config::{BodyStyle, OAuthClient, ProviderKind, SecretSource};
+pub use cache::{REFRESH_MARGIN_MS, renew_at};
+pub use client_credentials::ClientCredentials;
+pub use factory::{JIRA_GRANT, SMTP_GRANT, configured_grants, mailbox_grant, tokens_for};
+pub use grants::{GrantStatus, RekeyError, grant_statuses, rekey_grants, target_flag};
+pub use refresh::RefreshTokenSource;
+pub use service_account::{ServiceAccount, ServiceAccountKey, jwt_assertion};
 
 /// Why no access token can be had now.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +49,17 @@ impl OAuthError {
     /// Worth trying again later without anyone doing anything.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_))
+    }
+}
+
+pub(crate) fn store_error(grant: &str, e: &crate::store::StoreError) -> OAuthError {
+    OAuthError::Unavailable(format!("{grant}: the grant could not be read or written: {e}"))
+}
+
+pub(crate) fn no_master_key(grant: &str) -> OAuthError {
+    OAuthError::Config {
+        grant: grant.to_string(),
+        message: "no master key (MAILGATE_MASTER_KEY or [secrets] master_key_file) to open the stored grant".into(),
     }
 }
 

@@ -98,6 +98,7 @@ fn mailer_settings_are_checked_when_it_is_built() {
         tls,
         user: user.map(Into::into),
         password: None,
+        auth: None,
         from: EmailAddress::parse("help@example.test").expect("from"),
         from_name: Some("Help\r\nBcc: evil@x".into()),
         ca_file,

@@ -11,6 +11,7 @@ mod identities;
 mod inbound;
 mod log;
 mod merge;
+mod oauth;
 mod outbox;
 mod people;
 pub mod queue;
@@ -27,6 +28,7 @@ pub use inbound::{
     Action, Blocker, Claim, Finish, HoldReason, InboundRow, InboundState, LoggedAction, NewInbound, Status, Unacked,
 };
 pub use log::{DeadLetter, LogEntry, LogFilter, NewLogEntry};
+pub use oauth::{GrantState, NewLogin, OAuthGrant, Refreshed, refresh_aad, secret_aad};
 pub use outbox::{NewOutgoing, OutboxStatus, OutgoingRow};
 pub use people::{Conversation, IssuePerson, MailOnIssue, PersonIn, Role};
 pub use token::TokenRecord;

@@ -74,6 +74,14 @@ impl HttpJira {
         let auth = match auth {
             JiraAuth::Basic { user, secret } => Auth::Basic { user: user.clone(), secret: secret.clone() },
             JiraAuth::Bearer { token } => Auth::Bearer(token.clone()),
+            // Placeholder so the new config variant compiles; the lead wires
+            // 3LO to `oauth::tokens_for` here (issue 15).
+            JiraAuth::OAuth2(_) => {
+                return Err(JiraError::Rejected {
+                    status: 0,
+                    message: "[jira] auth kind \"oauth2\" is not wired to the Jira client yet".into(),
+                });
+            }
         };
         Ok(Self {
             client,
