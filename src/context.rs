@@ -7,10 +7,11 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{JiraAuth, Settings};
 use crate::identity::TokenService;
 use crate::jira::limit::RateLimiter;
 use crate::jira::{HttpJira, JiraApi};
+use crate::oauth;
 use crate::queue::InstanceId;
 use crate::secrets::{SecretsError, TokenCipher};
 use crate::store::Store;
@@ -31,8 +32,22 @@ impl AppContext {
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.database.url).await?;
         let limiter = Arc::new(RateLimiter::new(settings.jira.max_requests_per_sec));
-        let jira: Arc<dyn JiraApi> =
-            Arc::new(HttpJira::with_auth(&settings.jira, &settings.jira.auth, limiter.clone())?);
+        let jira: Arc<dyn JiraApi> = match &settings.jira.auth {
+            JiraAuth::OAuth2(o) => {
+                let cipher = load_cipher(settings)?.map(Arc::new);
+                let tokens = oauth::tokens_for(&o.client(), oauth::JIRA_GRANT, store.clone(), cipher, clock.clone());
+                let cloud_id = match &o.cloud_id {
+                    Some(id) => id.clone(),
+                    None => store.oauth_grant(oauth::JIRA_GRANT).await?.and_then(|g| g.cloud_id).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "[jira] auth = oauth2: no cloud id yet; run `mailgate oauth login --jira` (or set cloud_id)"
+                        )
+                    })?,
+                };
+                Arc::new(HttpJira::with_oauth(&settings.jira, &o.api_url, &cloud_id, tokens, limiter.clone())?)
+            }
+            _ => Arc::new(HttpJira::with_auth(&settings.jira, &settings.jira.auth, limiter.clone())?),
+        };
         let tokens = Arc::new(token_service(settings, store.clone(), clock.clone())?.with_limiter(limiter));
         let instance = InstanceId::new(clock.as_ref());
         Ok(Self { store, jira, clock, tokens, instance })

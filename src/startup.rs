@@ -20,6 +20,7 @@ use crate::notify::catchup::catch_up;
 use crate::notify::script::{ScriptLimits, Scripts};
 use crate::notify::templates::Templates;
 use crate::notify::{Notifier, NotifyOutcome};
+use crate::oauth;
 use crate::outbound::{Mailer, run_outbox};
 use crate::pipeline::{Pipeline, Policy};
 use crate::queue::{RetryPolicy, Step, every, run_worker};
@@ -78,8 +79,15 @@ impl Application {
         let (stop, rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let ingest = Arc::new(Ingest::new(&ctx, pipeline));
+        let cipher = crate::context::load_cipher(&settings)?.map(Arc::new);
         for mb in &settings.mailboxes {
-            let connector: Arc<dyn MailConnector> = Arc::new(ImapConnector::new(mb)?);
+            let mut imap = ImapConnector::new(mb)?;
+            if let Some(client) = mb.oauth_client() {
+                let grant = oauth::mailbox_grant(&mb.name);
+                let tokens = oauth::tokens_for(&client, &grant, ctx.store.clone(), cipher.clone(), ctx.clock.clone());
+                imap = imap.with_oauth(tokens, false);
+            }
+            let connector: Arc<dyn MailConnector> = Arc::new(imap);
             let poll = Duration::from_secs(mb.poll_interval_secs);
             tasks.spawn(ingest::run_mailbox(ingest.clone(), connector, poll, rx.clone()));
         }
@@ -104,9 +112,27 @@ impl Application {
             let (store, clock, warn_days, admins) = (store.clone(), clock.clone(), warn_days.clone(), admins.clone());
             async move { check_expiry(&store, clock.as_ref(), &warn_days, &admins).await.map(|_| ()) }
         }));
+        // A refused OAuth grant warns the admins once per revocation.
+        let (store, clock, admins) = (ctx.store.clone(), ctx.clock.clone(), settings.admin.notify.clone());
+        tasks.spawn(every("oauth grants", Duration::from_secs(60), rx.clone(), move || {
+            let (store, clock, admins) = (store.clone(), clock.clone(), admins.clone());
+            async move { oauth::warn_revoked(&store, &admins, clock.now_ms()).await.map(|_| ()) }
+        }));
         let notifier = match &settings.smtp {
             Some(smtp) => {
-                let mailer = Arc::new(Mailer::new(smtp)?);
+                let mailer = Arc::new(match smtp.oauth_client() {
+                    Some(client) => {
+                        let tokens = oauth::tokens_for(
+                            &client,
+                            oauth::SMTP_GRANT,
+                            ctx.store.clone(),
+                            cipher.clone(),
+                            ctx.clock.clone(),
+                        );
+                        Mailer::with_oauth(smtp, tokens)?
+                    }
+                    None => Mailer::new(smtp)?,
+                });
                 let own: Vec<EmailAddress> =
                     settings.inbound.own_addresses.iter().cloned().chain(std::iter::once(smtp.from.clone())).collect();
                 let (store, clock, me) = (ctx.store.clone(), ctx.clock.clone(), ctx.instance.clone());

@@ -72,6 +72,16 @@ impl Mailer {
         Ok(Self::with_transport(Mailbox::new(name, address), Arc::new(transport)))
     }
 
+    /// The SMTP mailer of the settings, authenticating with XOAUTH2 and
+    /// access tokens from `tokens` as `smtp.user`.
+    pub fn with_oauth(s: &SmtpSettings, tokens: Arc<dyn crate::oauth::AccessTokens>) -> Result<Self, MailerError> {
+        let user = s.user.clone().ok_or(MailerError::Credentials)?;
+        let transport = SmtpTransport::with_oauth(s, user, tokens)?;
+        let address: Address = s.from.as_ref().parse().map_err(MailerError::From)?;
+        let name = s.from_name.as_deref().map(one_line).filter(|n| !n.trim().is_empty());
+        Ok(Self::with_transport(Mailbox::new(name, address), Arc::new(transport)))
+    }
+
     /// Any transport (a stub in tests).
     pub fn with_transport(from: Mailbox, transport: Arc<dyn MailTransport>) -> Self {
         Self { transport, from }

@@ -74,12 +74,11 @@ impl HttpJira {
         let auth = match auth {
             JiraAuth::Basic { user, secret } => Auth::Basic { user: user.clone(), secret: secret.clone() },
             JiraAuth::Bearer { token } => Auth::Bearer(token.clone()),
-            // Placeholder so the new config variant compiles; the lead wires
-            // 3LO to `oauth::tokens_for` here (issue 15).
+            // 3LO needs a token source and the site's cloud id: `with_oauth`.
             JiraAuth::OAuth2(_) => {
                 return Err(JiraError::Rejected {
                     status: 0,
-                    message: "[jira] auth kind \"oauth2\" is not wired to the Jira client yet".into(),
+                    message: "[jira] auth kind \"oauth2\" is built with HttpJira::with_oauth".into(),
                 });
             }
         };
