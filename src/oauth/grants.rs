@@ -153,3 +153,44 @@ pub async fn rekey_grants(store: &Store, old: &TokenCipher, new: &TokenCipher, n
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use secrecy::{ExposeSecret, SecretString};
+
+    use super::*;
+    use crate::store::NewLogin;
+
+    #[tokio::test]
+    async fn rekeying_moves_refresh_tokens_and_secrets_to_the_new_key() {
+        let store = Store::connect("sqlite::memory:").await.expect("store");
+        let (old, new) = (TokenCipher::for_testing(), TokenCipher::from_key_material(&TokenCipher::generate_key_hex()));
+        let new = new.expect("key");
+        let rt = SecretString::from("rt-1");
+        let login = NewLogin {
+            grant: "jira",
+            refresh_token: old.encrypt(&rt, &refresh_aad("jira")),
+            key_id: old.key_id(),
+            cloud_id: None,
+            access_expires_at: None,
+            refresh_expires_at: None,
+        };
+        store.put_oauth_login(&login, 1).await.expect("login");
+        store
+            .put_oauth_secret("jira", old.encrypt(&SecretString::from("cs"), &secret_aad("jira")), old.key_id(), 2)
+            .await
+            .expect("secret");
+        store.note_oauth_access("smtp", 5, 3).await.expect("a grant with nothing to re-encrypt");
+        assert_eq!(rekey_grants(&store, &old, &new, 4).await.expect("rekey"), 1);
+        let g = store.oauth_grant("jira").await.expect("read").expect("row");
+        let (blob, key) = (g.refresh_token.expect("rt"), g.refresh_key_id.expect("key"));
+        assert_eq!(key, new.key_id());
+        assert_eq!(new.decrypt(&blob, &refresh_aad("jira"), &key).expect("new key").expose_secret(), "rt-1");
+        assert!(old.decrypt(&blob, &refresh_aad("jira"), &key).is_err());
+        let (blob, key) = (g.client_secret.expect("cs"), g.secret_key_id.expect("key"));
+        assert_eq!(new.decrypt(&blob, &secret_aad("jira"), &key).expect("new key").expose_secret(), "cs");
+        // Again with the old key: a clear error naming the grant, nothing changed.
+        let err = rekey_grants(&store, &old, &new, 5).await.expect_err("already moved");
+        assert!(err.to_string().contains("jira"), "{err}");
+    }
+}
