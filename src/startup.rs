@@ -112,11 +112,13 @@ impl Application {
             let (store, clock, warn_days, admins) = (store.clone(), clock.clone(), warn_days.clone(), admins.clone());
             async move { check_expiry(&store, clock.as_ref(), &warn_days, &admins).await.map(|_| ()) }
         }));
-        // A refused OAuth grant warns the admins once per revocation.
+        // A refused OAuth grant warns the admins once per revocation; a
+        // refresh token near its known expiry, once per warn_days threshold.
         let (store, clock, admins) = (ctx.store.clone(), ctx.clock.clone(), settings.admin.notify.clone());
+        let warn_days = settings.identity.warn_days.clone();
         tasks.spawn(every("oauth grants", Duration::from_secs(60), rx.clone(), move || {
-            let (store, clock, admins) = (store.clone(), clock.clone(), admins.clone());
-            async move { oauth::warn_revoked(&store, &admins, clock.now_ms()).await.map(|_| ()) }
+            let (store, clock, admins, days) = (store.clone(), clock.clone(), admins.clone(), warn_days.clone());
+            async move { crate::identity::check_grants(&store, &admins, &days, clock.now_ms()).await.map(|_| ()) }
         }));
         let notifier = match &settings.smtp {
             Some(smtp) => {

@@ -8,6 +8,6 @@ mod resolve;
 mod token;
 
 pub use expiry::check_expiry;
-pub use oauth::{warn_expiring, warn_revoked};
+pub use oauth::{check_grants, warn_expiring, warn_revoked};
 pub use resolve::{Resolution, ResolveError, known_users, resolve_sender};
 pub use token::{MAX_EXPIRY_DAYS, TokenError, TokenService, TokenState, TokenStatus, Unavailable};

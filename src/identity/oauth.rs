@@ -86,6 +86,24 @@ pub async fn warn_expiring(
     Ok(warned)
 }
 
+/// Run the warnings for every stored grant (idempotent: the outbox dedupes
+/// them). Returns how many grants are revoked.
+pub async fn check_grants(
+    store: &Store,
+    admins: &[EmailAddress],
+    warn_days: &[i64],
+    now_ms: i64,
+) -> Result<usize, StoreError> {
+    let mut revoked = 0;
+    for g in store.oauth_grants().await? {
+        if g.state == GrantState::Revoked && warn_revoked(store, admins, &g.name, now_ms).await? {
+            revoked += 1;
+        }
+    }
+    warn_expiring(store, admins, warn_days, now_ms).await?;
+    Ok(revoked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,6 @@ mod service_account;
 mod test_server;
 #[cfg(test)]
 mod tests;
-mod warn;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -29,7 +28,6 @@ pub use factory::{JIRA_GRANT, SMTP_GRANT, configured_grants, mailbox_grant, toke
 pub use grants::{GrantStatus, RekeyError, grant_statuses, rekey_grants, target_flag};
 pub use refresh::RefreshTokenSource;
 pub use service_account::{ServiceAccount, ServiceAccountKey, jwt_assertion};
-pub use warn::warn_revoked;
 
 /// Why no access token can be had now.
 #[derive(Debug, thiserror::Error)]
