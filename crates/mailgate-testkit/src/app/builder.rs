@@ -30,6 +30,9 @@ enum Mailbox {
     None,
     /// Start a Dovecot for the test.
     Dovecot,
+    /// Start a Dovecot that also takes OAuth tokens, checked at this
+    /// introspection URL.
+    DovecotOAuth(String),
     /// Point the mailbox at a port nothing listens on yet.
     Port(u16),
 }
@@ -102,6 +105,16 @@ impl TestAppBuilder {
     /// A real Dovecot and the "support" mailbox on it.
     pub fn with_imap(mut self) -> Self {
         self.mailbox = Mailbox::Dovecot;
+        self
+    }
+
+    /// A real Dovecot that takes XOAUTH2 and OAUTHBEARER tokens of `server`
+    /// (checked at its introspection URL) besides passwords, and the
+    /// "support" mailbox on it (configured with the password, like
+    /// [`with_imap`](Self::with_imap); a test switches it to OAuth with
+    /// [`set_toml`](Self::set_toml)). See [`Dovecot::start_with_oauth`].
+    pub fn with_imap_oauth(mut self, server: &crate::oauth::OAuthServer) -> Self {
+        self.mailbox = Mailbox::DovecotOAuth(server.introspect_url());
         self
     }
 
@@ -218,7 +231,11 @@ impl TestAppBuilder {
         for (project, summary) in &self.issues {
             jira.seed_issue(project, summary);
         }
-        let dovecot = matches!(self.mailbox, Mailbox::Dovecot).then(Dovecot::start);
+        let dovecot = match &self.mailbox {
+            Mailbox::Dovecot => Some(Dovecot::start()),
+            Mailbox::DovecotOAuth(url) => Some(Dovecot::start_with_oauth(url)),
+            Mailbox::None | Mailbox::Port(_) => None,
+        };
         let sink = match &self.smtp {
             Smtp::Sink(args) => {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -230,7 +247,7 @@ impl TestAppBuilder {
         let mut table = config::base(&db.url, &jira.base_url());
         let imap_port = match self.mailbox {
             Mailbox::None => None,
-            Mailbox::Dovecot => dovecot.as_ref().map(|d| d.port),
+            Mailbox::Dovecot | Mailbox::DovecotOAuth(_) => dovecot.as_ref().map(|d| d.port),
             Mailbox::Port(port) => Some(port),
         };
         if let Some(port) = imap_port {
