@@ -154,6 +154,16 @@ impl TestAppBuilder {
         self
     }
 
+    /// The SMTP sink requiring AUTH XOAUTH2 with tokens of `server` (checked
+    /// at its introspection URL; `smtp::xoauth2_args`), and an `[smtp]`
+    /// section that sends to it (without credentials: the test adds the
+    /// OAuth settings).
+    pub fn with_smtp_oauth(self, server: &crate::oauth::OAuthServer) -> Self {
+        let args = crate::smtp::xoauth2_args(server);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.with_smtp_args(&args)
+    }
+
     /// An `[smtp]` section for a free port with no server: mail is queued,
     /// never sent.
     pub fn smtp_nowhere(mut self) -> Self {
