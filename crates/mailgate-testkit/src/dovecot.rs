@@ -1,5 +1,29 @@
 //! A real Dovecot IMAP server for one test: free loopback ports, its own
 //! folder, plain IMAP and IMAPS with a self-signed certificate. Stopped on drop.
+//!
+//! [`Dovecot::start_with_oauth`] adds SASL XOAUTH2 and OAUTHBEARER checked
+//! against an RFC 7662 introspection endpoint (the test's
+//! [`OAuthServer`](crate::oauth::OAuthServer)), after Dovecot 2.3's oauth2
+//! passdb (doc.dovecot.org/2.3/configuration_manual/authentication/oauth2/;
+//! Debian ships 2.3.19.1). Passwords keep working for PLAIN and LOGIN. Two
+//! oauth2 passdbs, both `introspection_mode = post`, no `tokeninfo_url`:
+//! - user tokens: `username_attribute = username` must equal the SASL user
+//!   (Dovecot lowercases both, `username_format = %Lu`), `active_attribute
+//!   = active`, `active_value = true`;
+//! - app-only tokens (client credentials, Microsoft's IMAP.AccessAsApp): the
+//!   token names no user, so the second passdb compares a constant
+//!   (`username_format`) and requires `active = true` and the scope
+//!   `IMAP.AccessAsApp`; the mailbox is the SASL user's, whoever it is.
+//!
+//! Dovecot 2.3 answers an inactive token (`{"active":false}`) with
+//! `NO [AUTHENTICATIONFAILED]`; for XOAUTH2 it first sends a `+` challenge
+//! with Google's JSON error (`{"status":"401","schemes":"bearer",…}`),
+//! which the client must answer with an empty line. OAuth users need no
+//! passwd entry: a static userdb gives any other user a mailbox. With OAuth
+//! on, a failed login is answered at once and does not slow the next one
+//! (`auth_failure_delay = 0`, and the anvil auth penalty off as the 2.3
+//! documentation says: `unix_listener anvil-auth-penalty { mode = 0 }`;
+//! `login_trusted_networks` did not spare loopback from it in 2.3.19).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,6 +59,21 @@ impl Dovecot {
 
     /// Start on a chosen plain-IMAP port (for tests that connect before the server is up).
     pub fn start_on(port: u16) -> Self {
+        Self::launch(port, None)
+    }
+
+    /// Also take XOAUTH2 and OAUTHBEARER, with tokens checked at this RFC
+    /// 7662 introspection URL (see the module comment).
+    pub fn start_with_oauth(introspect_url: &str) -> Self {
+        Self::launch(free_port(), Some(introspect_url))
+    }
+
+    /// [`start_with_oauth`](Self::start_with_oauth) on a chosen plain-IMAP port.
+    pub fn start_with_oauth_on(port: u16, introspect_url: &str) -> Self {
+        Self::launch(port, Some(introspect_url))
+    }
+
+    fn launch(port: u16, oauth: Option<&str>) -> Self {
         assert!(
             Command::new("dovecot").arg("--version").output().is_ok_and(|o| o.status.success()),
             "dovecot is not installed: run `apt-get install -y dovecot-imapd` (scripts/test.sh does)"
@@ -72,6 +111,50 @@ impl Dovecot {
         };
         let tls_port = free_port();
         let r = root.display();
+        let (mechanisms, password_mechs, oauth_dbs) = match oauth {
+            None => ("plain login", String::new(), String::new()),
+            Some(url) => {
+                Self::write_oauth_files(&root, url);
+                (
+                    "plain login xoauth2 oauthbearer",
+                    "  mechanisms = plain login\n".to_string(),
+                    format!(
+                        r#"passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {r}/dovecot-oauth2.conf.ext
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {r}/dovecot-oauth2-app.conf.ext
+}}
+"#
+                    ),
+                )
+            }
+        };
+        let oauth_userdb = if oauth.is_some() {
+            // A failed token login answers at once (no 2 s failure delay).
+            format!(
+                r#"auth_failure_delay = 0
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={r}/home/%u
+}}
+"#
+            )
+        } else {
+            String::new()
+        };
+        // With OAuth, failed logins must not slow the next one: no anvil
+        // auth penalty (2, 4, 8, 15 s before every later login from the IP),
+        // which Dovecot's documentation turns off with this listener mode.
+        let anvil_penalty = if oauth.is_some() {
+            "  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n"
+        } else {
+            ""
+        };
         let conf = format!(
             r#"protocols = imap
 listen = 127.0.0.1
@@ -85,17 +168,17 @@ default_internal_group = {internal_group}
 first_valid_uid = 0
 first_valid_gid = 0
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {r}/passwd
+{password_mechs}  args = scheme=PLAIN username_format=%u {r}/passwd
 }}
-userdb {{
+{oauth_dbs}userdb {{
   driver = passwd-file
   args = username_format=%u {r}/passwd
   default_fields = uid={uid} gid={gid} home={r}/home/%u
 }}
-mail_location = maildir:{r}/mail/%u
+{oauth_userdb}mail_location = maildir:{r}/mail/%u
 namespace inbox {{
   inbox = yes
   separator = /
@@ -111,7 +194,7 @@ ssl_cert = <{r}/cert.pem
 ssl_key = <{r}/key.pem
 service anvil {{
   chroot =
-}}
+{anvil_penalty}}}
 service imap-login {{
   chroot =
   inet_listener imap {{
@@ -168,6 +251,29 @@ service stats {{
             std::thread::sleep(Duration::from_millis(30));
         }
         Self { _dir: dir, root, port, tls_port, child }
+    }
+
+    /// The oauth2 passdb files (Dovecot 2.3 `dovecot-oauth2.conf.ext` syntax).
+    fn write_oauth_files(root: &Path, introspect_url: &str) {
+        let user = format!(
+            "introspection_mode = post\nintrospection_url = {introspect_url}\nusername_attribute = username\n\
+             active_attribute = active\nactive_value = true\n"
+        );
+        // `username_attribute = active` is present in every RFC 7662 answer;
+        // the constant `username_format` makes any SASL user match it.
+        let app = format!(
+            "introspection_mode = post\nintrospection_url = {introspect_url}\nusername_attribute = active\n\
+             username_format = app-only\nactive_attribute = active\nactive_value = true\nscope = IMAP.AccessAsApp\n"
+        );
+        for (name, text) in [("dovecot-oauth2.conf.ext", user), ("dovecot-oauth2-app.conf.ext", app)] {
+            std::fs::write(root.join(name), text).expect("write oauth2 passdb file");
+            chmod(&root.join(name), "644");
+        }
+    }
+
+    /// The server's log (for assertion messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.root.join("dovecot.log")).unwrap_or_default()
     }
 
     /// Drop every IMAP connection of the test user (server side).

@@ -1,6 +1,8 @@
 //! A test-side IMAP client (plain TCP on loopback) for the test's Dovecot.
 
+use base64::Engine;
 use futures_util::TryStreamExt;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::dovecot;
 
@@ -59,4 +61,29 @@ pub async fn counts_once(port: u16, folder: &str) -> (u32, u32) {
     let counts = probe.counts(folder).await;
     probe.logout().await;
     counts
+}
+
+/// A raw `AUTHENTICATE <mechanism> <base64(initial_response)>` (SASL-IR,
+/// RFC 4959) on a new connection: `Ok(tagged OK line)` or `Err(tagged NO/BAD
+/// line)`. A `+` challenge (XOAUTH2's error JSON) is answered with an empty
+/// line, as a client must. Use with `mailgate::oauth::xoauth2_response` or
+/// `oauthbearer_response`.
+pub async fn authenticate(port: u16, mechanism: &str, initial_response: &str) -> Result<String, String> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect imap");
+    let (read, mut write) = tcp.into_split();
+    let mut lines = BufReader::new(read).lines();
+    lines.next_line().await.expect("greeting").expect("greeting");
+    let ir = base64::engine::general_purpose::STANDARD.encode(initial_response);
+    write.write_all(format!("a1 AUTHENTICATE {mechanism} {ir}\r\n").as_bytes()).await.expect("write");
+    loop {
+        let Some(line) = lines.next_line().await.expect("read") else {
+            return Err("connection closed".into());
+        };
+        if line.starts_with('+') {
+            write.write_all(b"\r\n").await.expect("write");
+        } else if let Some(rest) = line.strip_prefix("a1 ") {
+            let _ = write.write_all(b"a2 LOGOUT\r\n").await;
+            return if rest.starts_with("OK") { Ok(line) } else { Err(line) };
+        }
+    }
 }

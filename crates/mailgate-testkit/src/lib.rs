@@ -12,6 +12,7 @@ pub mod db;
 pub mod dovecot;
 pub mod imap;
 pub mod metrics;
+pub mod oauth;
 pub mod openapi;
 pub mod process;
 pub mod smtp;

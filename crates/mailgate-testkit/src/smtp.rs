@@ -1,4 +1,7 @@
 //! The SMTP sink (`scripts/dev/smtp_sink.py`, aiosmtpd) as a child process.
+//! With [`xoauth2_args`] it requires AUTH XOAUTH2 and checks the bearer
+//! token at the test OAuth server's introspection endpoint (see the
+//! script's docstring for the rules and the two failure styles).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -19,12 +22,22 @@ pub struct Received {
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
     pub raw: String,
+    /// The SASL user the mail was sent as (`--xoauth2-introspect`), or `None`
+    /// when the sink asked for no authentication.
+    pub auth_user: Option<String>,
 }
 
 impl Received {
     pub fn headers(&self) -> &str {
         self.raw.split("\r\n\r\n").next().unwrap_or_default()
     }
+}
+
+/// `smtp_sink.py` options for XOAUTH2 checked at `server`'s introspection
+/// URL (Google's failure style), for [`Sink::start`] or
+/// `TestAppBuilder::with_smtp_args`.
+pub fn xoauth2_args(server: &crate::oauth::OAuthServer) -> Vec<String> {
+    vec!["--xoauth2-introspect".into(), server.introspect_url()]
 }
 
 impl Sink {
@@ -81,6 +94,7 @@ impl Sink {
                     .map(|v| v.as_str().expect("rcpt").to_string())
                     .collect(),
                 raw: String::from_utf8_lossy(&raw).into_owned(),
+                auth_user: meta["auth_user"].as_str().map(String::from),
             });
         }
         out

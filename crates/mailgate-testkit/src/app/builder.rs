@@ -30,6 +30,9 @@ enum Mailbox {
     None,
     /// Start a Dovecot for the test.
     Dovecot,
+    /// Start a Dovecot that also takes OAuth tokens, checked at this
+    /// introspection URL.
+    DovecotOAuth(String),
     /// Point the mailbox at a port nothing listens on yet.
     Port(u16),
 }
@@ -105,6 +108,16 @@ impl TestAppBuilder {
         self
     }
 
+    /// A real Dovecot that takes XOAUTH2 and OAUTHBEARER tokens of `server`
+    /// (checked at its introspection URL) besides passwords, and the
+    /// "support" mailbox on it (configured with the password, like
+    /// [`with_imap`](Self::with_imap); a test switches it to OAuth with
+    /// [`set_toml`](Self::set_toml)). See [`Dovecot::start_with_oauth`].
+    pub fn with_imap_oauth(mut self, server: &crate::oauth::OAuthServer) -> Self {
+        self.mailbox = Mailbox::DovecotOAuth(server.introspect_url());
+        self
+    }
+
     /// The "support" mailbox on `port`, where the test starts a server later.
     pub fn imap_port(mut self, port: u16) -> Self {
         self.mailbox = Mailbox::Port(port);
@@ -139,6 +152,16 @@ impl TestAppBuilder {
     pub fn with_smtp_args(mut self, args: &[&str]) -> Self {
         self.smtp = Smtp::Sink(args.iter().map(|a| a.to_string()).collect());
         self
+    }
+
+    /// The SMTP sink requiring AUTH XOAUTH2 with tokens of `server` (checked
+    /// at its introspection URL; `smtp::xoauth2_args`), and an `[smtp]`
+    /// section that sends to it (without credentials: the test adds the
+    /// OAuth settings).
+    pub fn with_smtp_oauth(self, server: &crate::oauth::OAuthServer) -> Self {
+        let args = crate::smtp::xoauth2_args(server);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.with_smtp_args(&args)
     }
 
     /// An `[smtp]` section for a free port with no server: mail is queued,
@@ -218,7 +241,11 @@ impl TestAppBuilder {
         for (project, summary) in &self.issues {
             jira.seed_issue(project, summary);
         }
-        let dovecot = matches!(self.mailbox, Mailbox::Dovecot).then(Dovecot::start);
+        let dovecot = match &self.mailbox {
+            Mailbox::Dovecot => Some(Dovecot::start()),
+            Mailbox::DovecotOAuth(url) => Some(Dovecot::start_with_oauth(url)),
+            Mailbox::None | Mailbox::Port(_) => None,
+        };
         let sink = match &self.smtp {
             Smtp::Sink(args) => {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -230,7 +257,7 @@ impl TestAppBuilder {
         let mut table = config::base(&db.url, &jira.base_url());
         let imap_port = match self.mailbox {
             Mailbox::None => None,
-            Mailbox::Dovecot => dovecot.as_ref().map(|d| d.port),
+            Mailbox::Dovecot | Mailbox::DovecotOAuth(_) => dovecot.as_ref().map(|d| d.port),
             Mailbox::Port(port) => Some(port),
         };
         if let Some(port) = imap_port {
