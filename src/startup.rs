@@ -116,7 +116,7 @@ impl Application {
         // refresh token near its known expiry, once per warn_days threshold.
         let (store, clock, admins) = (ctx.store.clone(), ctx.clock.clone(), settings.admin.notify.clone());
         let warn_days = settings.identity.warn_days.clone();
-        tasks.spawn(every("oauth grants", Duration::from_secs(60), rx.clone(), move || {
+        tasks.spawn(every("oauth grants", Duration::from_secs(15), rx.clone(), move || {
             let (store, clock, admins, days) = (store.clone(), clock.clone(), admins.clone(), warn_days.clone());
             async move { crate::identity::check_grants(&store, &admins, &days, clock.now_ms()).await.map(|_| ()) }
         }));

@@ -126,7 +126,7 @@ async fn device_login(
         bail!("no device_url for {grant}: set it in the configuration, or log in in a browser");
     };
     let endpoint = TokenEndpoint::new(http.clone(), url.clone(), client.body);
-    let start = device::start(&endpoint, grant, client).await?;
+    let start = device::start(&endpoint, grant, client, secret).await?;
     println!("To log in, open {} and enter the code {}", start.verification_uri, start.user_code);
     if let Some(complete) = &start.verification_uri_complete {
         println!("(or open {complete})");

@@ -195,7 +195,7 @@ async fn the_device_flow_polls_until_approved() {
         .answer(400, json!({"error": "authorization_pending"}))
         .answer(400, json!({"error": "authorization_pending"}));
     server.answer(200, json!({"access_token": "at", "refresh_token": "rt", "expires_in": 3600}));
-    let start = device::start(&device, "smtp", &c).await.expect("start");
+    let start = device::start(&device, "smtp", &c, None).await.expect("start");
     assert_eq!(start.user_code, "WXYZ");
     let answer = device::poll(&token, "smtp", &c, &start, None, Duration::from_millis(10)).await.expect("approved");
     assert_eq!(answer.refresh_token.as_ref().map(|t| t.expose_secret()), Some("rt"));

@@ -17,6 +17,7 @@ mod inbound_imap;
 mod limits;
 mod multi_instance;
 mod notify;
+mod oauth;
 mod outbox_smtp;
 mod pipeline;
 mod policies;

@@ -50,9 +50,14 @@ pub fn parse_start(j: &serde_json::Value) -> Result<DeviceStart, EndpointError> 
     })
 }
 
-/// The device authorization request: the client id and the scopes.
-pub fn start_params(client: &OAuthClient) -> Params {
-    Params::new().add_opt("client_id", client.client_id.clone()).add_opt("scope", client.scope())
+/// The device authorization request: the client id and the scopes, and a
+/// confidential client's secret (RFC 8628 §3.1: the client authentication
+/// of RFC 6749 §3.2.1 applies there too).
+pub fn start_params(client: &OAuthClient, secret: Option<&SecretString>) -> Params {
+    Params::new()
+        .add_opt("client_id", client.client_id.clone())
+        .add_opt("scope", client.scope())
+        .secret_opt("client_secret", secret)
 }
 
 /// The polling request.
@@ -65,8 +70,13 @@ pub fn poll_params(client: &OAuthClient, start: &DeviceStart, secret: Option<&Se
 }
 
 /// Ask for a device code.
-pub async fn start(endpoint: &TokenEndpoint, grant: &str, client: &OAuthClient) -> Result<DeviceStart, LoginError> {
-    let json = endpoint.call(&start_params(client)).await.map_err(|e| LoginError::endpoint(e, grant))?;
+pub async fn start(
+    endpoint: &TokenEndpoint,
+    grant: &str,
+    client: &OAuthClient,
+    secret: Option<&SecretString>,
+) -> Result<DeviceStart, LoginError> {
+    let json = endpoint.call(&start_params(client, secret)).await.map_err(|e| LoginError::endpoint(e, grant))?;
     parse_start(&json).map_err(|e| LoginError::endpoint(e, grant))
 }
 

@@ -12,9 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
-use super::{
-    APP_PERMISSIONS, AuthCode, DeviceGrant, DeviceStatus, RefreshState, State, jwt, random_token, unix_now,
-};
+use super::{APP_PERMISSIONS, AuthCode, DeviceGrant, DeviceStatus, RefreshState, State, jwt, random_token, unix_now};
 
 type Shared = Arc<Mutex<State>>;
 
