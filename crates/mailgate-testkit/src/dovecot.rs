@@ -150,11 +150,8 @@ userdb {{
         // With OAuth, failed logins must not slow the next one: no anvil
         // auth penalty (2, 4, 8, 15 s before every later login from the IP),
         // which Dovecot's documentation turns off with this listener mode.
-        let anvil_penalty = if oauth.is_some() {
-            "  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n"
-        } else {
-            ""
-        };
+        let anvil_penalty =
+            if oauth.is_some() { "  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n" } else { "" };
         let conf = format!(
             r#"protocols = imap
 listen = 127.0.0.1

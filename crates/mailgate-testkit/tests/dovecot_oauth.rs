@@ -4,10 +4,10 @@
 //! passwords still work.
 
 use mailgate::oauth::{oauthbearer_response, xoauth2_response};
+use mailgate_testkit::TestApp;
 use mailgate_testkit::dovecot::{self, Dovecot};
 use mailgate_testkit::imap::{self, Imap};
 use mailgate_testkit::oauth::OAuthServer;
-use mailgate_testkit::TestApp;
 
 const APP: &str = "mailgate-app";
 const SCOPE: &str = "https://mail.google.com/";

@@ -29,8 +29,7 @@ async fn post(url: &str, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
 }
 
 async fn post_with(url: &str, pairs: &[(&str, &str)], basic: Option<(&str, &str)>) -> (StatusCode, Value) {
-    let mut req =
-        client().post(url).header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(form(pairs));
+    let mut req = client().post(url).header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(form(pairs));
     if let Some((id, secret)) = basic {
         let enc = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
         req = req.header(AUTHORIZATION, format!("Basic {enc}"));
@@ -284,7 +283,11 @@ async fn jwt_bearer_verifies_the_service_account_assertion() {
 async fn device_start(server: &OAuthServer) -> Value {
     let (status, body) = post(
         &server.device_url(),
-        &[("client_id", APP), ("client_secret", SECRET), ("scope", "https://outlook.office365.com/IMAP.AccessAsUser.All offline_access")],
+        &[
+            ("client_id", APP),
+            ("client_secret", SECRET),
+            ("scope", "https://outlook.office365.com/IMAP.AccessAsUser.All offline_access"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -464,8 +467,9 @@ async fn the_server_answers_while_the_test_thread_blocks() {
             ("client_secret", SECRET),
             ("scope", "https://outlook.office365.com/.default"),
         ]);
-        let mut stream = std::net::TcpStream::connect(url.trim_start_matches("http://").split('/').next().unwrap_or(""))
-            .expect("connect");
+        let mut stream =
+            std::net::TcpStream::connect(url.trim_start_matches("http://").split('/').next().unwrap_or(""))
+                .expect("connect");
         use std::io::{Read, Write};
         write!(
             stream,

@@ -37,7 +37,8 @@ pub fn public_key_der(private_pem: &str) -> Vec<u8> {
 
 /// `header.payload.signature`, RS256, signed with a PKCS#8 PEM key.
 pub fn sign(private_pem: &str, header: &Value, claims: &Value) -> String {
-    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let kp = key_pair(private_pem);
     let mut sig = vec![0u8; kp.public().modulus_len()];
     kp.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), input.as_bytes(), &mut sig)
