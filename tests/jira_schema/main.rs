@@ -31,6 +31,7 @@ mod fields;
 mod harness;
 mod hygiene;
 mod jsm;
+mod oauth_scopes;
 mod people;
 mod recorder;
 mod self_checks;

@@ -101,9 +101,10 @@ pub fn content(st: &State, id: &str, uri: &Uri) -> Response {
     if query_map(uri).get("redirect").is_some_and(|r| r == "false") {
         return bytes_response(a);
     }
+    // The media host is not behind the 3LO gateway.
     let location = format!(
         "{}{MEDIA_PREFIX}{}/binary?token={}&client=fake-jira&dl=true&name={}",
-        st.base_url,
+        st.origin_url,
         a.id,
         media_token(&a.id),
         encode_segment(&a.filename)

@@ -11,6 +11,13 @@
 //! users' comment permission follows a simple model (`people::grants`:
 //! Jira accounts may comment, portal customers may not, unless a test says
 //! otherwise).
+//!
+//! Jira Cloud's OAuth 2.0 (3LO) is modelled too (`threelo`, off until
+//! [`FakeJira::enable_3lo`]): Atlassian's authorization server
+//! (`/authorize`, `/oauth/token` with rotating refresh tokens), the API
+//! gateway's `/oauth/token/accessible-resources` and every REST route under
+//! `/ex/jira/{cloudId}/…` for the bearer tokens it issued, each operation
+//! holding the token to the scopes Atlassian's spec names (`scopes`).
 
 mod adf;
 mod clock;
@@ -22,8 +29,10 @@ mod links;
 mod model;
 mod people;
 mod routes;
+mod scopes;
 mod search;
 mod strict;
+mod threelo;
 mod wire;
 mod workflow;
 
@@ -35,6 +44,7 @@ pub use fields::CustomFieldKind;
 pub use links::FakeLink;
 pub use model::{FakeAttachment, FakeComment, FakeIssue};
 pub use people::{FakeRequest, FakeRole, FakeServiceDesk, FakeUser};
+pub use scopes::{SCOPE_RULES, ScopeRule};
 pub use strict::{HiddenEmailSearch, Strictness};
 
 /// A failure the fake injects into upcoming calls.
@@ -81,7 +91,14 @@ pub(crate) struct State {
     pub calls: Vec<String>,
     /// Authenticated calls with the credentials that were accepted.
     pub calls_by: Vec<(String, Option<FakeAuth>)>,
+    /// The base URL of `self` links: the fake's own origin, or through the
+    /// 3LO gateway (`{origin}/ex/jira/{cloudId}`) while a gateway call is
+    /// answered.
     pub base_url: String,
+    /// The fake's own origin (the site, and the media host).
+    pub origin_url: String,
+    /// Jira Cloud 3LO, once enabled.
+    pub threelo: Option<threelo::ThreeLo>,
     pub users: Vec<FakeUser>,
     pub next_user_id: u64,
     pub groups: Vec<String>,
@@ -140,6 +157,7 @@ impl FakeJira {
             next_comment_id: 20000,
             next_attachment_id: 30000,
             base_url: format!("http://{addr}"),
+            origin_url: format!("http://{addr}"),
             time_zone: ("Etc/UTC".into(), 0),
             next_link_id: 10_000,
             reopen_name: workflow::DEFAULT_REOPEN.to_string(),
@@ -347,6 +365,57 @@ impl FakeJira {
         issue.touch(created);
         issue.comments.push(c);
         Some(id)
+    }
+
+    /// Turn on Jira Cloud OAuth 2.0 (3LO) for one app (see `threelo`);
+    /// returns the site's cloud id. Calling it again starts over.
+    pub fn enable_3lo(&self, client_id: &str, client_secret: &str) -> String {
+        let cloud_id = format!("3f2c9a1e-5b7d-4e8f-9a0b-{:012x}", u64::from(self.addr.port()) * 7919);
+        self.lock().threelo = Some(threelo::ThreeLo::new(client_id, client_secret, cloud_id.clone()));
+        cloud_id
+    }
+
+    fn with_3lo<T>(&self, f: impl FnOnce(&mut threelo::ThreeLo) -> T) -> T {
+        let mut st = self.lock();
+        f(st.threelo.as_mut().expect("call enable_3lo first"))
+    }
+
+    /// A refresh token as if the user had consented with these
+    /// (space-separated) scopes, `offline_access` implied.
+    pub fn issue_3lo_refresh_token(&self, scope: &str) -> String {
+        let scope = if scope.split_whitespace().any(|s| s == "offline_access") {
+            scope.to_string()
+        } else {
+            format!("{scope} offline_access")
+        };
+        self.with_3lo(|t| t.issue_refresh(scope.trim()))
+    }
+
+    /// A valid 3LO access token with these scopes (test set-up).
+    pub fn issue_3lo_access_token(&self, scope: &str) -> String {
+        self.with_3lo(|t| t.issue_access(scope))
+    }
+
+    /// `expires_in` of 3LO access tokens issued from now on (default 3600 s).
+    pub fn set_3lo_access_lifetime(&self, lifetime: Duration) {
+        self.with_3lo(|t| t.access_lifetime = lifetime);
+    }
+
+    /// Every 3LO access token issued so far expires (the gateway answers 401).
+    pub fn expire_3lo_access_tokens(&self) {
+        self.with_3lo(threelo::ThreeLo::expire_access);
+    }
+
+    /// The user removed the app: access tokens stop working and every
+    /// refresh token answers 403 `invalid_grant`.
+    pub fn revoke_3lo(&self) {
+        self.with_3lo(threelo::ThreeLo::revoke);
+    }
+
+    /// How many `refresh_token` grant requests reached `/oauth/token`
+    /// (refused ones too).
+    pub fn count_3lo_refreshes(&self) -> usize {
+        self.with_3lo(|t| t.refreshes)
     }
 
     /// Create an issue directly (test set-up).

@@ -45,9 +45,11 @@ fn principal(st: &State, headers: &HeaderMap) -> Option<FakeAuth> {
         .cloned()
 }
 
-/// Take the first injected fault that applies to this call.
+/// Take the first injected fault that applies to this call. Calls to the
+/// 3LO authorization server take only faults filtered for them.
 fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
-    if let Some(r) = st.random_faults.as_mut()
+    let auth_server = call.split_once(' ').is_some_and(|(_, path)| super::threelo::is_auth_server(path));
+    if let Some(r) = st.random_faults.as_mut().filter(|_| !auth_server)
         && !r.faults.is_empty()
     {
         // xorshift64: repeatable for a seed.
@@ -62,6 +64,7 @@ fn take_fault(st: &mut State, call: &str) -> Option<Fault> {
     }
     let idx = st.faults.iter().position(|f| {
         f.remaining > 0
+            && (!auth_server || f.filter.is_some())
             && f.filter.as_deref().is_none_or(|p| match p.strip_suffix('$') {
                 Some(exact) => call == exact,
                 None => call.contains(p),
@@ -130,17 +133,25 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
     }
     let resp = {
         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-        let who = principal(&st, &headers);
-        st.calls_by.push((call.clone(), who.clone()));
-        // The media host takes its URL's token instead of Jira credentials.
-        if who.is_none() && !uri.path().starts_with(super::files::MEDIA_PREFIX) {
-            error_for(
-                &uri,
-                StatusCode::UNAUTHORIZED,
-                "You are not authenticated. Authentication required to perform this operation.",
-            )
+        if let Some(resp) = super::threelo::auth_server(&mut st, &method, &uri, &headers, &body) {
+            st.calls_by.push((call.clone(), None));
+            resp
+        } else if let Some(gateway) = super::threelo::gateway(&st, &method, &uri, &headers) {
+            match gateway {
+                Err(resp) => {
+                    st.calls_by.push((call.clone(), None));
+                    resp
+                }
+                Ok(gw) => {
+                    st.calls_by.push((call.clone(), Some(FakeAuth::Bearer(gw.token))));
+                    let own = std::mem::replace(&mut st.base_url, gw.site_base);
+                    let resp = dispatch(&mut st, &method, &gw.inner, &headers, &body);
+                    st.base_url = own;
+                    resp
+                }
+            }
         } else {
-            dispatch(&mut st, &method, &uri, &headers, &body)
+            site_call(&mut st, &call, &method, &uri, &headers, &body)
         }
     };
     match fault {
@@ -152,6 +163,25 @@ async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, bod
         _ => {}
     }
     resp
+}
+
+/// A call to the site itself (`https://your-domain.atlassian.net`): basic
+/// auth or the accepted bearer tokens; 3LO tokens are not among them.
+fn site_call(st: &mut State, call: &str, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
+    {
+        let who = principal(st, headers);
+        st.calls_by.push((call.to_string(), who.clone()));
+        // The media host takes its URL's token instead of Jira credentials.
+        if who.is_none() && !uri.path().starts_with(super::files::MEDIA_PREFIX) {
+            error_for(
+                uri,
+                StatusCode::UNAUTHORIZED,
+                "You are not authenticated. Authentication required to perform this operation.",
+            )
+        } else {
+            dispatch(st, method, uri, headers, body)
+        }
+    }
 }
 
 fn dispatch(st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {

@@ -35,28 +35,36 @@ fn no_store(mut resp: Response) -> Response {
 }
 
 /// An RFC 6749 §5.2 error.
-fn error(status: StatusCode, code: &str, description: &str) -> Response {
-    let mut resp =
-        no_store((status, axum::Json(json!({"error": code, "error_description": description}))).into_response());
-    if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oauth\""));
+struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.code, "error_description": self.description});
+        let mut resp = no_store((self.status, axum::Json(body)).into_response());
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oauth\""));
+        }
+        resp
     }
-    resp
 }
 
-fn bad(code: &str, description: &str) -> Response {
-    error(StatusCode::BAD_REQUEST, code, description)
+fn bad(code: &'static str, description: &str) -> OAuthError {
+    OAuthError { status: StatusCode::BAD_REQUEST, code, description: description.to_string() }
 }
 
-fn invalid_client(description: &str) -> Response {
-    error(StatusCode::UNAUTHORIZED, "invalid_client", description)
+fn invalid_client(description: &str) -> OAuthError {
+    OAuthError { status: StatusCode::UNAUTHORIZED, code: "invalid_client", description: description.to_string() }
 }
 
 /// A form body's parameters; a parameter sent twice is an error (RFC 6749 §3.1, §3.2).
 struct Form(Vec<(String, String)>);
 
 impl Form {
-    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, Response> {
+    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
         let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !ctype.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
             return Err(bad("invalid_request", "the body must be application/x-www-form-urlencoded"));
@@ -64,7 +72,7 @@ impl Form {
         Self::from_pairs(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
     }
 
-    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, Response> {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
         for (i, (k, _)) in pairs.iter().enumerate() {
             if pairs[..i].iter().any(|(seen, _)| seen == k) {
                 return Err(bad("invalid_request", &format!("parameter {k} is repeated")));
@@ -78,7 +86,7 @@ impl Form {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
 
-    fn require(&self, key: &str) -> Result<&str, Response> {
+    fn require(&self, key: &str) -> Result<&str, OAuthError> {
         self.get(key).ok_or_else(|| bad("invalid_request", &format!("missing parameter {key}")))
     }
 }
@@ -91,7 +99,7 @@ fn form_decode(s: &str) -> String {
 /// form-encoded, then base64) or `client_id`/`client_secret` in the body,
 /// not both. A public client (registered without a secret) sends only its
 /// `client_id`. Returns the client id.
-fn authenticate_client(st: &State, headers: &HeaderMap, form: &Form) -> Result<String, Response> {
+fn authenticate_client(st: &State, headers: &HeaderMap, form: &Form) -> Result<String, OAuthError> {
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
         let (scheme, rest) = v.split_once(' ')?;
         scheme.eq_ignore_ascii_case("basic").then(|| rest.trim().to_string())
@@ -159,9 +167,9 @@ pub async fn token(AxState(state): AxState<Shared>, headers: HeaderMap, body: By
     let mut st = lock(&state);
     let form = match Form::parse(&headers, &body) {
         Ok(f) => f,
-        Err(resp) => {
+        Err(e) => {
             st.grant_requests.push(String::new());
-            return resp;
+            return e.into_response();
         }
     };
     let grant = form.get("grant_type").unwrap_or("").to_string();
@@ -175,12 +183,12 @@ pub async fn token(AxState(state): AxState<Shared>, headers: HeaderMap, body: By
         JWT_BEARER => jwt_bearer(&mut st, &form),
         other => Err(bad("unsupported_grant_type", &format!("grant_type {other} is not supported"))),
     }
-    .unwrap_or_else(|e| e)
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// RFC 6749 §4.4, as Microsoft's identity platform does it: a confidential
 /// client, `scope` = `<resource>/.default`, an app-only token, no refresh token.
-fn client_credentials(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Response, Response> {
+fn client_credentials(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Response, OAuthError> {
     let client = authenticate_client(st, headers, form)?;
     if st.clients.get(&client).is_some_and(String::is_empty) {
         return Err(bad("unauthorized_client", "a public client cannot use client_credentials"));
@@ -194,7 +202,7 @@ fn client_credentials(st: &mut State, headers: &HeaderMap, form: &Form) -> Resul
 }
 
 /// RFC 6749 §6 with rotation: the used refresh token is spent.
-fn refresh_token(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Response, Response> {
+fn refresh_token(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Response, OAuthError> {
     let client = authenticate_client(st, headers, form)?;
     let presented = form.require("refresh_token")?.to_string();
     let Some(old) = st.refresh.get(&presented).cloned() else {
@@ -224,7 +232,7 @@ fn refresh_token(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Res
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.6. A replayed code is refused and the
 /// tokens issued from it are revoked (RFC 6749 §4.1.2).
-fn authorization_code(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Response, Response> {
+fn authorization_code(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Response, OAuthError> {
     let client = authenticate_client(st, headers, form)?;
     let code_value = form.require("code")?.to_string();
     let redirect_uri = form.require("redirect_uri")?;
@@ -271,7 +279,7 @@ fn authorization_code(st: &mut State, headers: &HeaderMap, form: &Form) -> Resul
 }
 
 /// RFC 8628 §3.4-3.5.
-fn device_code(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Response, Response> {
+fn device_code(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Response, OAuthError> {
     let client = authenticate_client(st, headers, form)?;
     let code = form.require("device_code")?;
     let Some(i) = st.devices.iter().position(|d| d.device_code == code && d.client_id == client) else {
@@ -308,7 +316,7 @@ fn device_code(st: &mut State, headers: &HeaderMap, form: &Form) -> Result<Respo
 
 /// RFC 7523 §2.1 and §3 as Google's token endpoint applies it to service
 /// accounts (error texts after Google's).
-fn jwt_bearer(st: &mut State, form: &Form) -> Result<Response, Response> {
+fn jwt_bearer(st: &mut State, form: &Form) -> Result<Response, OAuthError> {
     let assertion = form.require("assertion")?;
     let Some(jwt) = jwt::parse(assertion) else {
         return Err(bad("invalid_grant", "Invalid JWT: the assertion is not a JWS compact serialization"));
@@ -380,14 +388,14 @@ pub async fn device_authorization(AxState(state): AxState<Shared>, headers: Head
     let mut st = lock(&state);
     let form = match Form::parse(&headers, &body) {
         Ok(f) => f,
-        Err(resp) => return resp,
+        Err(e) => return e.into_response(),
     };
     let client = match authenticate_client(&st, &headers, &form) {
         Ok(c) => c,
-        Err(resp) => return resp,
+        Err(e) => return e.into_response(),
     };
     let Some(scope) = form.get("scope") else {
-        return bad("invalid_request", "missing parameter scope");
+        return bad("invalid_request", "missing parameter scope").into_response();
     };
     let device_code = random_token("dc_");
     let user_code = user_code();
@@ -510,10 +518,10 @@ pub async fn introspect(AxState(state): AxState<Shared>, headers: HeaderMap, bod
     let st = lock(&state);
     let form = match Form::parse(&headers, &body) {
         Ok(f) => f,
-        Err(resp) => return resp,
+        Err(e) => return e.into_response(),
     };
     let Some(token) = form.get("token") else {
-        return bad("invalid_request", "missing parameter token");
+        return bad("invalid_request", "missing parameter token").into_response();
     };
     let now = unix_now();
     let body = match st.access.get(token).filter(|t| t.active(now)) {
