@@ -147,3 +147,63 @@ poll_interval_secs = 1
     assert_eq!(rows.iter().filter(|r| r.subject.contains("mailbox:support")).count(), 1, "once: {rows:?}");
     service.shutdown().await;
 }
+
+const JIRA_CLIENT: &str = "jira-3lo-client";
+const JIRA_SECRET: &str = "jira-3lo-secret-LeakCanary-77ab";
+
+#[tokio::test]
+async fn jira_through_3lo_creates_issues_refreshes_and_keeps_the_rotated_refresh_token() {
+    use mailgate::oauth::endpoint::TokenAnswer;
+    use secrecy::SecretString;
+    let key = "4e".repeat(32);
+    // No cloud_id in the configuration: the login stored it with the grant.
+    let app = TestApp::builder()
+        .master_key(&key)
+        .unset("jira.auth")
+        .toml(&format!(
+            r#"[jira]
+auth = {{ kind = "oauth2", client_id = "{JIRA_CLIENT}", client_secret = "{JIRA_SECRET}", auth_url = "{{jira}}", api_url = "{{jira}}" }}"#
+        ))
+        .spawn()
+        .await;
+    let cloud_id = app.jira.enable_3lo(JIRA_CLIENT, JIRA_SECRET);
+    // As `mailgate oauth login --jira` leaves it: the refresh token stored encrypted.
+    let refresh = app.jira.issue_3lo_refresh_token("read:jira-work write:jira-work read:jira-user offline_access");
+    let cipher = mailgate::secrets::TokenCipher::from_key_material(&SecretString::from(key.clone())).expect("key");
+    let answer = TokenAnswer {
+        access_token: SecretString::from(String::new()),
+        token_type: Some("Bearer".into()),
+        expires_in: None,
+        refresh_token: Some(SecretString::from(refresh.clone())),
+        refresh_expires_in: None,
+        scope: None,
+    };
+    let now = mailgate::clock::Clock::now_ms(&mailgate::clock::SystemClock);
+    let provider = mailgate::oauth::ProviderKind::Atlassian;
+    // Its own connection: the application is built (and reads the grant's cloud id) at the first pass.
+    let store = mailgate::store::Store::connect(app.db_url()).await.expect("store");
+    mailgate::oauth::login::store_login(&store, &cipher, "jira", provider, &answer, Some(&cloud_id), now)
+        .await
+        .expect("login stored");
+    store.close().await;
+
+    app.receive(mail("j1@c.test", "ann@c.test", "help@corp.test", "Through 3LO", "", "first"));
+    app.drain().await;
+    assert_eq!(app.jira.issues().len(), 1, "created through /ex/jira/{{cloudId}} with a bearer token");
+    assert!(app.jira.count_3lo_refreshes() >= 1);
+
+    // The access token expires: the 401 refreshes once and the call goes through.
+    app.jira.expire_3lo_access_tokens();
+    app.receive(mail("j2@c.test", "ann@c.test", "help@corp.test", "After expiry", "", "second"));
+    app.drain().await;
+    assert_eq!(app.jira.issues().len(), 2);
+    // A restart reads the rotated refresh token (the first one is retired).
+    app.restart().await;
+    app.jira.expire_3lo_access_tokens();
+    app.receive(mail("j3@c.test", "ann@c.test", "help@corp.test", "After restart", "", "third"));
+    app.drain().await;
+    assert_eq!(app.jira.issues().len(), 3, "the rotated refresh token was kept");
+    let db = std::fs::read(app.sqlite_path().expect("sqlite")).expect("db file");
+    let text = String::from_utf8_lossy(&db);
+    assert!(!text.contains(&refresh) && !text.contains(JIRA_SECRET), "no token or secret in the database");
+}

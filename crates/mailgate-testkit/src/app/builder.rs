@@ -189,7 +189,7 @@ impl TestAppBuilder {
     }
 
     /// TOML merged over the defaults (tables key by key, other values
-    /// replaced). `{dir}` stands for the test's directory.
+    /// replaced). `{dir}` stands for the test's directory, `{jira}` for the fake Jira's base URL.
     pub fn toml(mut self, text: &str) -> Self {
         self.edits.push(Edit::Merge(text.to_string()));
         self
@@ -274,7 +274,10 @@ impl TestAppBuilder {
         let dir_text = dir.path().display().to_string();
         for edit in self.edits {
             match edit {
-                Edit::Merge(text) => config::merge_text(&mut table, &text.replace("{dir}", &dir_text)),
+                Edit::Merge(text) => {
+                    let text = text.replace("{dir}", &dir_text).replace("{jira}", &jira.base_url());
+                    config::merge_text(&mut table, &text)
+                }
                 Edit::Set(path, value) => config::set(&mut table, &path, value),
             }
         }
