@@ -80,6 +80,29 @@ class Sink:
         self.count = 0
 
 
+    def _write(self, name, data):
+        path = os.path.join(self.directory, name)
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.fail_left > 0:
+            self.fail_left -= 1
+            return "451 4.3.0 try again later"
+        if self.reject_left > 0:
+            self.reject_left -= 1
+            return "554 5.6.0 rejected"
+        self.count += 1
+        n = self.count
+        self._write(f"{n}.eml", envelope.original_content or envelope.content)
+        auth_user = session.auth_data if isinstance(session.auth_data, str) else None
+        meta = {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos), "auth_user": auth_user}
+        self._write(f"{n}.json", json.dumps(meta).encode())
+        return "250 2.0.0 OK"
+
+
 class OAuthSink(Sink):
     """The sink with AUTH XOAUTH2 checked by introspection."""
 
@@ -121,28 +144,6 @@ class OAuthSink(Sink):
         return AuthResult(
             success=False, handled=False, message="535 5.7.8 Username and Password not accepted."
         )
-
-    def _write(self, name, data):
-        path = os.path.join(self.directory, name)
-        tmp = path + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.fail_left > 0:
-            self.fail_left -= 1
-            return "451 4.3.0 try again later"
-        if self.reject_left > 0:
-            self.reject_left -= 1
-            return "554 5.6.0 rejected"
-        self.count += 1
-        n = self.count
-        self._write(f"{n}.eml", envelope.original_content or envelope.content)
-        auth_user = session.auth_data if isinstance(session.auth_data, str) else None
-        meta = {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos), "auth_user": auth_user}
-        self._write(f"{n}.json", json.dumps(meta).encode())
-        return "250 2.0.0 OK"
 
 
 async def main():

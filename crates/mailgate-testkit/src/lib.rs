@@ -1,7 +1,10 @@
 //! mailgate's test kit: one [`TestApp`] per test (a database, the fake Jira,
 //! optionally a real Dovecot and an SMTP sink, all cleaned up on drop), the
 //! harnesses behind it, the test-side IMAP client, mail and fixture helpers,
-//! and the OpenAPI checker the fake Jira is held to.
+//! the OpenAPI checker the fake Jira is held to, and for OAuth (issue 15) a
+//! strict test authorization server ([`oauth::OAuthServer`]) that Dovecot
+//! (`Dovecot::start_with_oauth`) and the SMTP sink (`smtp::xoauth2_args`)
+//! check tokens against.
 //!
 //! Tests reach mailgate's wiring (pipeline, service, token service) only
 //! through [`TestApp`], so a change to that wiring is made here once.
@@ -24,6 +27,7 @@ pub use app::{TestApp, TestAppBuilder};
 pub use db::TestDb;
 pub use fake_jira;
 pub use imap::Imap;
+pub use oauth::OAuthServer;
 /// What a pass did with each mail (`CycleStats::outcomes`).
 pub use mailgate::pipeline::RowOutcome;
 
