@@ -207,3 +207,70 @@ auth = {{ kind = "oauth2", client_id = "{JIRA_CLIENT}", client_secret = "{JIRA_S
     let text = String::from_utf8_lossy(&db);
     assert!(!text.contains(&refresh) && !text.contains(JIRA_SECRET), "no token or secret in the database");
 }
+
+/// Test-server tokens (`at_…`, `rt_…`, `dc_…`, `ac_…`) in `text`.
+fn tokens_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for prefix in ["at_", "rt_", "dc_", "ac_"] {
+        for (i, _) in text.match_indices(prefix) {
+            let rest: String =
+                text[i + 3..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+            if rest.len() >= 16 {
+                found.push(format!("{prefix}{rest}"));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_oauth_token_or_secret_in_any_output_at_trace_level() {
+    let server = OAuthServer::start().await;
+    let app = app_with(&server, TestDb::sqlite()).await;
+    let mut all = String::new();
+    let login = tokio::process::Command::from(app.command(crate::MAILGATE))
+        .env("MAILGATE_LOG", "trace")
+        .args(["oauth", "login", "--mailbox", "support", "--device", "--timeout-secs", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("oauth login starts");
+    assert!(wait_until(Duration::from_secs(20), || async { !server.pending_user_codes().is_empty() }).await);
+    for code in server.pending_user_codes() {
+        server.approve_device(&code, USER);
+    }
+    let out =
+        tokio::time::timeout(Duration::from_secs(60), login.wait_with_output()).await.expect("ends").expect("out");
+    all.push_str(&String::from_utf8_lossy(&out.stdout));
+    all.push_str(&String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    for args in [&["oauth", "status"][..], &["oauth", "status", "--format", "json"]] {
+        let out = app.command(crate::MAILGATE).env("MAILGATE_LOG", "trace").args(args).output().expect("runs");
+        all.push_str(&String::from_utf8_lossy(&out.stdout));
+        all.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    app.imap_append(&mail("t1@c.test", "ann@c.test", "help@corp.test", "Trace me", "", "x")).await;
+    let run = app
+        .command(crate::MAILGATE)
+        .env("MAILGATE_LOG", "trace")
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let done = wait_until(Duration::from_secs(30), || async { !app.jira.issues().is_empty() }).await;
+    // Time for the acknowledgement's SMTP login too.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(run.id().to_string()).status();
+    let out = run.wait_with_output().expect("run output");
+    all.push_str(&String::from_utf8_lossy(&out.stdout));
+    all.push_str(&String::from_utf8_lossy(&out.stderr));
+    assert!(done, "the run logged in to IMAP with a token: {all}");
+    assert!(all.contains("TRACE") || all.contains("DEBUG"), "the log really was verbose");
+    assert!(!all.contains(CLIENT_SECRET), "the client secret is in the output");
+    assert!(tokens_in(&all).is_empty(), "tokens in the output: {:?}", tokens_in(&all));
+    // base64 of a SASL XOAUTH2 response starts with "user=".
+    assert!(!all.contains("dXNlcj1"), "an XOAUTH2 response is in the output");
+    let db = std::fs::read(app.sqlite_path().expect("sqlite")).expect("db");
+    assert!(tokens_in(&String::from_utf8_lossy(&db)).is_empty(), "a token in the database file");
+}
