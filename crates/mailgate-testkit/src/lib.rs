@@ -27,9 +27,9 @@ pub use app::{TestApp, TestAppBuilder};
 pub use db::TestDb;
 pub use fake_jira;
 pub use imap::Imap;
-pub use oauth::OAuthServer;
 /// What a pass did with each mail (`CycleStats::outcomes`).
 pub use mailgate::pipeline::RowOutcome;
+pub use oauth::OAuthServer;
 
 /// The account mailgate's configured Jira credentials belong to.
 pub const JIRA_USER: &str = "bot@example.test";
