@@ -85,7 +85,8 @@ impl Application {
             if let Some(client) = mb.oauth_client() {
                 let grant = oauth::mailbox_grant(&mb.name);
                 let tokens = oauth::tokens_for(&client, &grant, ctx.store.clone(), cipher.clone(), ctx.clock.clone());
-                imap = imap.with_oauth(tokens, false);
+                let bearer = mb.oauth().is_some_and(|o| o.mechanism == crate::config::SaslMechanism::Oauthbearer);
+                imap = imap.with_oauth(tokens, bearer);
             }
             let connector: Arc<dyn MailConnector> = Arc::new(imap);
             let poll = Duration::from_secs(mb.poll_interval_secs);

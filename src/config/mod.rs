@@ -28,7 +28,7 @@ pub use fields::{DirectiveKind, FieldKey, FieldRules, FieldSource, MailPart, Mai
 pub use inbound::{InboundSettings, MailboxSettings, TlsMode};
 use jira::default_timeout;
 pub use jira::{JiraAuth, JiraFlavor, JiraSettings};
-pub use oauth::{Flow, JiraOAuthSettings, MailAuth, OAuthSettings, Provider};
+pub use oauth::{Flow, JiraOAuthSettings, MailAuth, OAuthSettings, Provider, SaslMechanism};
 pub use oauth_client::{BodyStyle, OAuthClient, ProviderKind, SecretSource};
 pub use routing::{Pattern, RouteTarget, RoutingRule, RoutingSettings, SenderPolicy};
 pub use services::{IdentitySettings, NotifySettings, SecretsSettings, SmtpSettings, TokenAuthKind};

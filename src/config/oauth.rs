@@ -94,6 +94,19 @@ pub struct OAuthSettings {
     pub redirect_url: Option<String>,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// The IMAP SASL mechanism: `xoauth2` (Microsoft, Google) or
+    /// `oauthbearer` (RFC 7628). SMTP always uses XOAUTH2.
+    #[serde(default)]
+    pub mechanism: SaslMechanism,
+}
+
+/// How a mailbox presents its access token to the IMAP server.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SaslMechanism {
+    #[default]
+    Xoauth2,
+    Oauthbearer,
 }
 
 /// `[jira] auth = { kind = "oauth2", … }`: an OAuth 2.0 (3LO) app of the

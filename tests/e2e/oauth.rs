@@ -15,10 +15,14 @@ const CLIENT: &str = "mailgate-test-client";
 const CLIENT_SECRET: &str = "client-secret-LeakCanary-9c1e";
 
 async fn app_with(server: &OAuthServer, db: TestDb) -> TestApp {
+    app_with_mechanism(server, db, "xoauth2").await
+}
+
+async fn app_with_mechanism(server: &OAuthServer, db: TestDb, mechanism: &str) -> TestApp {
     server.add_client(CLIENT, CLIENT_SECRET);
     server.add_user(USER);
     let auth = format!(
-        r#"{{ kind = "oauth2", provider = "generic", flow = "refresh-token", client_id = "{CLIENT}", client_secret = "{CLIENT_SECRET}", token_url = "{}", device_url = "{}", authorize_url = "{}", scopes = ["imap"] }}"#,
+        r#"{{ kind = "oauth2", provider = "generic", flow = "refresh-token", client_id = "{CLIENT}", client_secret = "{CLIENT_SECRET}", token_url = "{}", device_url = "{}", authorize_url = "{}", scopes = ["imap"], mechanism = "{mechanism}" }}"#,
         server.token_url(),
         server.device_url(),
         server.authorize_url()
@@ -273,4 +277,16 @@ async fn no_oauth_token_or_secret_in_any_output_at_trace_level() {
     assert!(!all.contains("dXNlcj1"), "an XOAUTH2 response is in the output");
     let db = std::fs::read(app.sqlite_path().expect("sqlite")).expect("db");
     assert!(tokens_in(&String::from_utf8_lossy(&db)).is_empty(), "a token in the database file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_can_log_in_with_oauthbearer() {
+    let server = OAuthServer::start().await;
+    let app = app_with_mechanism(&server, TestDb::sqlite(), "oauthbearer").await;
+    device_login(&app, &server).await;
+    let service = app.start_service().await;
+    app.imap_append(&mail("b1@c.test", "ann@c.test", "help@corp.test", "Over OAUTHBEARER", "", "x")).await;
+    let created = wait_until(Duration::from_secs(30), || async { app.jira.issues().len() == 1 }).await;
+    assert!(created, "the mailbox logged in with OAUTHBEARER (RFC 7628) and processed the mail");
+    service.shutdown().await;
 }
