@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-use super::cache::{Fresh, TokenCache, expires_at};
+use super::cache::{Fresh, TokenCache};
 use super::endpoint::{Params, TokenEndpoint};
 use super::grants::Refusal;
 use super::{AccessTokens, OAuthClient, OAuthError, store_error};
@@ -78,23 +78,8 @@ impl ClientCredentials {
             }
         })?;
         let now = self.cache.clock().now_ms();
-        match self.endpoint.token(&request_params(&self.client, &secret)).await {
-            Ok(answer) => {
-                let expires = expires_at(now, answer.expires_in);
-                if let Err(e) = self.store.note_oauth_access(grant, expires, now).await {
-                    tracing::warn!(grant, error = %e, "could not note the access token's expiry");
-                }
-                tracing::debug!(grant, expires_in = answer.expires_in, "access token fetched (client credentials)");
-                Ok(Fresh { token: answer.access_token, expires_in: answer.expires_in })
-            }
-            Err(e) => {
-                let err = e.into_oauth(grant);
-                if !matches!(err, OAuthError::Revoked { .. }) {
-                    let _ = self.store.note_oauth_error(grant, &err.to_string(), now).await;
-                }
-                Err(self.refusal.refused(&self.store, grant, version, err, now).await)
-            }
-        }
+        let answer = self.endpoint.token(&request_params(&self.client, &secret)).await;
+        self.refusal.settle(&self.store, (grant, version, now), "client credentials", answer).await
     }
 }
 

@@ -5,6 +5,8 @@
 use chrono::DateTime;
 use serde::Serialize;
 
+use super::cache::{Fresh, expires_at};
+use super::endpoint::{EndpointError, TokenAnswer};
 use super::{OAuthClient, OAuthError};
 use crate::config::Flow;
 use crate::secrets::{SecretsError, TokenCipher};
@@ -47,6 +49,34 @@ impl Refusal {
             tracing::warn!(grant, error = %err, "the OAuth grant was refused; not asking again until it changes");
         }
         err
+    }
+
+    /// A token endpoint's answer to an app-only source (`flow` names it in
+    /// the log): the token with its expiry noted, or the error noted and,
+    /// when it refuses the grant, remembered.
+    pub async fn settle(
+        &self,
+        store: &Store,
+        (grant, version, now): (&str, i64, i64),
+        flow: &str,
+        answer: Result<TokenAnswer, EndpointError>,
+    ) -> Result<Fresh, OAuthError> {
+        match answer {
+            Ok(answer) => {
+                if let Err(e) = store.note_oauth_access(grant, expires_at(now, answer.expires_in), now).await {
+                    tracing::warn!(grant, error = %e, "could not note the access token's expiry");
+                }
+                tracing::debug!(grant, expires_in = answer.expires_in, flow, "access token fetched");
+                Ok(Fresh { token: answer.access_token, expires_in: answer.expires_in })
+            }
+            Err(e) => {
+                let err = e.into_oauth(grant);
+                if !matches!(err, OAuthError::Revoked { .. }) {
+                    let _ = store.note_oauth_error(grant, &err.to_string(), now).await;
+                }
+                Err(self.refused(store, grant, version, err, now).await)
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::cache::{Fresh, TokenCache, expires_at};
+use super::cache::{Fresh, TokenCache};
 use super::client::{read_secret_file, stored_secret};
 use super::endpoint::{Params, TokenEndpoint};
 use super::grants::Refusal;
@@ -180,22 +180,8 @@ impl ServiceAccount {
         let assertion = jwt_assertion(grant, &key, &scope, &aud, self.client.subject.as_deref(), now.div_euclid(1000))?;
         let params = Params::new().add("grant_type", JWT_BEARER).secret("assertion", &assertion);
         let endpoint = TokenEndpoint::new(self.http.clone(), url, self.client.body);
-        match endpoint.token(&params).await {
-            Ok(answer) => {
-                if let Err(e) = self.store.note_oauth_access(grant, expires_at(now, answer.expires_in), now).await {
-                    tracing::warn!(grant, error = %e, "could not note the access token's expiry");
-                }
-                tracing::debug!(grant, expires_in = answer.expires_in, "access token fetched (service account)");
-                Ok(Fresh { token: answer.access_token, expires_in: answer.expires_in })
-            }
-            Err(e) => {
-                let err = e.into_oauth(grant);
-                if !matches!(err, OAuthError::Revoked { .. }) {
-                    let _ = self.store.note_oauth_error(grant, &err.to_string(), now).await;
-                }
-                Err(self.refusal.refused(&self.store, grant, version, err, now).await)
-            }
-        }
+        let answer = endpoint.token(&params).await;
+        self.refusal.settle(&self.store, (grant, version, now), "service account", answer).await
     }
 }
 
